@@ -1,0 +1,46 @@
+/*
+ * arch_boot: first C code, called from head.S with the MMU on, running on
+ * the boot stack at the image's virtual address; the boot identity map is
+ * still live. Records what the entry code learned, turns on the PMU cycle
+ * counter, describes the CPU and hands over to the portable kernel.
+ */
+#include <arch/cpu.h>
+#include <arch/internal.h>
+#include <cairn/arch.h>
+#include <cairn/boot.h>
+#include <cairn/printf.h>
+
+extern char __kimage_start[], __kimage_end[];
+
+static struct boot_params bp;
+
+static const char *part_name(uint32_t midr)
+{
+	if ((midr >> 24) != 0x41)
+		return "unknown ARM-compatible CPU";
+	switch ((midr >> 4) & 0xfff) {
+	case 0xc07: return "Cortex-A7";
+	case 0xc08: return "Cortex-A8";
+	case 0xc09: return "Cortex-A9";
+	case 0xc0f: return "Cortex-A15";
+	case 0xc0e: return "Cortex-A17";
+	case 0xd03: return "Cortex-A53";
+	case 0xd07: return "Cortex-A57";
+	}
+	return "ARM CPU";
+}
+
+void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
+{
+	uint32_t midr = read_midr();
+
+	arch_pmu_init();
+	arch_mmu_set_kimage_phys(kphys);
+	bp.dtb_phys = ((paddr_t)dtb_hi << 32) | dtb_lo;
+	bp.kimage_phys = kphys;
+	bp.kimage_size = (uint32_t)(__kimage_end - __kimage_start);
+	bp.entry_mode = mode == CPSR_MODE_HYP ? "HYP" : mode == CPSR_MODE_SVC ? "SVC" : "other";
+	ksnprintf(bp.cpu, sizeof(bp.cpu), "%s r%up%u (MIDR 0x%08x)", part_name(midr),
+		  (unsigned)((midr >> 20) & 0xf), (unsigned)(midr & 0xf), (unsigned)midr);
+	kernel_main(&bp);
+}

@@ -1,0 +1,41 @@
+/*
+ * LPAE long-descriptor format: the one place that spells out descriptor
+ * bits. Level-2 entries cover 2 MiB (block or table), level-3 entries
+ * 4 KiB pages; output addresses are 40 bits.
+ */
+#ifndef ARCH_PTE_H
+#define ARCH_PTE_H
+
+#include <stdint.h>
+
+typedef uint64_t pte_t;
+_Static_assert(sizeof(pte_t) == 8, "LPAE descriptors are 64-bit");
+
+#define PTE_VALID (1ull << 0)
+#define PTE_TABLE (3ull << 0)   /* level 1/2 table descriptor */
+#define PTE_BLOCK (1ull << 0)   /* level 1/2 block descriptor */
+#define PTE_PAGE (3ull << 0)    /* level 3 page descriptor */
+#define PTE_TYPE_MASK 3ull
+#define PTE_ATTR(n) ((uint64_t)(n) << 2)
+#define PTE_AP_RO (1ull << 7)   /* AP[2]: read-only */
+#define PTE_AP_USER (1ull << 6) /* AP[1]: PL0 access */
+#define PTE_SH_INNER (3ull << 8)
+#define PTE_AF (1ull << 10)
+#define PTE_NG (1ull << 11)
+#define PTE_CONTIG (1ull << 52)
+#define PTE_PXN (1ull << 53)
+#define PTE_XN (1ull << 54)
+#define PTE_ADDR_MASK 0x000000fffffff000ull
+
+/* MAIR0 attribute indexes (programmed in head.S). */
+#define MT_DEVICE_nGnRnE 0
+#define MT_NORMAL 1
+#define MT_NORMAL_NC 2
+#define MT_DEVICE_nGnRE 3
+
+#define PTE_KERNEL_RW (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_XN | PTE_PXN)
+#define PTE_KERNEL_RO (PTE_KERNEL_RW | PTE_AP_RO)
+#define PTE_KERNEL_RX (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_AP_RO | PTE_XN)
+#define PTE_KERNEL_DEV (PTE_AF | PTE_ATTR(MT_DEVICE_nGnRE) | PTE_XN | PTE_PXN)
+
+#endif

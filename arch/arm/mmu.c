@@ -1,0 +1,191 @@
+/*
+ * Kernel address space (LPAE): direct map, W^X image, device window.
+ *
+ * head.S enters C with TTBR1 -> kernel_l2 mapping only the image (RWX) and
+ * TTBR0 -> an identity map of the low 3 GiB. arch_mmu_init() then:
+ *   1. maps RAM into the direct map at DIRECT_MAP_BASE + (pa - ram_base),
+ *      2 MiB blocks where a block lies wholly inside a RAM bank, 4 KiB pages
+ *      (level-3 tables from a small static pool) at unaligned bank edges,
+ *      so that nothing but RAM is ever mapped cacheable; RAM beyond the
+ *      768 MiB window is "high" memory, left unmapped here;
+ *   2. re-maps the image W^X: text RX, rodata and symbols R, data/bss RW,
+ *      nothing writable is executable (and SCTLR.WXN enforces it);
+ *   3. switches TTBR0 walks off (TTBCR.EPD0): from then on every address
+ *      below 0xC000_0000 faults until a user address space is installed.
+ * The device window is filled on demand by arch_ioremap(), page by page,
+ * with device-nGnRE, never-executable mappings.
+ *
+ * Invariant: kernel_l2 is the single level-2 table behind TTBR1 for the
+ * kernel's lifetime; level-3 tables hang off it and are never freed.
+ * Locking: boot is single threaded; later callers of arch_ioremap hold the
+ * kernel lock (see docs/architecture.md).
+ */
+#include <arch/cpu.h>
+#include <arch/internal.h>
+#include <arch/memlayout.h>
+#include <arch/pte.h>
+#include <cairn/arch.h>
+#include <cairn/dt.h>
+#include <cairn/error.h>
+#include <cairn/log.h>
+
+#define L2_ENTRIES 512
+#define L3_ENTRIES 512
+#define EDGE_L3_POOL 8
+
+extern pte_t kernel_l2[L2_ENTRIES];
+extern pte_t kimage_l3[8 * L3_ENTRIES];
+extern pte_t devwin_l3[8 * L3_ENTRIES];
+extern char __kimage_start[], __text_end[], __rodata_end[], __kimage_end[];
+
+static pte_t edge_l3[EDGE_L3_POOL][L3_ENTRIES] __attribute__((aligned(4096)));
+static unsigned edge_l3_used;
+static paddr_t ram_base;     /* physical address at DIRECT_MAP_BASE */
+static paddr_t kimage_phys;  /* physical address of __kimage_start */
+static uint32_t devwin_next; /* next free offset in the device window */
+static bool devwin_ready;
+static const struct dt_info *mmu_dt;
+
+static unsigned l2_index(uint32_t va)
+{
+	return (va - KERNEL_SPACE_BASE) >> L2_BLOCK_SHIFT;
+}
+
+void arch_mmu_set_kimage_phys(paddr_t pa)
+{
+	kimage_phys = pa;
+}
+
+/* Is [pa, pa+len) wholly inside one RAM bank? */
+static bool in_ram(const struct dt_info *dt, paddr_t pa, uint64_t len)
+{
+	for (unsigned i = 0; i < dt->nmem; i++) {
+		paddr_t b = dt->mem[i].base, e = b + dt->mem[i].size;
+
+		if (pa >= b && pa + len <= e)
+			return true;
+	}
+	return false;
+}
+
+static int map_direct_block(const struct dt_info *dt, paddr_t blk)
+{
+	uint32_t va = DIRECT_MAP_BASE + (uint32_t)(blk - ram_base);
+	pte_t *l3;
+
+	if (in_ram(dt, blk, L2_BLOCK_SIZE)) {
+		kernel_l2[l2_index(va)] = (blk & PTE_ADDR_MASK) | PTE_BLOCK | PTE_KERNEL_RW;
+		return 0;
+	}
+	/* Partial block at a bank edge: map only the RAM pages. */
+	if (edge_l3_used == EDGE_L3_POOL)
+		return E_NOMEM;
+	l3 = edge_l3[edge_l3_used++];
+	for (unsigned i = 0; i < L3_ENTRIES; i++) {
+		paddr_t pa = blk + ((paddr_t)i << PAGE_SHIFT);
+
+		l3[i] = in_ram(dt, pa, PAGE_SIZE) ? (pa | PTE_PAGE | PTE_KERNEL_RW) : 0;
+	}
+	dsb();
+	kernel_l2[l2_index(va)] = ((uint32_t)(uintptr_t)l3 - KIMAGE_BASE + kimage_phys) | PTE_TABLE;
+	return 0;
+}
+
+static void kimage_wx(void)
+{
+	uint32_t start = (uint32_t)(uintptr_t)__kimage_start;
+	uint32_t npages = ((uint32_t)(uintptr_t)__kimage_end - start) >> PAGE_SHIFT;
+
+	for (uint32_t i = 0; i < npages; i++) {
+		uint32_t va = start + (i << PAGE_SHIFT);
+		pte_t attrs;
+
+		if (va < (uint32_t)(uintptr_t)__text_end)
+			attrs = PTE_KERNEL_RX;
+		else if (va < (uint32_t)(uintptr_t)__rodata_end)
+			attrs = PTE_KERNEL_RO;
+		else
+			attrs = PTE_KERNEL_RW;
+		kimage_l3[i] = (kimage_l3[i] & PTE_ADDR_MASK) | PTE_PAGE | attrs;
+	}
+}
+
+int arch_mmu_init(const struct dt_info *dt)
+{
+	paddr_t lowest = PADDR_MAX;
+	int err;
+
+	mmu_dt = dt;
+	for (unsigned i = 0; i < dt->nmem; i++)
+		if (dt->mem[i].base < lowest)
+			lowest = dt->mem[i].base;
+	if (lowest == PADDR_MAX)
+		return E_NOENT;
+	ram_base = ALIGN_DOWN(lowest, (paddr_t)L2_BLOCK_SIZE);
+
+	for (unsigned i = 0; i < dt->nmem; i++) {
+		paddr_t b = ALIGN_DOWN(dt->mem[i].base, (paddr_t)L2_BLOCK_SIZE);
+		paddr_t e = dt->mem[i].base + dt->mem[i].size;
+
+		for (paddr_t blk = b; blk < e; blk += L2_BLOCK_SIZE) {
+			if (blk - ram_base >= DIRECT_MAP_SIZE)
+				break;
+			err = map_direct_block(dt, blk);
+			if (err)
+				return err;
+		}
+	}
+	kimage_wx();
+	dsb();
+	/* End the identity map, enforce WXN, drop stale translations. */
+	write_ttbcr(read_ttbcr() | (1u << 7)); /* EPD0 */
+	write_sctlr(read_sctlr() | SCTLR_WXN);
+	isb();
+	tlb_flush_all();
+	arch_identity_gone = true;
+	return 0;
+}
+
+paddr_t arch_direct_map_base(void)
+{
+	return ram_base;
+}
+
+void *arch_phys_to_virt(paddr_t pa, size_t len)
+{
+	if (!mmu_dt || pa < ram_base || len > DIRECT_MAP_SIZE ||
+	    pa - ram_base > DIRECT_MAP_SIZE - len || !in_ram(mmu_dt, pa, len))
+		return NULL;
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + (uint32_t)(pa - ram_base));
+}
+
+void *arch_ioremap(paddr_t pa, size_t len)
+{
+	paddr_t first = ALIGN_DOWN(pa, (paddr_t)PAGE_SIZE);
+	uint64_t span;
+	uint32_t npages, va;
+
+	if (len == 0 || pa + len < pa || (pa + len - 1) >> 40)
+		return NULL;
+	span = ALIGN_UP(pa + len, (paddr_t)PAGE_SIZE) - first;
+	npages = (uint32_t)(span >> PAGE_SHIFT);
+	if (span > DEVWIN_SIZE || devwin_next + span > DEVWIN_SIZE)
+		return NULL;
+	if (!devwin_ready) {
+		for (unsigned i = 0; i < 8; i++)
+			kernel_l2[l2_index(DEVWIN_BASE) + i] =
+				((uint32_t)(uintptr_t)&devwin_l3[i * L3_ENTRIES] -
+				 KIMAGE_BASE + kimage_phys) | PTE_TABLE;
+		dsb();
+		isb();
+		devwin_ready = true;
+	}
+	va = DEVWIN_BASE + devwin_next;
+	for (uint32_t i = 0; i < npages; i++)
+		devwin_l3[(devwin_next >> PAGE_SHIFT) + i] =
+			(first + ((paddr_t)i << PAGE_SHIFT)) | PTE_PAGE | PTE_KERNEL_DEV;
+	dsb();
+	isb();
+	devwin_next += (uint32_t)span;
+	return (void *)(uintptr_t)(va + (uint32_t)(pa - first));
+}

@@ -1,0 +1,110 @@
+/*
+ * Exception vectors and the trap frame.
+ *
+ * Every exception is handled on the SVC-mode stack: the stub for each
+ * vector adjusts the banked LR to the address of interest, pushes it with
+ * SPSR using `srsdb sp!, #SVC`, switches to SVC mode, and saves the rest
+ * of the interrupted context, giving this frame (see struct trap_frame):
+ *
+ *   sp+0   r0 .. r12
+ *   sp+52  sp_usr      (user bank, whatever the interrupted mode)
+ *   sp+56  lr_usr
+ *   sp+60  lr_svc      (SVC bank LR at exception time)
+ *   sp+64  pc          (return address, or faulting instruction, see below)
+ *   sp+68  cpsr        (SPSR of the exception mode = interrupted CPSR)
+ *
+ * The frame is 72 bytes; when SVC mode was interrupted its SP was exactly
+ * frame + 72. `pc` holds: undef/prefetch/data abort -> the faulting
+ * instruction; IRQ -> the instruction to resume; SVC -> the instruction
+ * after `svc`. arch_trap() may edit the frame (e.g. to skip an instruction)
+ * before the return path restores it with `rfeia`.
+ */
+#include <arch/memlayout.h>
+
+	.arch armv7ve
+	.syntax unified
+	.arm
+
+#define TRAP_RESET 0
+#define TRAP_UNDEF 1
+#define TRAP_SVC 2
+#define TRAP_PABT 3
+#define TRAP_DABT 4
+#define TRAP_IRQ 6
+#define TRAP_FIQ 7
+
+	.text
+	.balign 32
+	.global vectors
+vectors:
+	b vec_reset
+	b vec_undef
+	b vec_svc
+	b vec_pabt
+	b vec_dabt
+	b vec_reset
+	b vec_irq
+	b vec_fiq
+
+.macro trap_entry lr_adjust, kind
+	.if \lr_adjust
+	sub lr, lr, #\lr_adjust
+	.endif
+	srsdb sp!, #0x13
+	cps #0x13
+	sub sp, sp, #64
+	stmia sp, {r0-r12}
+	add r0, sp, #52
+	stmia r0, {sp, lr}^
+	str lr, [sp, #60]
+	mov r0, sp
+	mov r1, #\kind
+	b trap_common
+.endm
+
+vec_reset:
+	trap_entry 0, TRAP_RESET
+vec_undef:
+	/* lr = faulting instruction + 4 (ARM) or + 2 (Thumb). */
+	srsdb sp!, #0x13
+	cps #0x13
+	sub sp, sp, #64
+	stmia sp, {r0-r12}
+	add r0, sp, #52
+	stmia r0, {sp, lr}^
+	str lr, [sp, #60]
+	ldr r1, [sp, #68]
+	ldr r2, [sp, #64]
+	tst r1, #0x20
+	subeq r2, r2, #4
+	subne r2, r2, #2
+	str r2, [sp, #64]
+	mov r0, sp
+	mov r1, #TRAP_UNDEF
+	b trap_common
+vec_svc:
+	trap_entry 0, TRAP_SVC
+vec_pabt:
+	trap_entry 4, TRAP_PABT
+vec_dabt:
+	trap_entry 8, TRAP_DABT
+vec_irq:
+	trap_entry 4, TRAP_IRQ
+vec_fiq:
+	trap_entry 4, TRAP_FIQ
+
+trap_common:
+	mov r4, sp
+	bic sp, sp, #7                  /* AAPCS: 8-byte aligned stack for C */
+	ldr fp, [r4, #44]               /* interrupted r11: lets backtraces cross the trap */
+	bl arch_trap
+	mov sp, r4
+	.global trap_return
+trap_return:
+	add r0, sp, #52
+	ldmia r0, {sp, lr}^
+	nop
+	ldr lr, [sp, #60]
+	ldmia sp, {r0-r12}
+	add sp, sp, #64
+	rfeia sp!

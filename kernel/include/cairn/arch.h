@@ -1,0 +1,57 @@
+/*
+ * The contract between portable kernel code and the architecture port.
+ *
+ * kernel/ calls only these functions for anything that needs CP15, inline
+ * assembly or knowledge of the page-table format; arch/arm/ implements
+ * them. Host unit tests provide small fakes.
+ */
+#ifndef CAIRN_ARCH_H
+#define CAIRN_ARCH_H
+
+#include <cairn/types.h>
+
+struct dt_info;
+
+/* Interrupt masking; nests by saving the previous state. */
+uint32_t arch_irq_save(void);
+void arch_irq_restore(uint32_t state);
+void arch_irq_enable(void);
+/* Wait for an interrupt (low power); returns after one was taken. */
+void arch_wait_for_interrupt(void);
+
+/* Monotonic instruction/cycle counter (PMU cycle counter). */
+uint64_t arch_cycles(void);
+
+/*
+ * Early physical access: returns a kernel pointer to [pa, pa+len) while the
+ * boot identity map is live (before arch_mmu_init), or NULL if that range
+ * is not reachable. Used to read the DTB and the boot archive.
+ */
+const void *arch_early_phys(paddr_t pa, size_t len);
+
+/*
+ * Build the kernel's final address space from the device tree: direct map
+ * of low RAM, W^X kernel image, device window; ends the boot identity
+ * map. Returns 0 or a negative error (boot cannot continue).
+ */
+int arch_mmu_init(const struct dt_info *dt);
+
+/* Physical address of low RAM reachable through the direct map, or NULL. */
+void *arch_phys_to_virt(paddr_t pa, size_t len);
+
+/* Map device registers [pa, pa+len) into the kernel device window
+ * (uncached, device-nGnRE, never executable). NULL when out of space. */
+void *arch_ioremap(paddr_t pa, size_t len);
+
+/* Print a backtrace starting at the caller. */
+void arch_backtrace(void);
+/* For panic(): print the caller's registers and a backtrace. */
+void arch_panic_dump(void);
+/* Symbolize a kernel text address: "name+0xoff" into buf. false if unknown. */
+bool arch_symbolize(uintptr_t addr, char *buf, size_t len);
+
+/* Leave the machine: semihosting exit with status if QEMU offers it, else
+ * PSCI SYSTEM_OFF, else halt forever. */
+NORETURN void arch_exit(int status);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * Interrupt handler registry: one slot per interrupt number, plus counters
+ * for observability (the shell's interrupt statistics, tests). Single CPU,
+ * called with interrupts masked; registration masks interrupts itself.
+ */
+#include <cairn/arch.h>
+#include <cairn/error.h>
+#include <cairn/irq.h>
+#include <cairn/log.h>
+
+struct irq_slot {
+	irq_handler_fn fn;
+	void *arg;
+	uint64_t count;
+};
+
+static struct irq_slot slots[IRQ_MAX];
+static uint64_t unhandled;
+
+int irq_register(unsigned irq, irq_handler_fn fn, void *arg)
+{
+	uint32_t flags;
+
+	if (irq >= IRQ_MAX || irq >= plat_irq_limit() || !fn)
+		return E_RANGE;
+	flags = arch_irq_save();
+	if (slots[irq].fn) {
+		arch_irq_restore(flags);
+		return E_BUSY;
+	}
+	slots[irq].fn = fn;
+	slots[irq].arg = arg;
+	plat_irq_unmask(irq);
+	arch_irq_restore(flags);
+	return 0;
+}
+
+void irq_unregister(unsigned irq)
+{
+	uint32_t flags;
+
+	if (irq >= IRQ_MAX)
+		return;
+	flags = arch_irq_save();
+	plat_irq_mask(irq);
+	slots[irq].fn = NULL;
+	slots[irq].arg = NULL;
+	arch_irq_restore(flags);
+}
+
+void irq_handle(unsigned irq)
+{
+	if (irq >= IRQ_MAX || !slots[irq].fn) {
+		unhandled++;
+		if (irq < IRQ_MAX)
+			plat_irq_mask(irq);
+		pr_warn("irq: unexpected interrupt %u masked", irq);
+		return;
+	}
+	slots[irq].count++;
+	slots[irq].fn(irq, slots[irq].arg);
+}
+
+uint64_t irq_count(unsigned irq)
+{
+	return irq < IRQ_MAX ? slots[irq].count : 0;
+}
+
+uint64_t irq_spurious_count(void)
+{
+	return unhandled;
+}

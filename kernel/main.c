@@ -1,0 +1,227 @@
+/*
+ * kernel_main: the portable boot sequence.
+ *
+ *   1. early console (board default UART) so that errors can be seen;
+ *   2. validate the device tree where the boot loader left it, copy its
+ *      used part into the kernel image (the original may sit in memory
+ *      that will be reused), parse it into struct dt_info;
+ *   3. kernel command line, PSCI conduit, the console named by
+ *      /chosen/stdout-path, the boot banner;
+ *   4. the kernel's own address space (direct map, W^X, no identity map);
+ *   5. the boot archive (cpio newc, from /chosen/linux,initrd-*), checked
+ *      entry by entry and never trusted;
+ *   6. interrupt controller and timer tick, interrupts on;
+ *   7. what the command line asks: ktest=..., bench, or idle.
+ * Any failure in 2-4 is a boot error: a clear message and a non-zero exit.
+ */
+#include <cairn/arch.h>
+#include <cairn/args.h>
+#include <cairn/boot.h>
+#include <cairn/cpio.h>
+#include <cairn/dt.h>
+#include <cairn/error.h>
+#include <cairn/fdt.h>
+#include <cairn/ktest.h>
+#include <cairn/log.h>
+#include <cairn/panic.h>
+#include <cairn/plat.h>
+#include <cairn/string.h>
+
+#define DTB_COPY_MAX (128 * 1024)
+
+static uint8_t dtb_copy[DTB_COPY_MAX] __attribute__((aligned(8)));
+static struct fdt kfdt;
+static struct dt_info dt;
+static const struct boot_params *bparams;
+static const void *archive;
+static size_t archive_len;
+
+const struct dt_info *boot_dt(void)
+{
+	return &dt;
+}
+
+const struct boot_params *boot_params(void)
+{
+	return bparams;
+}
+
+const void *boot_archive(size_t *len)
+{
+	*len = archive_len;
+	return archive;
+}
+
+static uint32_t be32_at(const void *p)
+{
+	const uint8_t *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void load_device_tree(paddr_t pa)
+{
+	const void *hdr = arch_early_phys(pa, 8);
+	const void *blob;
+	struct fdt raw;
+	uint32_t total;
+	int err;
+
+	if (!hdr)
+		panic("boot: device tree address 0x%llx (r2) is not in RAM below 3 GiB",
+		      (unsigned long long)pa);
+	total = be32_at((const uint8_t *)hdr + 4);
+	if (be32_at(hdr) != 0xd00dfeed)
+		panic("boot: no device tree at 0x%llx (magic 0x%08x)",
+		      (unsigned long long)pa, (unsigned)be32_at(hdr));
+	blob = arch_early_phys(pa, total);
+	if (!blob)
+		panic("boot: device tree at 0x%llx claims %u bytes, beyond reachable RAM",
+		      (unsigned long long)pa, (unsigned)total);
+	err = fdt_open(&raw, blob, total);
+	if (err)
+		panic("boot: malformed device tree: %s (%s)", raw.why, err_name(err));
+	err = fdt_copy(&kfdt, dtb_copy, sizeof(dtb_copy), &raw);
+	if (err)
+		panic("boot: device tree copy failed: %s (%s)", kfdt.why, err_name(err));
+	err = dt_parse(&kfdt, &dt);
+	if (err)
+		panic("boot: device tree: %s (%s)", dt.why, err_name(err));
+}
+
+static void banner(const struct boot_params *bp)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < dt.nmem; i++)
+		total += dt.mem[i].size;
+	pr_info("Cairn %s, a capability microkernel for ARMv7-A LPAE", CAIRN_VERSION);
+	pr_info("cpu: %s, entered in %s mode", bp->cpu, bp->entry_mode);
+	pr_info("cpus: %u", dt.ncpus);
+	pr_info("ram: %llu MiB in %u bank%s", (unsigned long long)(total >> 20), dt.nmem,
+		dt.nmem == 1 ? "" : "s");
+	for (unsigned i = 0; i < dt.nmem; i++)
+		pr_info("ram: bank %u: 0x%010llx-0x%010llx (%llu MiB)", i,
+			(unsigned long long)dt.mem[i].base,
+			(unsigned long long)(dt.mem[i].base + dt.mem[i].size - 1),
+			(unsigned long long)(dt.mem[i].size >> 20));
+	for (unsigned i = 0; i < dt.nrsv; i++)
+		pr_info("reserved: 0x%010llx-0x%010llx (%s)",
+			(unsigned long long)dt.rsv[i].base,
+			(unsigned long long)(dt.rsv[i].base + dt.rsv[i].size - 1),
+			dt_rsv_source_name(&dt.rsv[i]));
+	pr_info("kernel: image at 0x%010llx, %u KiB", (unsigned long long)bp->kimage_phys,
+		(unsigned)(bp->kimage_size >> 10));
+	pr_info("device tree: at 0x%010llx, %u bytes used, model \"%s\"",
+		(unsigned long long)bp->dtb_phys, (unsigned)fdt_used_size(&kfdt), dt.model);
+	pr_info("devices: %u nodes with registers (%u untranslatable)", dt.ndevices,
+		dt_untranslatable_count(&dt));
+	pr_info("console: %s", plat_console_name());
+	pr_info("cmdline: \"%s\"", args_cmdline());
+}
+
+static void load_archive(void)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	const void *sys = NULL;
+	size_t syslen = 0;
+	unsigned files = 0;
+	uint64_t size;
+	int err;
+
+	if (!dt.has_initrd) {
+		pr_warn("archive: none (no /chosen/linux,initrd-start)");
+		return;
+	}
+	size = dt.initrd_end - dt.initrd_start;
+	archive = arch_phys_to_virt(dt.initrd_start, (size_t)size);
+	if (!archive || size > SIZE_MAX) {
+		pr_warn("archive: 0x%llx-0x%llx is not in the direct map; ignored",
+			(unsigned long long)dt.initrd_start, (unsigned long long)dt.initrd_end);
+		archive = NULL;
+		return;
+	}
+	archive_len = (size_t)size;
+	cpio_iter_init(&it, archive, archive_len);
+	while ((err = cpio_next(&it, &e)) == 0) {
+		files++;
+		if (strcmp(e.name, "system.dtb") == 0) {
+			sys = e.data;
+			syslen = e.size;
+		}
+	}
+	if (err != E_NOENT) {
+		pr_warn("archive: rejected at offset %zu: %s (%s)", it.offset, it.why,
+			err_name(err));
+		archive = NULL;
+		archive_len = 0;
+		return;
+	}
+	pr_info("archive: %u files, %zu bytes at 0x%010llx", files, archive_len,
+		(unsigned long long)dt.initrd_start);
+	if (sys) {
+		struct fdt sf;
+
+		err = fdt_open(&sf, sys, syslen);
+		if (err)
+			pr_warn("archive: system.dtb is malformed: %s", sf.why);
+		else
+			pr_info("archive: system.dtb, %zu bytes, valid", syslen);
+	} else {
+		pr_warn("archive: no system.dtb");
+	}
+}
+
+NORETURN void kernel_main(const struct boot_params *bp)
+{
+	const char *sel;
+	int err;
+
+	bparams = bp;
+	plat_early_console_init();
+	load_device_tree(bp->dtb_phys);
+	args_parse(dt.bootargs);
+	plat_psci_init(&dt);
+	err = plat_console_init(&dt);
+	banner(bp);
+	if (err)
+		pr_warn("console: /chosen/stdout-path unusable (%s); using the board UART",
+			err_name(err));
+	if (args_dropped())
+		pr_warn("cmdline: %u words beyond the first %u ignored", args_dropped(),
+			ARGS_MAX);
+	err = arch_mmu_init(&dt);
+	if (err)
+		panic("boot: kernel address space: %s", err_name(err));
+	pr_info("mmu: direct map and W^X kernel image active, identity map removed");
+	load_archive();
+	err = plat_irq_init(&dt);
+	if (err)
+		panic("boot: interrupt controller: %s", err_name(err));
+	err = plat_timer_init(&dt, KERNEL_HZ);
+	if (err)
+		panic("boot: timer: %s", err_name(err));
+	arch_irq_enable();
+
+	if ((sel = args_get("ktest")) != NULL) {
+		int failures;
+
+		if (strcmp(sel, "panic") == 0)
+			panic("deliberate panic requested by ktest=panic");
+		failures = ktest_run(sel);
+		pr_info("ktest: %d failure%s", failures, failures == 1 ? "" : "s");
+		arch_exit(failures ? 1 : 0);
+	}
+	if (args_has("bench")) {
+		bench_run();
+		arch_exit(0);
+	}
+	if (args_has("poweroff")) {
+		pr_info("poweroff requested on the command line");
+		arch_exit(0);
+	}
+	pr_info("boot complete; no user-level system yet, idling (Ctrl-A X leaves QEMU)");
+	for (;;)
+		arch_wait_for_interrupt();
+}
