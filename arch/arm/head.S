@@ -71,7 +71,7 @@ reset:
 	mrc p15, 0, r0, c0, c0, 5
 	mcr p15, 4, r0, c0, c0, 5       /* VMPIDR = MPIDR */
 	mov r0, #(0x13 | 0x1c0)         /* SVC, A/I/F masked */
-	msr spsr_hyp, r0
+	msr spsr_cxsf, r0               /* SPSR_hyp: banked form is UNPREDICTABLE in HYP */
 	adr r0, 1f
 	msr elr_hyp, r0
 	eret
