@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Self-test of the tools' helpers (KTAP parser, cpio writer, QEMU command lines).
+
+Prints KTAP for one suite, `tools`, like a host test program, and exits 1 on
+failure; tools/test runs it as the host suite `tools`. Standard library only,
+no QEMU needed.
+"""
+
+import sys
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpio  # noqa: E402
+import ktap  # noqa: E402
+import qemu  # noqa: E402
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def results(text, default=""):
+    rep = ktap.parse(text.splitlines(), default)
+    return [(r.full_name, r.status) for r in rep.results]
+
+
+HTEST = """\
+KTAP version 1
+1..1
+    KTAP version 1
+    # Subtest: fdt
+    1..3
+    ok 1 header
+    # tests/host/test_fdt.c:42: assertion failed: n == 3
+    not ok 2 walk
+    ok 3 props # SKIP no fixture
+not ok 1 fdt
+"""
+
+
+@case
+def ktap_htest_output():
+    rep = ktap.parse(HTEST.splitlines(), "fdt")
+    got = [(r.full_name, r.status) for r in rep.results]
+    assert got == [("fdt.header", "ok"), ("fdt.walk", "fail"), ("fdt.props", "skip")], got
+    assert rep.results[1].context == ["# tests/host/test_fdt.c:42: assertion failed: n == 3"]
+    assert rep.results[2].directive == "SKIP no fixture"
+
+
+@case
+def ktap_console_with_log_lines():
+    text = """\
+[    0.000100] Cairn 1.0 booting
+KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: alloc
+    1..1
+[    0.000200] alloc: some log line
+    ok 1 - one
+ok 1 alloc
+[    0.000300]     KTAP version 1
+    # Subtest: sched
+    1..1
+    ok 1 yield
+ok 2 sched
+[    0.000400] done
+"""
+    assert results(text) == [("alloc.one", "ok"), ("sched.yield", "ok")], results(text)
+
+
+@case
+def ktap_cut_off_output_fails_once_per_level():
+    text = "KTAP version 1\n1..2\n    KTAP version 1\n    # Subtest: a\n    1..3\n    ok 1 x\n"
+    assert results(text) == [("a.x", "ok"), ("a.plan", "fail"), ("plan", "fail")], results(text)
+    text = "KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: a\n    1..2\n    ok 1 x\n"
+    assert results(text) == [("a.x", "ok"), ("a.plan", "fail")], results(text)
+
+
+@case
+def ktap_suite_failure_without_failing_children():
+    text = "KTAP version 1\n1..2\nnot ok 1 init_failed_suite\n" \
+           "    KTAP version 1\n    # Subtest: b\n    1..1\n    ok 1 x\nnot ok 2 b\n"
+    assert results(text) == [("init_failed_suite", "fail"), ("b.x", "ok"), ("b", "fail")], \
+        results(text)
+
+
+@case
+def ktap_old_kunit_format_and_nesting():
+    text = """\
+TAP version 14
+1..2
+    # Subtest: outer
+    1..1
+        KTAP version 1
+        # Subtest: inner
+        1..1
+        not ok 1 deep
+    not ok 1 inner
+not ok 1 outer
+ok 2 whole_suite # SKIP no hardware
+"""
+    assert results(text) == [("outer.inner.deep", "fail"), ("whole_suite", "skip")], \
+        results(text)
+
+
+@case
+def ktap_no_ktap_no_results():
+    assert results("U-Boot 2023.01\nok so far\nnot a test\n") == []
+
+
+@case
+def cpio_newc_layout():
+    blob = cpio.archive([("a", b"xyz"), ("system.dtb", b"\xd0\x0d\xfe\xed" * 3)])
+    assert blob == cpio.archive([("a", b"xyz"), ("system.dtb", b"\xd0\x0d\xfe\xed" * 3)])
+    entries = cpio.read(blob)
+    assert [(n, d) for n, d, _ in entries] == [("a", b"xyz"),
+                                               ("system.dtb", b"\xd0\x0d\xfe\xed" * 3)]
+    for i, (_, _, f) in enumerate(entries, 1):
+        ino, mode, uid, gid, nlink, mtime = f[:6]
+        assert (ino, mode, uid, gid, nlink, mtime) == (i, 0o100644, 0, 0, 1, 0), f
+    assert blob.endswith(b"TRAILER!!!\0\0\0\0") and len(blob) % 4 == 0
+    assert blob[:6] == b"070701" and blob.index(b"070701", 6) % 4 == 0
+
+
+@case
+def qemu_mem_sizes():
+    assert qemu.parse_mem("1G") == 1024 and qemu.parse_mem("128M") == 128
+    assert qemu.parse_mem("6g") == 6144 and qemu.parse_mem("512") == 512
+    for bad in ("", "1.5G", "lots", "0"):
+        try:
+            qemu.parse_mem(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"parse_mem({bad!r}) accepted")
+
+
+@case
+def qemu_direct_command():
+    b = qemu.Boot(uboot=False, mem="6G", smp=4, icount=True, args="ktest=all x",
+                  image=Path("k.img"), initrd=Path("a.cpio"), gdb=4321)
+    cmd = qemu.command(b)
+    s = " ".join(cmd)
+    assert "-M virt,highmem=on -cpu cortex-a15 -m 6G -smp 4 -nographic" in s, s
+    assert "-bios" not in cmd and "-dtb" not in cmd
+    assert cmd[cmd.index("-kernel") + 1] == "k.img" and cmd[cmd.index("-initrd") + 1] == "a.cpio"
+    assert cmd[cmd.index("-append") + 1] == "ktest=all x"
+    assert "-semihosting-config enable=on,target=native" in s
+    assert "-icount shift=0,sleep=off" in s and "-gdb tcp::4321 -S" in s
+
+
+@case
+def qemu_uboot_command():
+    b = qemu.Boot(uboot=True, mem="512M", virt=True, image=Path("k.img"), use_initrd=False,
+                  gdb=qemu.DEFAULT_GDB_PORT)
+    cmd = qemu.command(b, dtb=False)
+    assert cmd[cmd.index("-M") + 1] == "virt,virtualization=on"
+    assert "-bios" in cmd and "-dtb" in cmd and "-initrd" not in cmd and "-append" not in cmd
+    assert cmd[-2:] == ["-s", "-S"]
+
+
+def main():
+    print("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: tools")
+    print(f"    1..{len(CASES)}")
+    failures = 0
+    for i, fn in enumerate(CASES, 1):
+        try:
+            fn()
+        except Exception:
+            failures += 1
+            for line in traceback.format_exc().rstrip().splitlines():
+                print(f"    # {line}")
+            print(f"    not ok {i} {fn.__name__}")
+        else:
+            print(f"    ok {i} {fn.__name__}")
+    print(f"{'not ok' if failures else 'ok'} 1 tools")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(__doc__.strip())
+        sys.exit(0)
+    sys.exit(main())
