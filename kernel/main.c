@@ -23,6 +23,7 @@
 #include <cairn/fdt.h>
 #include <cairn/ktest.h>
 #include <cairn/log.h>
+#include <cairn/mm.h>
 #include <cairn/panic.h>
 #include <cairn/plat.h>
 #include <cairn/string.h>
@@ -59,6 +60,8 @@ static uint32_t be32_at(const void *p)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+static uint32_t dtb_size;
+
 static void load_device_tree(paddr_t pa)
 {
 	const void *hdr = arch_early_phys(pa, 8);
@@ -79,6 +82,7 @@ static void load_device_tree(paddr_t pa)
 		panic("boot: device tree at 0x%llx claims %u bytes, beyond reachable RAM",
 		      (unsigned long long)pa, (unsigned)total);
 	err = fdt_open(&raw, blob, total);
+	dtb_size = total;
 	if (err)
 		panic("boot: malformed device tree: %s (%s)", raw.why, err_name(err));
 	err = fdt_copy(&kfdt, dtb_copy, sizeof(dtb_copy), &raw);
@@ -118,6 +122,112 @@ static void banner(const struct boot_params *bp)
 		dt_untranslatable_count(&dt));
 	pr_info("console: %s", plat_console_name());
 	pr_info("cmdline: \"%s\"", args_cmdline());
+}
+
+/* Parse a size argument: decimal or 0x hex, optional K/M/G suffix. */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return 0;
+		v = v * base + d;
+	}
+	switch (*s) {
+	case 'k': case 'K': return v > (UINT64_MAX >> 10) ? 0 : v << 10;
+	case 'm': case 'M': return v > (UINT64_MAX >> 20) ? 0 : v << 20;
+	case 'g': case 'G': return v > (UINT64_MAX >> 30) ? 0 : v << 30;
+	}
+	return v;
+}
+
+static void mm_report_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	pr_info("mem: %s", line);
+}
+
+static struct pmem_range mm_banks[DT_MAX_MEM];
+static struct pmem_range mm_rsv[DT_MAX_RSV + 3];
+static struct mm_device mm_devs[DT_MAX_DEVICES * DT_MAX_REG];
+
+/* Kernel memory: physical map, frame table, buddy, object heap, pools,
+ * device ranges, all from the device tree. */
+static void memory_init(const struct boot_params *bp)
+{
+	struct mm_config cfg;
+	struct mm_status st;
+	char line[160];
+	unsigned nr = 0, nd = 0;
+	const char *karg;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	for (unsigned i = 0; i < dt.nmem; i++) {
+		mm_banks[i].base = dt.mem[i].base;
+		mm_banks[i].size = dt.mem[i].size;
+	}
+	mm_rsv[nr].base = bp->kimage_phys;
+	mm_rsv[nr++].size = bp->kimage_size;
+	mm_rsv[nr].base = bp->dtb_phys;
+	mm_rsv[nr++].size = dtb_size;
+	if (dt.has_initrd && dt.initrd_end > dt.initrd_start) {
+		mm_rsv[nr].base = dt.initrd_start;
+		mm_rsv[nr++].size = dt.initrd_end - dt.initrd_start;
+	}
+	for (unsigned i = 0; i < dt.nrsv; i++) {
+		mm_rsv[nr].base = dt.rsv[i].base;
+		mm_rsv[nr++].size = dt.rsv[i].size;
+	}
+	for (unsigned i = 0; i < dt.ndevices; i++)
+		for (unsigned j = 0; j < dt.devices[i].nreg; j++) {
+			if (!dt.devices[i].reg[j].translated)
+				continue;
+			mm_devs[nd].base = dt.devices[i].reg[j].base;
+			mm_devs[nd].size = dt.devices[i].reg[j].size;
+			mm_devs[nd++].tag = i;
+		}
+	cfg.banks = mm_banks;
+	cfg.nbanks = dt.nmem;
+	cfg.reserved = mm_rsv;
+	cfg.nreserved = nr;
+	cfg.devices = mm_devs;
+	cfg.ndevices = nd;
+	cfg.direct_base = arch_direct_map_base();
+	cfg.direct_size = arch_direct_map_size();
+	cfg.ftable_va = arch_ftable_base();
+	cfg.ftable_size = arch_ftable_size();
+	karg = args_get("kheap");
+	cfg.kheap_override = karg ? parse_size(karg) : 0;
+	cfg.debug = args_has("mm.debug");
+	memset(&st, 0, sizeof(st));
+	err = mm_init(&cfg, &st);
+	if (err)
+		panic("boot: kernel memory: %s (%s)", st.why ? st.why : "?", err_name(err));
+	if (st.warning)
+		pr_warn("mem: %s", st.warning);
+	if (st.devices_rejected)
+		pr_warn("mem: %u device ranges rejected", st.devices_rejected);
+	mm_summary(line, sizeof(line));
+	pr_info("%s", line);
+	if (args_has("mm.report"))
+		mm_report(mm_report_line, NULL);
 }
 
 static void load_archive(void)
@@ -195,6 +305,7 @@ NORETURN void kernel_main(const struct boot_params *bp)
 	if (err)
 		panic("boot: kernel address space: %s", err_name(err));
 	pr_info("mmu: direct map and W^X kernel image active, identity map removed");
+	memory_init(bp);
 	load_archive();
 	err = plat_irq_init(&dt);
 	if (err)

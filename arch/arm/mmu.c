@@ -28,6 +28,7 @@
 #include <cairn/dt.h>
 #include <cairn/error.h>
 #include <cairn/log.h>
+#include <cairn/mm_arch.h>
 
 #define L2_ENTRIES 512
 #define L3_ENTRIES 512
@@ -36,6 +37,14 @@
 extern pte_t kernel_l2[L2_ENTRIES];
 extern pte_t kimage_l3[8 * L3_ENTRIES];
 extern pte_t devwin_l3[8 * L3_ENTRIES];
+
+/* Kernel-memory region (KMEM): frame table, then the kmap slot. */
+#define FTABLE_BASE KMEM_BASE
+#define FTABLE_SIZE 0x01800000u /* 24 MiB: 8 B/page covers 12 GiB of RAM */
+#define KMAP_VA (KMEM_BASE + KMEM_SIZE - PAGE_SIZE)
+#define KMEM_L3_TABLES (KMEM_SIZE >> L2_BLOCK_SHIFT)
+static pte_t kmem_l3[KMEM_L3_TABLES * L3_ENTRIES] __attribute__((aligned(4096)));
+static bool kmem_ready;
 extern char __kimage_start[], __text_end[], __rodata_end[], __kimage_end[];
 
 static pte_t edge_l3[EDGE_L3_POOL][L3_ENTRIES] __attribute__((aligned(4096)));
@@ -136,9 +145,13 @@ int arch_mmu_init(const struct dt_info *dt)
 		}
 	}
 	kimage_wx();
-	dsb();
+	/* The old RWX translations must be gone from the TLB before WXN is
+	 * set, or WXN makes the cached writable text entries execute-never. */
+	tlb_flush_all();
 	/* End the identity map, enforce WXN, drop stale translations. */
 	write_ttbcr(read_ttbcr() | (1u << 7)); /* EPD0 */
+	isb();
+	tlb_flush_all();
 	write_sctlr(read_sctlr() | SCTLR_WXN);
 	isb();
 	tlb_flush_all();
@@ -149,6 +162,11 @@ int arch_mmu_init(const struct dt_info *dt)
 paddr_t arch_direct_map_base(void)
 {
 	return ram_base;
+}
+
+uint64_t arch_direct_map_size(void)
+{
+	return DIRECT_MAP_SIZE;
 }
 
 void *arch_phys_to_virt(paddr_t pa, size_t len)
@@ -188,4 +206,79 @@ void *arch_ioremap(paddr_t pa, size_t len)
 	isb();
 	devwin_next += (uint32_t)span;
 	return (void *)(uintptr_t)(va + (uint32_t)(pa - first));
+}
+
+/* ---- kernel-memory hooks (cairn/mm_arch.h) ---- */
+
+uintptr_t arch_ftable_base(void)
+{
+	return FTABLE_BASE;
+}
+
+uintptr_t arch_ftable_size(void)
+{
+	return FTABLE_SIZE;
+}
+
+static pte_t *kmem_pte(uintptr_t va)
+{
+	if (!kmem_ready) {
+		for (unsigned i = 0; i < KMEM_L3_TABLES; i++)
+			kernel_l2[l2_index(KMEM_BASE) + i] =
+				((uint32_t)(uintptr_t)&kmem_l3[i * L3_ENTRIES] -
+				 KIMAGE_BASE + kimage_phys) | PTE_TABLE;
+		dsb();
+		isb();
+		kmem_ready = true;
+	}
+	return &kmem_l3[(va - KMEM_BASE) >> PAGE_SHIFT];
+}
+
+int mm_arch_map_backing(uintptr_t va, paddr_t pa)
+{
+	pte_t *pte;
+
+	if (va < FTABLE_BASE || va - FTABLE_BASE >= FTABLE_SIZE || (va & (PAGE_SIZE - 1)) ||
+	    (pa & (PAGE_SIZE - 1)) || (pa >> 40))
+		return E_INVAL;
+	pte = kmem_pte(va);
+	if (*pte & PTE_VALID)
+		return E_INVAL;
+	*pte = pa | PTE_PAGE | PTE_KERNEL_RW;
+	dsb();
+	isb();
+	return 0;
+}
+
+void mm_arch_unmap_backing(uintptr_t va)
+{
+	if (va < FTABLE_BASE || va - FTABLE_BASE >= FTABLE_SIZE)
+		return;
+	*kmem_pte(va) = 0;
+	tlb_flush_kva((uint32_t)va);
+}
+
+void *mm_arch_direct_va(paddr_t pa, size_t len)
+{
+	return arch_phys_to_virt(pa, len);
+}
+
+void *mm_arch_kmap(paddr_t pa)
+{
+	pte_t *pte = kmem_pte(KMAP_VA);
+
+	if ((pa & (PAGE_SIZE - 1)) || (pa >> 40) || (*pte & PTE_VALID))
+		return NULL;
+	*pte = pa | PTE_PAGE | PTE_KERNEL_RW;
+	dsb();
+	isb();
+	return (void *)(uintptr_t)KMAP_VA;
+}
+
+void mm_arch_kunmap(void *va)
+{
+	if ((uintptr_t)va != KMAP_VA)
+		return;
+	*kmem_pte(KMAP_VA) = 0;
+	tlb_flush_kva(KMAP_VA);
 }

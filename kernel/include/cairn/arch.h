@@ -36,7 +36,15 @@ const void *arch_early_phys(paddr_t pa, size_t len);
  */
 int arch_mmu_init(const struct dt_info *dt);
 
-/* Physical address of low RAM reachable through the direct map, or NULL. */
+/* Physical address mapped at the start of the direct map, and its size. */
+paddr_t arch_direct_map_base(void);
+uint64_t arch_direct_map_size(void);
+/* The kernel virtual region reserved for the frame table (lazily backed
+ * through mm_arch_map_backing). */
+uintptr_t arch_ftable_base(void);
+uintptr_t arch_ftable_size(void);
+
+/* Kernel pointer to [pa, pa+len) through the direct map, or NULL. */
 void *arch_phys_to_virt(paddr_t pa, size_t len);
 
 /* Map device registers [pa, pa+len) into the kernel device window

@@ -10,9 +10,8 @@
 /* head.S -> C entry. */
 void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode);
 void arch_mmu_set_kimage_phys(paddr_t pa);
-/* Physical address mapped at DIRECT_MAP_BASE. */
-paddr_t arch_direct_map_base(void);
 void arch_pmu_init(void);
+
 /* Set by arch_mmu_init(): the TTBR0 identity map is gone. */
 extern bool arch_identity_gone;
 

@@ -23,8 +23,8 @@ _Static_assert(sizeof(pte_t) == 8, "LPAE descriptors are 64-bit");
 #define PTE_AF (1ull << 10)
 #define PTE_NG (1ull << 11)
 #define PTE_CONTIG (1ull << 52)
-#define PTE_PXN (1ull << 53)
-#define PTE_XN (1ull << 54)
+#define PTE_PXN (1ull << 53)   /* privileged execute-never */
+#define PTE_XN (1ull << 54)    /* execute-never at every privilege level (ARMv7) */
 #define PTE_ADDR_MASK 0x000000fffffff000ull
 
 /* MAIR0 attribute indexes (programmed in head.S). */
@@ -35,7 +35,7 @@ _Static_assert(sizeof(pte_t) == 8, "LPAE descriptors are 64-bit");
 
 #define PTE_KERNEL_RW (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_XN | PTE_PXN)
 #define PTE_KERNEL_RO (PTE_KERNEL_RW | PTE_AP_RO)
-#define PTE_KERNEL_RX (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_AP_RO | PTE_XN)
+#define PTE_KERNEL_RX (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_AP_RO)
 #define PTE_KERNEL_DEV (PTE_AF | PTE_ATTR(MT_DEVICE_nGnRE) | PTE_XN | PTE_PXN)
 
 #endif

@@ -1,0 +1,55 @@
+/*
+ * mm_arch: the hooks the portable memory code needs from the architecture.
+ *
+ * Kernel memory management (pmem, frame, buddy, kheap, kcache, devrange,
+ * pool) is portable C; everything it needs that involves page tables is
+ * one of the five functions below, implemented by arch/<arch>/ and faked
+ * by tests/host/mm_fakes.c. None of them may call back into the allocator
+ * (they run with allocator state half-updated), none of them may sleep,
+ * and all of them are called with the kernel lock held.
+ *
+ * The frame-table region is a range of kernel virtual addresses chosen by
+ * the arch port and given to frame_init (base and size, page aligned). The
+ * arch port must be able to install a 4 KiB page anywhere in it without
+ * allocating: on ARM LPAE that means the level-3 tables covering the region
+ * are static (one 4 KiB table per 2 MiB of region).
+ */
+#ifndef CAIRN_MM_ARCH_H
+#define CAIRN_MM_ARCH_H
+
+#include <cairn/types.h>
+
+/*
+ * Map the RAM frame `pa` at the page-aligned `va` inside the frame-table
+ * region: normal write-back cacheable, kernel read-write, never
+ * executable. The page was unmapped before. Returns 0, or a negative error
+ * (E_INVAL for an address outside the region or already mapped, E_NOMEM if
+ * the port cannot install the mapping); on error nothing is mapped. The
+ * caller zeroes the page itself after a successful call.
+ */
+int mm_arch_map_backing(uintptr_t va, paddr_t pa);
+
+/*
+ * Undo mm_arch_map_backing for `va` (used only to roll back a chunk whose
+ * second page could not be mapped). Includes the TLB invalidation.
+ */
+void mm_arch_unmap_backing(uintptr_t va);
+
+/*
+ * Kernel virtual address of [pa, pa + len) through the direct map, or NULL
+ * if any byte of it is outside the direct map. Pure arithmetic, no side
+ * effects; used for the object heap and for zeroing DIRECT frames.
+ */
+void *mm_arch_direct_va(paddr_t pa, size_t len);
+
+/*
+ * A short-lived kernel mapping of the one RAM page at the page-aligned
+ * `pa` (any segment, typically DMA32 or HIGH), normal write-back, kernel
+ * read-write. Returns its address or NULL if no mapping slot is free. At
+ * most one kmap is held at a time by the memory code; it is released with
+ * mm_arch_kunmap (which invalidates the TLB entry) before the next one.
+ */
+void *mm_arch_kmap(paddr_t pa);
+void mm_arch_kunmap(void *va);
+
+#endif

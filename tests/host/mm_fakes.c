@@ -1,0 +1,266 @@
+/*
+ * Host fakes of cairn/mm_arch.h for the memory tests (see mm_fakes.h).
+ *
+ * Linked into every host test program: no main(), and nothing that
+ * tests/host/fakes.c already defines.
+ */
+#define _DEFAULT_SOURCE
+#include "mm_fakes.h"
+
+#include <cairn/buddy.h>
+#include <cairn/error.h>
+#include <cairn/frame.h>
+#include <cairn/mm.h>
+#include <cairn/mm_arch.h>
+#include <cairn/pmem.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define FAKE_PAGE 4096u
+#define MAX_WINDOWS 64
+#define WINDOW_ALIGN 65536u
+
+struct window {
+	paddr_t pa;
+	size_t len;
+	void *map;            /* mmap'd block (len + alignment slack) */
+	size_t maplen;
+	unsigned char *host;  /* aligned host address standing for pa */
+};
+
+static struct {
+	uintptr_t base;
+	size_t size;
+	unsigned char *mapped;    /* per page: 0/1 */
+	paddr_t *pa;              /* per page */
+	unsigned nmapped;
+	unsigned fail_at;
+	unsigned calls;
+} region;
+
+static struct window windows[MAX_WINDOWS];
+static unsigned nwindows;
+static paddr_t direct_base;
+static uint64_t direct_size;
+static unsigned kmap_calls, kmap_held;
+
+void mmfake_reset(void)
+{
+	if (region.base) {
+		munmap((void *)region.base, region.size);
+		free(region.mapped);
+		free(region.pa);
+	}
+	memset(&region, 0, sizeof(region));
+	for (unsigned i = 0; i < nwindows; i++)
+		munmap(windows[i].map, windows[i].maplen);
+	nwindows = 0;
+	direct_base = 0;
+	direct_size = 0;
+	kmap_calls = 0;
+	kmap_held = 0;
+}
+
+uintptr_t mmfake_region_create(size_t size)
+{
+	void *p;
+
+	if (region.base) {
+		munmap((void *)region.base, region.size);
+		free(region.mapped);
+		free(region.pa);
+		memset(&region, 0, sizeof(region));
+	}
+	p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmfake_region_create");
+		abort();
+	}
+	region.base = (uintptr_t)p;
+	region.size = size;
+	region.mapped = calloc(size / FAKE_PAGE, 1);
+	region.pa = calloc(size / FAKE_PAGE, sizeof(paddr_t));
+	if (!region.mapped || !region.pa)
+		abort();
+	return region.base;
+}
+
+static long region_page(uintptr_t va)
+{
+	if (!region.base || va < region.base || va - region.base >= region.size ||
+	    (va & (FAKE_PAGE - 1)))
+		return -1;
+	return (long)((va - region.base) / FAKE_PAGE);
+}
+
+int mm_arch_map_backing(uintptr_t va, paddr_t pa)
+{
+	long pg = region_page(va);
+
+	region.calls++;
+	if (region.fail_at && --region.fail_at == 0)
+		return E_NOMEM;
+	if (pg < 0 || region.mapped[pg] || (pa & (FAKE_PAGE - 1)))
+		return E_INVAL;
+	if (mprotect((void *)va, FAKE_PAGE, PROT_READ | PROT_WRITE) != 0)
+		return E_NOMEM;
+	/* contents are garbage on real hardware: make them so here too */
+	memset((void *)va, 0xA5, FAKE_PAGE);
+	region.mapped[pg] = 1;
+	region.pa[pg] = pa;
+	region.nmapped++;
+	return 0;
+}
+
+void mm_arch_unmap_backing(uintptr_t va)
+{
+	long pg = region_page(va);
+
+	if (pg < 0 || !region.mapped[pg]) {
+		fprintf(stderr, "mm_fakes: unmap of an unmapped table page\n");
+		abort();
+	}
+	madvise((void *)va, FAKE_PAGE, MADV_DONTNEED);
+	mprotect((void *)va, FAKE_PAGE, PROT_NONE);
+	region.mapped[pg] = 0;
+	region.pa[pg] = 0;
+	region.nmapped--;
+}
+
+unsigned mmfake_backing_mapped(void)
+{
+	return region.nmapped;
+}
+
+bool mmfake_is_backed(uintptr_t va)
+{
+	long pg = region_page(va & ~(uintptr_t)(FAKE_PAGE - 1));
+
+	return pg >= 0 && region.mapped[pg];
+}
+
+paddr_t mmfake_backing_pa(uintptr_t va)
+{
+	long pg = region_page(va & ~(uintptr_t)(FAKE_PAGE - 1));
+
+	return pg >= 0 ? region.pa[pg] : 0;
+}
+
+void mmfake_backing_fail_at(unsigned n)
+{
+	region.fail_at = n;
+}
+
+void mmfake_set_direct(paddr_t base, uint64_t size)
+{
+	direct_base = base;
+	direct_size = size;
+}
+
+void *mmfake_phys(paddr_t pa, size_t len)
+{
+	struct window *w;
+	size_t maplen;
+	uintptr_t p;
+
+	if (len == 0)
+		return NULL;
+	for (unsigned i = 0; i < nwindows; i++) {
+		w = &windows[i];
+		if (pa >= w->pa && pa - w->pa <= w->len && len <= w->len - (pa - w->pa))
+			return w->host + (pa - w->pa);
+		if (pa < w->pa + w->len && w->pa < pa + len)
+			return NULL; /* partial overlap: the fake cannot merge */
+	}
+	if (nwindows == MAX_WINDOWS)
+		return NULL;
+	w = &windows[nwindows];
+	maplen = len + WINDOW_ALIGN;
+	w->map = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (w->map == MAP_FAILED)
+		return NULL;
+	w->maplen = maplen;
+	p = ((uintptr_t)w->map + WINDOW_ALIGN - 1) & ~(uintptr_t)(WINDOW_ALIGN - 1);
+	w->host = (unsigned char *)p;
+	w->pa = pa;
+	w->len = len;
+	nwindows++;
+	return w->host;
+}
+
+void *mm_arch_direct_va(paddr_t pa, size_t len)
+{
+	if (len == 0 || pa < direct_base || pa - direct_base >= direct_size ||
+	    len > direct_size - (pa - direct_base))
+		return NULL;
+	return mmfake_phys(pa, len);
+}
+
+void *mm_arch_kmap(paddr_t pa)
+{
+	void *va;
+
+	kmap_calls++;
+	if (kmap_held || (pa & (FAKE_PAGE - 1)))
+		return NULL;
+	va = mmfake_phys(pa, FAKE_PAGE);
+	if (va)
+		kmap_held++;
+	return va;
+}
+
+void mm_arch_kunmap(void *va)
+{
+	if (!va || !kmap_held) {
+		fprintf(stderr, "mm_fakes: kunmap without kmap\n");
+		abort();
+	}
+	kmap_held--;
+}
+
+unsigned mmfake_kmap_calls(void)
+{
+	return kmap_calls;
+}
+
+unsigned mmfake_kmap_held(void)
+{
+	return kmap_held;
+}
+
+int mmfake_init_core(const struct pmem_config *cfg, size_t region_size)
+{
+	uintptr_t va;
+	const char *why = NULL;
+	int err;
+
+	mmfake_reset();
+	va = mmfake_region_create(region_size);
+	mmfake_set_direct(cfg->direct_base, cfg->direct_size);
+	err = pmem_init(cfg, &why);
+	if (!err)
+		err = frame_init(va, region_size, &why);
+	if (!err)
+		err = buddy_init(&why);
+	if (err)
+		printf("    # mmfake_init_core: %s (%s)\n", why ? why : "?", err_name(err));
+	return err;
+}
+
+int mmfake_boot(const struct mm_config *cfg, struct mm_status *st)
+{
+	struct mm_config c = *cfg;
+	int err;
+
+	mmfake_reset();
+	c.ftable_va = mmfake_region_create(c.ftable_size);
+	mmfake_set_direct(c.direct_base, c.direct_size);
+	err = mm_init(&c, st);
+	if (err)
+		printf("    # mmfake_boot: %s (%s)\n", st->why ? st->why : "?", err_name(err));
+	return err;
+}
