@@ -320,6 +320,15 @@ NORETURN void kernel_main(const struct boot_params *bp)
 
 		if (strcmp(sel, "panic") == 0)
 			panic("deliberate panic requested by ktest=panic");
+		if (strcmp(sel, "fault") == 0) {
+			/* Unhandled kernel data abort: nothing is mapped below
+			 * 0xC000_0000 once the identity map is gone. */
+			volatile uint32_t *volatile bad = (volatile uint32_t *)(uintptr_t)0x10;
+
+			pr_info("ktest=fault: reading address 0x10");
+			(void)*bad;
+			panic("ktest=fault: the read of 0x10 did not fault");
+		}
 		failures = ktest_run(sel);
 		pr_info("ktest: %d failure%s", failures, failures == 1 ? "" : "s");
 		arch_exit(failures ? 1 : 0);
