@@ -78,6 +78,7 @@ BOOTS = [
         expect=[
             ("banner", r"Cairn [0-9]"),
             ("ram", r"ram: 6144 MiB in 1 bank"),
+            ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
             ("mem", r"mem: ram 6144 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 65536 KiB, [0-9]+ device ranges"),
         ],
         ktap=True,
