@@ -559,8 +559,9 @@ static int skip_subtree(const struct fdt *f, int node)
 	}
 }
 
-/* From `off`, skip NOPs: the BEGIN_NODE found there, or E_NOENT. */
-static int node_or_end(const struct fdt *f, int off)
+/* From `off`, skip NOPs: the offset of the `want` token found there
+ * (FDT_BEGIN_NODE or FDT_PROP), or E_NOENT at any other token. */
+static int tag_or_end(const struct fdt *f, int off, uint32_t want)
 {
 	uint32_t tag;
 
@@ -569,12 +570,17 @@ static int node_or_end(const struct fdt *f, int off)
 
 		if (next < 0)
 			return next;
-		if (tag == FDT_BEGIN_NODE)
+		if (tag == want)
 			return off;
 		if (tag != FDT_NOP)
 			return E_NOENT;
 		off = next;
 	}
+}
+
+static int node_or_end(const struct fdt *f, int off)
+{
+	return tag_or_end(f, off, FDT_BEGIN_NODE);
 }
 
 int fdt_first_child(const struct fdt *f, int node)
@@ -853,22 +859,9 @@ int fdt_prop(const struct fdt *f, int node, const char *name, const void **val,
 	return off < 0 ? off : 0;
 }
 
-/* From `off`, skip NOPs: the PROP found there, or E_NOENT. */
 static int prop_or_end(const struct fdt *f, int off)
 {
-	uint32_t tag;
-
-	for (;;) {
-		int next = next_tag(f, off, &tag);
-
-		if (next < 0)
-			return next;
-		if (tag == FDT_PROP)
-			return off;
-		if (tag != FDT_NOP)
-			return E_NOENT;
-		off = next;
-	}
+	return tag_or_end(f, off, FDT_PROP);
 }
 
 int fdt_first_prop(const struct fdt *f, int node)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fdtbuild.h"
 #include "htest.h"
 
 #define MB (1024ull * 1024)
@@ -461,73 +462,6 @@ static void test_rejected_fixtures(void)
 
 /* ---- trees built in memory: capacities and odd values ---- */
 
-struct fb {
-	uint8_t st[65536];
-	size_t sl;
-	char strs[2048];
-	size_t strl;
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void fb_u32(struct fb *b, uint32_t v)
-{
-	if (b->sl + 4 <= sizeof(b->st)) {
-		put32(b->st + b->sl, v);
-		b->sl += 4;
-	}
-}
-
-static void fb_bytes(struct fb *b, const void *p, size_t n)
-{
-	if (b->sl + n + 3 <= sizeof(b->st)) {
-		if (n)
-			memcpy(b->st + b->sl, p, n);
-		b->sl += n;
-		while (b->sl & 3)
-			b->st[b->sl++] = 0;
-	}
-}
-
-static void fb_begin(struct fb *b, const char *name)
-{
-	fb_u32(b, FDT_BEGIN_NODE);
-	fb_bytes(b, name, strlen(name) + 1);
-}
-
-static void fb_end(struct fb *b)
-{
-	fb_u32(b, FDT_END_NODE);
-}
-
-static uint32_t fb_string(struct fb *b, const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	for (size_t off = 0; off < b->strl; off += strlen(b->strs + off) + 1)
-		if (strcmp(b->strs + off, s) == 0)
-			return (uint32_t)off;
-	if (b->strl + n > sizeof(b->strs))
-		return 0;
-	memcpy(b->strs + b->strl, s, n);
-	b->strl += n;
-	return (uint32_t)(b->strl - n);
-}
-
-static void fb_prop(struct fb *b, const char *name, const void *val, uint32_t len)
-{
-	fb_u32(b, FDT_PROP);
-	fb_u32(b, len);
-	fb_u32(b, fb_string(b, name));
-	fb_bytes(b, val, len);
-}
-
 /* Property of up to 16 cells. */
 static void fb_cells(struct fb *b, const char *name, unsigned n, const uint32_t *v)
 {
@@ -540,23 +474,13 @@ static void fb_cells(struct fb *b, const char *name, unsigned n, const uint32_t 
 	fb_prop(b, name, c, 4 * n);
 }
 
-static void fb_u32prop(struct fb *b, const char *name, uint32_t v)
-{
-	fb_cells(b, name, 1, &v);
-}
-
-static void fb_str(struct fb *b, const char *name, const char *s)
-{
-	fb_prop(b, name, s, (uint32_t)strlen(s) + 1);
-}
-
 /* Root with 1/1 cells; the caller adds the rest and closes it. */
 static void fb_start(struct fb *b)
 {
 	memset(b, 0, sizeof(*b));
 	fb_begin(b, "");
-	fb_u32prop(b, "#address-cells", 1);
-	fb_u32prop(b, "#size-cells", 1);
+	fb_prop_u32(b, "#address-cells", 1);
+	fb_prop_u32(b, "#size-cells", 1);
 }
 
 static void fb_memory(struct fb *b, uint32_t base, uint32_t size)
@@ -566,7 +490,7 @@ static void fb_memory(struct fb *b, uint32_t base, uint32_t size)
 
 	snprintf(name, sizeof(name), "memory@%x", base);
 	fb_begin(b, name);
-	fb_str(b, "device_type", "memory");
+	fb_prop_str(b, "device_type", "memory");
 	fb_cells(b, "reg", 2, reg);
 	fb_end(b);
 }
@@ -574,27 +498,14 @@ static void fb_memory(struct fb *b, uint32_t base, uint32_t size)
 /* Close the root, assemble a v17 blob and open it into *f. */
 static int fb_open(struct fb *b, struct fdt *f)
 {
-	size_t off_st = 40 + 16, off_str, total;
+	size_t total;
 	uint8_t *p;
 
 	fb_end(b);
 	fb_u32(b, FDT_END);
-	off_str = off_st + b->sl;
-	total = off_str + b->strl;
-	p = keep(calloc(1, total));
+	p = keep(fb_assemble(b, &total));
 	if (!p)
 		return E_NOMEM;
-	put32(p + 0, FDT_MAGIC);
-	put32(p + 4, (uint32_t)total);
-	put32(p + 8, (uint32_t)off_st);
-	put32(p + 12, (uint32_t)off_str);
-	put32(p + 16, 40);
-	put32(p + 20, 17);
-	put32(p + 24, 16);
-	put32(p + 32, (uint32_t)b->strl);
-	put32(p + 36, (uint32_t)b->sl);
-	memcpy(p + off_st, b->st, b->sl);
-	memcpy(p + off_str, b->strs, b->strl);
 	return fdt_open(f, p, total);
 }
 
@@ -638,7 +549,7 @@ static void test_capacity_memory_banks(void)
 	HT_ASSERT(strstr(info.why, "no RAM") != NULL);
 	fb_start(b);
 	fb_begin(b, "memory@0");
-	fb_str(b, "device_type", "memory");
+	fb_prop_str(b, "device_type", "memory");
 	fb_prop(b, "reg", "\0\0\0\1\0\0", 6);
 	fb_end(b);
 	HT_EQ(fb_open(b, &f), 0);
@@ -655,19 +566,19 @@ static void test_capacity_devices_cpus_reservations(void)
 	fb_start(b);
 	fb_memory(b, 0x40000000, 0x10000000);
 	fb_begin(b, "cpus");
-	fb_u32prop(b, "#address-cells", 1);
-	fb_u32prop(b, "#size-cells", 0);
+	fb_prop_u32(b, "#address-cells", 1);
+	fb_prop_u32(b, "#size-cells", 0);
 	for (uint32_t i = 0; i < DT_MAX_CPUS + 4; i++) {
 		snprintf(name, sizeof(name), "cpu@%x", i);
 		fb_begin(b, name);
-		fb_str(b, "device_type", "cpu");
-		fb_u32prop(b, "reg", i);
+		fb_prop_str(b, "device_type", "cpu");
+		fb_prop_u32(b, "reg", i);
 		fb_end(b);
 	}
 	fb_end(b);
 	fb_begin(b, "reserved-memory");
-	fb_u32prop(b, "#address-cells", 1);
-	fb_u32prop(b, "#size-cells", 1);
+	fb_prop_u32(b, "#address-cells", 1);
+	fb_prop_u32(b, "#size-cells", 1);
 	fb_prop(b, "ranges", NULL, 0);
 	for (uint32_t i = 0; i < DT_MAX_RSV + 8; i++) {
 		uint32_t reg[2] = { 0x48000000 + i * 0x1000, 0x1000 };
@@ -683,7 +594,7 @@ static void test_capacity_devices_cpus_reservations(void)
 
 		snprintf(name, sizeof(name), "dev@%x", reg[0]);
 		fb_begin(b, name);
-		fb_str(b, "compatible", "cairn,dev");
+		fb_prop_str(b, "compatible", "cairn,dev");
 		fb_cells(b, "reg", 2, reg);
 		fb_end(b);
 	}
@@ -713,7 +624,7 @@ static void test_odd_values(void)
 	fb_memory(b, 0x40000000, 0x10000000);
 	fb_begin(b, "chosen");
 	fb_prop(b, "linux,initrd-start", "\0\0\1", 3);
-	fb_u32prop(b, "linux,initrd-end", 0x100);
+	fb_prop_u32(b, "linux,initrd-end", 0x100);
 	fb_end(b);
 	HT_EQ(fb_open(b, &f), 0);
 	HT_EQ(dt_parse(&f, &info), E_FORMAT);
@@ -722,7 +633,7 @@ static void test_odd_values(void)
 	fb_start(b);
 	fb_memory(b, 0x40000000, 0x10000000);
 	fb_begin(b, "chosen");
-	fb_u32prop(b, "linux,initrd-start", 0x100);
+	fb_prop_u32(b, "linux,initrd-start", 0x100);
 	fb_end(b);
 	HT_EQ(fb_open(b, &f), 0);
 	HT_EQ(dt_parse(&f, &info), E_FORMAT);
@@ -731,10 +642,10 @@ static void test_odd_values(void)
 	fb_start(b);
 	fb_memory(b, 0x40000000, 0x10000000);
 	fb_begin(b, "chosen");
-	fb_u32prop(b, "linux,initrd-start", 0x100);
-	fb_u32prop(b, "linux,initrd-end", 0x100);
+	fb_prop_u32(b, "linux,initrd-start", 0x100);
+	fb_prop_u32(b, "linux,initrd-end", 0x100);
 	fb_prop(b, "bootargs", "abc", 3); /* not terminated */
-	fb_str(b, "stdout-path", "nosuchalias:9600");
+	fb_prop_str(b, "stdout-path", "nosuchalias:9600");
 	fb_end(b);
 	/* Deep nesting: the device path does not fit DT_PATH_MAX. */
 	fb_begin(b, "a-rather-long-bus-name@0");
@@ -752,39 +663,39 @@ static void test_odd_values(void)
 	fb_cells(b, "reg", 10, five_regs);
 	fb_end(b);
 	fb_begin(b, "irqs@9");
-	fb_u32prop(b, "reg", 9); /* wrong size for 1+1 cells: warning */
+	fb_prop_u32(b, "reg", 9); /* wrong size for 1+1 cells: warning */
 	fb_cells(b, "interrupts", 8, five_regs);
 	fb_end(b);
 	/* interrupt-parent pointing at a node that is not a controller,
 	 * and at a chain of controllers longer than the hop limit. */
 	fb_begin(b, "notctl");
-	fb_u32prop(b, "phandle", 0x50);
+	fb_prop_u32(b, "phandle", 0x50);
 	fb_end(b);
 	for (uint32_t i = 0; i < DT_IRQ_MAX_HOPS + 2; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "ctl%u", i);
 		fb_begin(b, name);
-		fb_u32prop(b, "phandle", 0x60 + i);
+		fb_prop_u32(b, "phandle", 0x60 + i);
 		fb_prop(b, "interrupt-controller", NULL, 0);
-		fb_u32prop(b, "#interrupt-cells", 1);
-		fb_u32prop(b, "interrupt-parent", 0x60 + i + 1);
+		fb_prop_u32(b, "#interrupt-cells", 1);
+		fb_prop_u32(b, "interrupt-parent", 0x60 + i + 1);
 		fb_end(b);
 	}
 	fb_begin(b, "bad-parent@2");
 	fb_cells(b, "reg", 2, (const uint32_t[]){ 2, 1 });
-	fb_u32prop(b, "interrupt-parent", 0x50);
-	fb_u32prop(b, "interrupts", 3);
+	fb_prop_u32(b, "interrupt-parent", 0x50);
+	fb_prop_u32(b, "interrupts", 3);
 	fb_end(b);
 	fb_begin(b, "long-chain@3");
 	fb_cells(b, "reg", 2, (const uint32_t[]){ 3, 1 });
-	fb_u32prop(b, "interrupt-parent", 0x60);
-	fb_u32prop(b, "interrupts", 3);
+	fb_prop_u32(b, "interrupt-parent", 0x60);
+	fb_prop_u32(b, "interrupts", 3);
 	fb_end(b);
 	fb_begin(b, "self@4");
 	fb_cells(b, "reg", 2, (const uint32_t[]){ 4, 1 });
-	fb_u32prop(b, "interrupt-parent", 0x60 + DT_IRQ_MAX_HOPS + 1); /* last: parent missing */
-	fb_u32prop(b, "interrupts", 3);
+	fb_prop_u32(b, "interrupt-parent", 0x60 + DT_IRQ_MAX_HOPS + 1); /* last: parent missing */
+	fb_prop_u32(b, "interrupts", 3);
 	fb_end(b);
 	HT_EQ(fb_open(b, &f), 0);
 	HT_EQ(dt_parse(&f, &info), 0);

@@ -23,122 +23,63 @@ Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
 """
 
+
+def ram_checks(mib, heap_kib):
+    """The banner's RAM line and the memory summary for a single bank."""
+    return [
+        ("ram", r"ram: %d MiB in 1 bank" % mib),
+        ("mem", r"mem: ram %d MiB in 1 bank, frame table [0-9]+ KiB backed "
+                r"\(8 B/page\), heap %d KiB, [0-9]+ device ranges" % (mib, heap_kib)),
+    ]
+
+
+def kernel_boot(name, mem, heap_kib, uboot=True, args="ktest=all", extra=(), **kw):
+    """A boot that runs in-kernel suites and must exit 0 with all passed."""
+    expect = [("banner", r"Cairn [0-9]")]
+    if uboot:
+        expect.insert(0, ("uboot", r"U-Boot 20"))
+    expect += ram_checks(int(mem[:-1]) * (1024 if mem.endswith("G") else 1), heap_kib)
+    expect += list(extra)
+    return dict(name=name, uboot=uboot, mem=mem, smp=kw.pop("smp", 1), args=args,
+                timeout=kw.pop("timeout", 60), status=0, expect=expect, ktap=True, **kw)
+
+
+def failing_boot(name, args, expect):
+    """A boot that must stop the kernel on purpose (exit status 2)."""
+    return dict(name=name, uboot=False, mem="256M", smp=1, args=args, timeout=60,
+                status=2, expect=expect, reject=[], ktap=False)
+
+
 BOOTS = [
-    dict(
-        name="boot_uboot",
-        uboot=True, mem="1G", smp=1,
-        args="ktest=all",
-        timeout=60,
-        status=0,
-        expect=[
-            ("uboot", r"U-Boot 20"),
-            ("banner", r"Cairn [0-9]"),
-            ("ram", r"ram: 1024 MiB in 1 bank"),
-            ("mem", r"mem: ram 1024 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 16384 KiB, [0-9]+ device ranges"),
-            ("devices", r"devices: [0-9]+ "),
-            ("archive", r"archive: [0-9]+ files"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        name="boot_uboot_hyp",
-        uboot=True, virt=True, mem="512M", smp=1,
-        args="ktest=all",
-        timeout=60,
-        status=0,
-        expect=[
-            ("uboot", r"U-Boot 20"),
-            ("banner", r"Cairn [0-9]"),
-            ("hyp", r"entered in HYP mode"),
-            ("ram", r"ram: 512 MiB in 1 bank"),
-            ("mem", r"mem: ram 512 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 8192 KiB, [0-9]+ device ranges"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        name="boot_uboot_128m",
-        uboot=True, mem="128M", smp=1,
-        args="ktest=all",
-        timeout=60,
-        status=0,
-        expect=[
-            ("uboot", r"U-Boot 20"),
-            ("banner", r"Cairn [0-9]"),
-            ("ram", r"ram: 128 MiB in 1 bank"),
-            ("mem", r"mem: ram 128 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 2048 KiB, [0-9]+ device ranges"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        name="boot_direct_6g",
-        uboot=False, mem="6G", highmem=True, smp=1,
-        args="ktest=all",
-        timeout=90,
-        status=0,
-        expect=[
-            ("banner", r"Cairn [0-9]"),
-            ("ram", r"ram: 6144 MiB in 1 bank"),
-            ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
-            ("mem", r"mem: ram 6144 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 65536 KiB, [0-9]+ device ranges"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        name="boot_direct_smp4",
-        uboot=False, mem="1G", smp=4,
-        args="ktest=all",
-        timeout=90,
-        status=0,
-        expect=[
-            ("banner", r"Cairn [0-9]"),
-            ("cpus", r"cpus: 4\b"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        name="panic",
-        uboot=False, mem="256M", smp=1,
-        args="ktest=panic",
-        timeout=60,
-        status=2,
-        expect=[
-            ("panic", r"PANIC:"),
-            ("registers", r"\br0 *[=:]"),
-            ("backtrace", r"backtrace:"),
-            ("symbolized_frame", r"<[a-z_0-9]+\+0x[0-9a-f]+>"),
-        ],
-        reject=[],
-        ktap=False,
-    ),
-    dict(
-        name="boot_uboot_2g",
-        uboot=True, mem="2G", smp=1,
-        args="ktest=boot,mmu",
-        timeout=60,
-        status=0,
-        expect=[
-            ("banner", r"Cairn [0-9]"),
-            ("ram", r"ram: 2048 MiB in 1 bank"),
-            ("mem", r"mem: ram 2048 MiB in 1 bank, frame table [0-9]+ KiB backed \(8 B/page\), heap 32768 KiB, [0-9]+ device ranges"),
-        ],
-        ktap=True,
-    ),
-    dict(
-        # An unexpected kernel data abort: full decoded report, then exit 2.
-        name="fault_report",
-        uboot=False, mem="256M", smp=1,
-        args="ktest=fault",
-        timeout=60,
-        status=2,
-        expect=[
-            ("panic", r"PANIC: unexpected data abort in kernel \(SVC mode\)"),
-            ("decoded", r"data abort: translation fault, level 1, read \(status 0x05\) at 0x00000010"),
-            ("dfar", r"DFSR 0x[0-9a-f]{8}  DFAR 0x00000010"),
-            ("pc_symbolized", r"pc +0xf[0-9a-f]{7} <kernel_main\+0x[0-9a-f]+>"),
-            ("registers", r"\br0 = 0x[0-9a-f]{8}"),
-            ("backtrace", r"backtrace:"),
-        ],
-        reject=[],
-        ktap=False,
-    ),
+    kernel_boot("boot_uboot", "1G", 16384, extra=[
+        ("devices", r"devices: [0-9]+ "),
+        ("archive", r"archive: [0-9]+ files"),
+    ]),
+    kernel_boot("boot_uboot_hyp", "512M", 8192, virt=True, extra=[
+        ("hyp", r"entered in HYP mode"),
+    ]),
+    kernel_boot("boot_uboot_128m", "128M", 2048),
+    kernel_boot("boot_uboot_2g", "2G", 32768, args="ktest=boot,mmu,mem"),
+    kernel_boot("boot_direct_6g", "6G", 65536, uboot=False, highmem=True, timeout=90, extra=[
+        ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
+    ]),
+    kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
+        ("cpus", r"cpus: 4\b"),
+    ]),
+    failing_boot("panic", "ktest=panic", [
+        ("panic", r"PANIC:"),
+        ("registers", r"\br0 *[=:]"),
+        ("backtrace", r"backtrace:"),
+        ("symbolized_frame", r"<[a-z_0-9]+\+0x[0-9a-f]+>"),
+    ]),
+    # An unexpected kernel data abort: full decoded report, then exit 2.
+    failing_boot("fault_report", "ktest=fault", [
+        ("panic", r"PANIC: unexpected data abort in kernel \(SVC mode\)"),
+        ("decoded", r"data abort: translation fault, level 1, read \(status 0x05\) "
+                    r"at 0x00000010"),
+        ("dfar", r"DFSR 0x[0-9a-f]{8}  DFAR 0x00000010"),
+        ("pc_symbolized", r"pc +0xf[0-9a-f]{7} <kernel_main\+0x[0-9a-f]+>"),
+        ("registers", r"\br0 = 0x[0-9a-f]{8}"),
+        ("backtrace", r"backtrace:"),
+    ]),
 ]
