@@ -160,7 +160,7 @@ static uint64_t parse_size(const char *s)
 static void mm_report_line(void *ctx, const char *line)
 {
 	(void)ctx;
-	pr_info("mem: %s", line);
+	pr_info("%s", line);
 }
 
 static struct pmem_range mm_banks[DT_MAX_MEM];
