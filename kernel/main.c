@@ -215,6 +215,8 @@ static void memory_init(const struct boot_params *bp)
 	cfg.ftable_size = arch_ftable_size();
 	karg = args_get("kheap");
 	cfg.kheap_override = karg ? parse_size(karg) : 0;
+	if (karg && cfg.kheap_override == 0)
+		pr_warn("mem: kheap=%s is not a size (e.g. kheap=8M); using the formula", karg);
 	cfg.debug = args_has("mm.debug");
 	memset(&st, 0, sizeof(st));
 	err = mm_init(&cfg, &st);
