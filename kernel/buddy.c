@@ -21,6 +21,25 @@
  * every listed block lies in an open chunk; pages handed out per segment
  * = pages given at init - free pages.
  *
+ * Order-0 cache. In front of each segment's lists sits a LIFO stack of
+ * up to PCP_MAX single free pages (after Linux's per-CPU page lists; one
+ * per segment here, since everything runs under the kernel lock). Their
+ * entries are FRAME_CACHED (segment in word 1), they count as free pages
+ * of the segment (buddy_free_pages and the checker add them to the lists'
+ * count), and they are on no list, so they never merge while cached. An order-0 alloc pops the stack and an
+ * order-0 free pushes onto it: no list links, no buddy lookup, no merge or
+ * split, which is what kept the alloc/free pair of one page at ~430
+ * instructions (the freed page merged up with its free buddy and the next
+ * alloc split the block again). An empty stack is refilled with PCP_BATCH
+ * pages taken from the lists (smallest blocks first, as an order-0 alloc
+ * would); a full one drains its PCP_BATCH oldest pages back through the
+ * merging free path. Nothing is lost to the cache: an alloc that finds no
+ * block in a segment drains that segment's cache and tries again (so a
+ * higher order, or a 4 MiB chunk, can still be formed), and
+ * buddy_drain_caches gives everything back (tests, reports). The frame
+ * table's backing pages do not come from the caches: cached pages are
+ * scattered over many chunks, and a table page pins its chunk forever.
+ *
  * Bootstrap of the frame table (who backs the table pages of a chunk?).
  * A chunk is opened (its two table pages mapped) the first time any of its
  * entries must be written: when a max chunk is split or allocated, or at
@@ -51,6 +70,8 @@
 #define NIL FRAME_NIL
 #define CHUNK_PAGES FRAME_CHUNK_PAGES
 #define TABLE_PAGES FRAME_TABLE_PAGES_PER_CHUNK
+#define PCP_MAX BUDDY_PCP_MAX
+#define PCP_BATCH 16u                         /* pages moved per refill or drain */
 
 struct buddy_list {
 	uint32_t head;                        /* first block, NIL if empty */
@@ -65,6 +86,11 @@ struct buddy_seg {
 	uint32_t max_hint;                    /* no bit below this word */
 	uint32_t maxfree[FRAME_MAX_CHUNKS / 32];
 };
+
+/* The order-0 caches (struct buddy_pcp in buddy.h, where the inline fast
+ * paths use them). Their pages are not in free_pages (lists and bitmap
+ * only); buddy_free_pages adds them. */
+struct buddy_pcp buddy_pcp[PMEM_NSEGS];
 
 static struct buddy_seg bs[PMEM_NSEGS];
 static uint32_t nchunk_words;
@@ -136,6 +162,66 @@ static bool max_take(struct buddy_seg *s, uint32_t *chunk)
 }
 
 /* ------------------------------------------------------------ blocks */
+
+static void free_block(unsigned seg, uint32_t idx, unsigned order);
+static uint32_t list_take(unsigned seg, unsigned order);
+static int take_from_max(unsigned seg, unsigned order, uint32_t *out);
+
+/* ------------------------------------------------------------ order-0 cache */
+
+/* Pop a cached page of seg (its entry is the caller's to set), or NIL. */
+static uint32_t pcp_pop(unsigned seg)
+{
+	struct buddy_pcp *c = &buddy_pcp[seg];
+
+	if (c->n == 0)
+		return NIL;
+	return c->e[--c->n].idx;
+}
+
+/* Give the n oldest cached pages of seg back to the lists (merging). */
+static void pcp_drain(unsigned seg, uint32_t n)
+{
+	struct buddy_pcp *c = &buddy_pcp[seg];
+
+	if (n > c->n)
+		n = c->n;
+	for (uint32_t i = 0; i < n; i++)
+		free_block(seg, c->e[i].idx, 0);
+	c->n -= n;
+	memmove(&c->e[0], &c->e[n], c->n * sizeof(c->e[0]));
+}
+
+/* Refill the empty cache of seg with up to PCP_BATCH pages; how many. */
+static uint32_t pcp_refill(unsigned seg)
+{
+	struct buddy_pcp *c = &buddy_pcp[seg];
+	uint32_t n = 0;
+
+	while (n < PCP_BATCH && c->n < PCP_MAX) {
+		uint32_t idx = list_take(seg, 0);
+
+		if (idx == NIL && take_from_max(seg, 0, &idx) != 0)
+			break;
+		frame_set(frame_at(idx), FRAME_CACHED, 0, seg);
+		c->e[c->n].idx = idx;
+		c->e[c->n].pfn = frame_idx_to_pfn(idx);
+		c->n++;
+		n++;
+	}
+	return n;
+}
+
+void buddy_drain_caches(void)
+{
+	for (unsigned seg = 0; seg < PMEM_NSEGS; seg++)
+		pcp_drain(seg, buddy_pcp[seg].n);
+}
+
+uint32_t buddy_cached_pages(unsigned seg)
+{
+	return seg < PMEM_NSEGS ? buddy_pcp[seg].n : 0;
+}
 
 /*
  * Give the free block [idx, idx + 2^order) to segment seg, merging with
@@ -378,7 +464,14 @@ static __attribute__((noinline)) int alloc_slow(const uint8_t *segs, unsigned ns
 		if (segs[i] >= PMEM_NSEGS)
 			return E_INVAL;
 	for (unsigned i = 0; i < nsegs; i++) {
+		bool drained = false;
+
 		seg = segs[i];
+retry:
+		if (order == 0 && (buddy_pcp[seg].n || pcp_refill(seg))) {
+			idx = pcp_pop(seg);
+			goto found;
+		}
 		if (order < BUDDY_MAX_ORDER) {
 			idx = list_take(seg, order);
 			if (idx != NIL)
@@ -395,6 +488,12 @@ static __attribute__((noinline)) int alloc_slow(const uint8_t *segs, unsigned ns
 			goto found;
 		if (err != E_NOMEM)
 			return err;
+		if (!drained && buddy_pcp[seg].n) {
+			/* cached pages may complete a larger block */
+			pcp_drain(seg, buddy_pcp[seg].n);
+			drained = true;
+			goto retry;
+		}
 	}
 	return E_NOMEM;
 found:
@@ -413,8 +512,17 @@ int buddy_alloc(const uint8_t *segs, unsigned nsegs, unsigned order, unsigned po
 		if (seg < PMEM_NSEGS) {
 			struct buddy_seg *s = &bs[seg];
 			struct buddy_list *l = &s->list[order];
-			uint32_t idx = l->head;
+			uint32_t idx;
 
+			if (order == 0 && buddy_pcp[seg].n) {
+				/* fastest: a cached page */
+				idx = pcp_pop(seg);
+				frame_at(idx)->w0 = FRAME_ALLOC;
+				frame_at(idx)->w1 = (uint32_t)pool | (uint32_t)seg << 8;
+				*out = frame_idx_to_pa(idx);
+				return 0;
+			}
+			idx = l->head;
 			if (idx != NIL) {
 				struct frame *f = frame_at(idx);
 				uint32_t next = frame_next(f);
@@ -436,7 +544,13 @@ int buddy_alloc(const uint8_t *segs, unsigned nsegs, unsigned order, unsigned po
 	return alloc_slow(segs, nsegs, order, pool, out);
 }
 
-int buddy_free(paddr_t pa, unsigned order)
+/*
+ * buddy_free and buddy_free_pool: one lookup of pa, every check before any
+ * change. pool == POOL_ANY: any recorded pool.
+ */
+#define POOL_ANY 0x100u
+
+static inline int free_checked(paddr_t pa, unsigned order, unsigned pool)
 {
 	struct frame *f, *fb;
 	uint32_t idx, n, head;
@@ -448,15 +562,29 @@ int buddy_free(paddr_t pa, unsigned order)
 		return E_INVAL;
 	n = 1u << order;
 	f = frame_at(idx);
-	if ((idx & (n - 1)) || (f->w0 & 0xff) != (FRAME_ALLOC | order << 4))
+	if ((idx & (n - 1)) || (f->w0 & 0xff) != (FRAME_ALLOC | order << 4) ||
+	    (pool != POOL_ANY && (f->w1 & 0xff) != pool))
 		return E_INVAL;
 	if (frame_count(f))
 		return E_BUSY;
+	seg = (f->w1 >> 8) & 0xff;
+	if (order == 0) {
+		/* fast path: onto the segment's cache (drain half if full) */
+		struct buddy_pcp *c = &buddy_pcp[seg];
+
+		if (__builtin_expect(c->n == PCP_MAX, 0))
+			pcp_drain(seg, PCP_BATCH);
+		f->w0 = FRAME_CACHED;
+		f->w1 = seg;
+		c->e[c->n].idx = idx;
+		c->e[c->n].pfn = (uint32_t)(pa >> PMEM_PAGE_SHIFT);
+		c->n++;
+		return 0;
+	}
 	for (uint32_t i = 1; i < n; i++)
 		if (frame_count(f + i))
 			return E_BUSY;
 	/* decided: act */
-	seg = (f->w1 >> 8) & 0xff;
 	for (uint32_t i = 1; i < n; i++)
 		frame_set(f + i, FRAME_FREE_TAIL, 0, 0);
 	if (order == BUDDY_MAX_ORDER)
@@ -464,7 +592,7 @@ int buddy_free(paddr_t pa, unsigned order)
 	fb = frame_at(idx ^ n);
 	if (frame_state(fb) == FRAME_FREE && frame_order(fb) == order && frame_seg(fb) == seg)
 		goto merge;
-	/* fast path: the buddy is not free, push on the list */
+	/* the buddy is not free: push on the list */
 	{
 		struct buddy_seg *s = &bs[seg];
 		struct buddy_list *l = &s->list[order];
@@ -481,6 +609,16 @@ int buddy_free(paddr_t pa, unsigned order)
 merge:
 	free_block(seg, idx, order);
 	return 0;
+}
+
+int buddy_free(paddr_t pa, unsigned order)
+{
+	return free_checked(pa, order, POOL_ANY);
+}
+
+int buddy_free_pool(paddr_t pa, unsigned order, unsigned pool)
+{
+	return free_checked(pa, order, pool & 0xff);
 }
 
 int buddy_block_pool(paddr_t pa, unsigned *order, unsigned *pool)
@@ -530,6 +668,7 @@ int buddy_init(const char **why)
 		why = &dummy;
 	*why = NULL;
 	memset(bs, 0, sizeof(bs));
+	memset(buddy_pcp, 0, sizeof(buddy_pcp));
 	for (unsigned s = 0; s < PMEM_NSEGS; s++)
 		for (unsigned o = 0; o < BUDDY_MAX_ORDER; o++)
 			bs[s].list[o].head = NIL;
@@ -605,7 +744,7 @@ bool buddy_in_free_chunk(paddr_t pa)
 
 uint64_t buddy_free_pages(unsigned seg)
 {
-	return seg < PMEM_NSEGS ? bs[seg].free_pages : 0;
+	return seg < PMEM_NSEGS ? (uint64_t)bs[seg].free_pages + buddy_pcp[seg].n : 0;
 }
 
 uint64_t buddy_total_pages(unsigned seg)
@@ -697,9 +836,25 @@ static const char *check_lists(unsigned seg)
 			return "max-chunk count differs from the bitmap";
 		pages += (uint64_t)nbits * CHUNK_PAGES;
 	}
+	if (buddy_pcp[seg].n > PCP_MAX)
+		return "order-0 cache over its size";
+	for (uint32_t i = 0; i < buddy_pcp[seg].n; i++) {
+		uint32_t idx = buddy_pcp[seg].e[i].idx;
+		const struct frame *f;
+
+		if (idx >= frame_map.nentries || !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
+			return "cached page out of range or in a chunk that is not open";
+		if (buddy_pcp[seg].e[i].pfn != frame_idx_to_pfn(idx))
+			return "cached page with a wrong page number";
+		f = frame_at(idx);
+		if (frame_state(f) != FRAME_CACHED || f->w0 >> 4 || f->w1 != seg)
+			return "cached page not FRAME_CACHED of its segment";
+		if (!block_usable(idx, 0, seg))
+			return "cached page outside usable RAM of its segment";
+	}
 	if (pages != s->free_pages)
 		return "free page counter differs from the lists";
-	if (s->free_pages > s->total_pages)
+	if ((uint64_t)s->free_pages + buddy_pcp[seg].n > s->total_pages)
 		return "more free pages than pages given";
 	return NULL;
 }
@@ -708,7 +863,7 @@ static const char *check_lists(unsigned seg)
 static const char *check_chunks(uint64_t used[PMEM_NSEGS])
 {
 	uint32_t nchunks = frame_map.nentries >> FRAME_CHUNK_ORDER;
-	uint32_t heads[PMEM_NSEGS][BUDDY_MAX_ORDER];
+	uint32_t heads[PMEM_NSEGS][BUDDY_MAX_ORDER], cached[PMEM_NSEGS] = { 0 };
 
 	memset(heads, 0, sizeof(heads));
 	for (uint32_t c = 0; c < nchunks; c++) {
@@ -734,6 +889,11 @@ static const char *check_chunks(uint64_t used[PMEM_NSEGS])
 			}
 			if (st == FRAME_FREE_TAIL && !maxfree)
 				return "FREE_TAIL page outside any free block";
+			if (st == FRAME_CACHED) {
+				if (f->w1 >= PMEM_NSEGS)
+					return "cached page with a bad segment";
+				cached[f->w1]++;
+			}
 			if (st == FRAME_ALLOC || st == FRAME_ALLOC_TAIL || st == FRAME_TABLE)
 				used[pmem_seg_of(frame_idx_to_pa(base + i))]++;
 			i++;
@@ -743,6 +903,9 @@ static const char *check_chunks(uint64_t used[PMEM_NSEGS])
 		for (unsigned o = 0; o < BUDDY_MAX_ORDER; o++)
 			if (heads[s][o] != bs[s].list[o].count)
 				return "a FREE head is not on its list";
+	for (unsigned s = 0; s < PMEM_NSEGS; s++)
+		if (cached[s] != buddy_pcp[s].n)
+			return "FRAME_CACHED pages and the cache differ (lost or twice cached)";
 	return NULL;
 }
 
@@ -758,7 +921,7 @@ int buddy_check(const char **why)
 	if (!bad)
 		bad = check_chunks(used);
 	for (unsigned s = 0; s < PMEM_NSEGS && !bad; s++)
-		if (used[s] != bs[s].total_pages - bs[s].free_pages)
+		if (used[s] != bs[s].total_pages - bs[s].free_pages - buddy_pcp[s].n)
 			bad = "pages handed out differ from total - free";
 	*why = bad;
 	return bad ? E_FORMAT : 0;

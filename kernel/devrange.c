@@ -263,6 +263,7 @@ static void ram_info(paddr_t pa, struct page_info *out)
 	switch (frame_state(f)) {
 	case FRAME_FREE:
 	case FRAME_FREE_TAIL:
+	case FRAME_CACHED:
 		out->state = PAGE_FREE;
 		break;
 	case FRAME_ALLOC:
@@ -297,7 +298,7 @@ int page_info(paddr_t pa, struct page_info *out)
 
 	if (!out)
 		return E_INVAL;
-	memset(out, 0, sizeof(*out));
+	*out = (struct page_info){ 0 };    /* inline stores, no memset call */
 	if (pa >= PMEM_PHYS_LIMIT)
 		return E_RANGE;
 	out->pa = ALIGN_DOWN(pa, (paddr_t)PMEM_PAGE_SIZE);

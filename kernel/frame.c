@@ -275,6 +275,10 @@ static const char *check_entry(uint32_t idx, uint32_t *ntable)
 		return NULL;
 	case FRAME_FREE_TAIL:
 		return f->w1 >> 8 || f->w0 >> 4 ? "FREE_TAIL with stale fields" : NULL;
+	case FRAME_CACHED:
+		if (f->w0 >> 4 || f->w1 >> 8)
+			return "cached page with stale fields";
+		return frame_seg(f) != pmem_seg_of(pa) ? "cached page in the wrong segment" : NULL;
 	case FRAME_ALLOC:
 	case FRAME_ALLOC_TAIL:
 		if (order > FRAME_CHUNK_ORDER)

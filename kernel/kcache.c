@@ -9,16 +9,23 @@
  *
  * and a slot's state is its trailer: a live quota (allocated), NULL (free,
  * on the slab's free list) or QUARANTINE (found corrupted; never reused).
- * A slab sits on exactly one of three lists: full (no free slot), empty
- * (no object and nothing quarantined: can go back to the heap) or partial.
- * Allocation takes from the first partial slab, then the empty list, then
- * a new slab; a cache keeps at most one empty slab and gives the others
- * back at once, so a free-everything leaves the heap as it was, bar one
- * slab per cache (kcache_reap gives that one back too).
+ * A slab sits on exactly one of two lists: full (no free slot) or partial
+ * (at least one free slot, possibly all of them). A slab with every slot
+ * free ("empty": nothing in use, nothing quarantined) can go back to the
+ * heap; a cache keeps at most one, its `spare`, which stays where it is on
+ * the partial list, and gives the others back at once, so a
+ * free-everything leaves the heap as it was, bar one slab per cache
+ * (kcache_reap gives that one back too). Allocation takes from the first
+ * partial slab, else a new slab.
  *
  * Fast paths: alloc = quota check + pop + trailer store; free = mask to
  * the slab, a multiply by the precomputed reciprocal to validate the slot,
- * push + credit. Relisting a slab happens only when it changes state.
+ * push + credit. Relisting a slab happens only when it becomes full or
+ * stops being full. An alloc/free pair on a slab that goes empty and back
+ * (the common "one object at a time" pattern) touches no list at all: the
+ * slab is the spare already, so nothing is released or relinked (before
+ * the spare, it moved partial -> empty -> partial each time, ~160
+ * instructions per pair). `tools/bench` (kcache_alloc_free) measures it.
  *
  * Debug mode: a free object is filled with POISON (bar its link word) and
  * its red zone with RZ_FREE; an allocated one has RZ_LIVE in its red zone.
@@ -28,8 +35,10 @@
  * that it is, without aborting.
  *
  * Invariants (kcache_check): per slab, objects in use (= per_slab - nfree
- * - quarantined, not stored) match the slots' trailers, the free list has nfree in-bounds slots with NULL trailers,
- * and the slab is on the list its counts say; per cache, sums agree.
+ * - quarantined, not stored) match the slots' trailers, the free list has
+ * nfree in-bounds slots with NULL trailers, and the slab is on the list
+ * its counts say; per cache, sums agree, and at most one slab is empty,
+ * which is then the spare.
  * Locking: kernel lock.
  */
 #include <cairn/error.h>
@@ -43,9 +52,8 @@
 #define RZ_LIVE 0xcc
 #define RZ_FREE 0xbb
 #define REDZONE_MIN 8u
-#define KEEP_EMPTY 1u
 
-enum { LIST_PARTIAL = 0, LIST_EMPTY = 1, LIST_FULL = 2 };
+enum { LIST_PARTIAL = 0, LIST_FULL = 1 };
 
 struct kslab {
 	uint32_t magic;
@@ -60,8 +68,9 @@ struct kslab {
 };
 _Static_assert(sizeof(struct kslab) <= 16 + 4 * sizeof(void *), "slab header: 28 bytes on ARM");
 
-static char quarantine_marker;
-#define QUARANTINE ((struct quota *)(void *)&quarantine_marker)
+/* Trailer of a quarantined slot: never a quota address, and next to NULL
+ * so that "free or quarantined" is one unsigned comparison on free. */
+#define QUARANTINE ((struct quota *)(uintptr_t)1)
 
 static struct kcache *caches;
 static bool debug_default;
@@ -131,7 +140,7 @@ static void poison_free_slot(const struct kcache *c, void *obj)
 
 static struct kslab **list_head(struct kcache *c, unsigned list)
 {
-	return list == LIST_PARTIAL ? &c->partial : list == LIST_EMPTY ? &c->empty : &c->full;
+	return list == LIST_PARTIAL ? &c->partial : &c->full;
 }
 
 static void slab_unlink(struct kcache *c, struct kslab *s)
@@ -142,8 +151,6 @@ static void slab_unlink(struct kcache *c, struct kslab *s)
 		*list_head(c, s->list) = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	if (s->list == LIST_EMPTY)
-		c->nempty--;
 }
 
 static void slab_link(struct kcache *c, struct kslab *s, unsigned list)
@@ -156,8 +163,6 @@ static void slab_link(struct kcache *c, struct kslab *s, unsigned list)
 	if (*head)
 		(*head)->prev = s;
 	*head = s;
-	if (list == LIST_EMPTY)
-		c->nempty++;
 }
 
 /* Objects in use in s (derived, so the fast paths keep one counter). */
@@ -166,41 +171,60 @@ static uint32_t slab_inuse(const struct kcache *c, const struct kslab *s)
 	return c->per_slab - s->nfree - s->quarantined;
 }
 
-/* Full: no free slot; empty: every slot free (so nothing quarantined). */
-static unsigned slab_list_for(const struct kcache *c, const struct kslab *s)
+/* Full: no free slot; partial: at least one (empty slabs included). */
+static unsigned slab_list_for(const struct kslab *s)
 {
-	if (s->nfree == 0)
-		return LIST_FULL;
-	if (s->nfree == c->per_slab)
-		return LIST_EMPTY;
-	return LIST_PARTIAL;
+	return s->nfree == 0 ? LIST_FULL : LIST_PARTIAL;
+}
+
+/* Every slot free (so nothing quarantined either). */
+static bool slab_empty(const struct kcache *c, const struct kslab *s)
+{
+	return s->nfree == c->per_slab;
 }
 
 static void slab_release(struct kcache *c, struct kslab *s)
 {
 	slab_unlink(c, s);
+	if (c->spare == s)
+		c->spare = NULL;
 	s->magic = 0;
 	c->nslabs--;
 	kheap_page_free(s, c->slab_order);
 }
 
-/* Put s on the list its counts call for; give it back if it is one empty
- * slab too many. */
+/* s has just become empty: it is the spare now, unless another spare is
+ * still empty, in which case s goes back to the heap. */
+static void slab_emptied(struct kcache *c, struct kslab *s)
+{
+	struct kslab *sp = c->spare;
+
+	if (sp && sp != s && slab_empty(c, sp))
+		slab_release(c, s);
+	else
+		c->spare = s;
+}
+
+/* Put s on the list its counts call for, and apply the spare rule if it
+ * is empty. */
 static void slab_relist(struct kcache *c, struct kslab *s)
 {
-	unsigned want = slab_list_for(c, s);
+	unsigned want = slab_list_for(s);
 
-	if (want == s->list)
-		return;
-	slab_unlink(c, s);
-	if (want == LIST_EMPTY && c->nempty >= KEEP_EMPTY) {
-		s->list = LIST_PARTIAL;   /* unlinked already: release directly */
-		s->magic = 0;
-		c->nslabs--;
-		kheap_page_free(s, c->slab_order);
-		return;
+	if (want != s->list) {
+		slab_unlink(c, s);
+		slab_link(c, s, want);
 	}
-	slab_link(c, s, want);
+	if (slab_empty(c, s) && c->spare != s)
+		slab_emptied(c, s);
+}
+
+/* Tail of the fast paths when a slab changes list: a tail call, so that
+ * the fast paths themselves need no stack frame for a call. */
+static __attribute__((noinline)) int slab_relist0(struct kcache *c, struct kslab *s)
+{
+	slab_relist(c, s);
+	return 0;
 }
 
 static int slab_new(struct kcache *c, struct kslab **out)
@@ -291,8 +315,6 @@ int kcache_destroy(struct kcache *c)
 		return E_BUSY;
 	while (c->partial)
 		slab_release(c, c->partial);
-	while (c->empty)
-		slab_release(c, c->empty);
 	while (c->full)
 		slab_release(c, c->full);
 	for (struct kcache **pp = &caches; *pp; pp = &(*pp)->next)
@@ -318,15 +340,9 @@ static __attribute__((noinline)) int alloc_slow(struct kcache *c, struct quota *
 	if (err)
 		return err;
 	s = c->partial;
-	if (!s) {
-		s = c->empty;
-		if (s) {
-			slab_unlink(c, s);
-			slab_link(c, s, LIST_PARTIAL);
-		} else if ((err = slab_new(c, &s)) != 0) {
-			quota_credit(q, c->stride);
-			return err;
-		}
+	if (!s && (err = slab_new(c, &s)) != 0) {
+		quota_credit(q, c->stride);
+		return err;
 	}
 	obj = s->free;
 	if ((c->flags & KCACHE_F_DEBUG) && !free_slot_intact(c, obj)) {
@@ -358,23 +374,28 @@ static __attribute__((noinline)) int alloc_slow(struct kcache *c, struct quota *
 int kcache_alloc(struct kcache *c, struct quota *q, void **out)
 {
 	struct kslab *s = c->partial;
-	uint32_t stride = c->stride;
+	struct pool *p;
+	uint32_t stride, nfree;
 	void *obj;
 
 	/* fast path: a partial slab, no debug, a live heap quota with room */
-	if (__builtin_expect(s != NULL && !(c->flags & KCACHE_F_DEBUG) && quota_is_heap(q) &&
-			     stride <= q->limit - q->used - q->carved, 1)) {
-		obj = s->free;
-		s->free = *(void **)obj;
-		q->used += stride;
-		q->pool->charged += stride;
-		*trailer_of(c, obj) = q;
-		if (--s->nfree == 0)
-			slab_relist(c, s);
-		*out = obj;
-		return 0;
-	}
-	return alloc_slow(c, q, out);
+	if (__builtin_expect(!s || (c->flags & KCACHE_F_DEBUG) || !quota_is_heap(q), 0))
+		return alloc_slow(c, q, out);
+	stride = c->stride;
+	if (__builtin_expect(stride > q->limit - q->used - q->carved, 0))
+		return alloc_slow(c, q, out);
+	q->used += stride;
+	p = q->pool;
+	p->charged += stride;
+	obj = s->free;
+	*trailer_of(c, obj) = q;
+	*out = obj;
+	s->free = *(void **)obj;
+	nfree = s->nfree - 1;
+	s->nfree = nfree;
+	if (__builtin_expect(nfree == 0, 0))
+		return slab_relist0(c, s);       /* now full */
+	return 0;
 }
 
 /* Free with the debug red-zone check (and poisoning). */
@@ -409,29 +430,33 @@ int kcache_free(struct kcache *c, void *obj)
 	struct kslab *s;
 	struct quota *q;
 	uintptr_t off;
-	uint32_t idx;
+	uint32_t nfree, stride;
 
+	/* O(1) validation, also outside debug mode: in the heap, a slab of
+	 * this cache, the start of a slot (reciprocal multiply), allocated */
 	if (!c || (uintptr_t)obj - c->heap_base >= c->heap_size)
 		return E_INVAL;                  /* NULL or not in the heap */
 	s = (struct kslab *)((uintptr_t)obj & c->slab_mask);
 	off = (uintptr_t)obj - (uintptr_t)s - c->first;   /* huge if below first */
-	if (s->magic != KSLAB_MAGIC || s->cache != c || off >= c->span)
-		return E_INVAL;
-	idx = (uint32_t)(((uint64_t)off * c->recip) >> 32);
-	if (idx * c->stride != off)
-		return E_INVAL;                  /* not the start of a slot */
+	stride = c->stride;
+	if (s->magic != KSLAB_MAGIC || s->cache != c || off >= c->span ||
+	    (uint32_t)(((uint64_t)off * c->recip) >> 32) * stride != off)
+		return E_INVAL;                  /* not the start of a slot of c */
 	q = *trailer_of(c, obj);
-	if (q == NULL || q == QUARANTINE)
-		return E_INVAL;                  /* double free */
-	if (c->flags & KCACHE_F_DEBUG)
+	if ((uintptr_t)q <= (uintptr_t)QUARANTINE)
+		return E_INVAL;                  /* double free (NULL), or quarantined */
+	if (__builtin_expect(c->flags & KCACHE_F_DEBUG, 0))
 		return free_debug(c, s, obj, q);
-	q->used -= c->stride;
-	q->pool->charged -= c->stride;
+	q->used -= stride;
+	q->pool->charged -= stride;
 	*trailer_of(c, obj) = NULL;
 	*(void **)obj = s->free;
 	s->free = obj;
-	if (s->nfree++ == 0 || s->nfree == c->per_slab)
-		slab_relist(c, s);           /* was full, or is now empty */
+	nfree = s->nfree;
+	s->nfree = nfree + 1;
+	/* relist only if it was full, or is now empty and not the spare */
+	if (__builtin_expect(nfree == 0 || (nfree + 1 == c->per_slab && c->spare != s), 0))
+		return slab_relist0(c, s);
 	return 0;
 }
 
@@ -441,19 +466,22 @@ unsigned kcache_reap(struct kcache *c)
 
 	if (!c || c->magic != KCACHE_MAGIC)
 		return 0;
-	while (c->empty) {
-		slab_release(c, c->empty);
-		n++;
+	for (struct kslab *s = c->partial, *next; s; s = next) {
+		next = s->next;
+		if (slab_empty(c, s)) {
+			slab_release(c, s);
+			n++;
+		}
 	}
 	return n;
 }
 
 uint32_t kcache_inuse(const struct kcache *c)
 {
-	const struct kslab *lists[3] = { c->partial, c->empty, c->full };
+	const struct kslab *lists[2] = { c->partial, c->full };
 	uint32_t n = 0;
 
-	for (unsigned l = 0; l < 3; l++)
+	for (unsigned l = 0; l < 2; l++)
 		for (const struct kslab *s = lists[l]; s; s = s->next)
 			n += slab_inuse(c, s);
 	return n;
@@ -477,7 +505,7 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 		return "slab with a bad magic or cache";
 	if (((uintptr_t)s & ~c->slab_mask) != 0)
 		return "slab not aligned to its size";
-	if (s->list != list || slab_list_for(c, s) != list)
+	if (s->list != list || slab_list_for(s) != list)
 		return "slab on the wrong list for its counts";
 	if (s->nfree + s->quarantined > c->per_slab)
 		return "slab counts do not add up";
@@ -517,7 +545,7 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 
 int kcache_check(const struct kcache *c, const char **why)
 {
-	const struct kslab *lists[3];
+	const struct kslab *lists[2];
 	uint32_t nslabs = 0, nempty = 0;
 	const char *dummy;
 
@@ -529,9 +557,8 @@ int kcache_check(const struct kcache *c, const char **why)
 		return E_FORMAT;
 	}
 	lists[LIST_PARTIAL] = c->partial;
-	lists[LIST_EMPTY] = c->empty;
 	lists[LIST_FULL] = c->full;
-	for (unsigned l = 0; l < 3; l++) {
+	for (unsigned l = 0; l < 2; l++) {
 		const struct kslab *prev = NULL;
 
 		for (const struct kslab *s = lists[l]; s; s = s->next) {
@@ -546,11 +573,17 @@ int kcache_check(const struct kcache *c, const char **why)
 			*why = check_slab(c, s, l);
 			if (*why)
 				return E_FORMAT;
-			nempty += l == LIST_EMPTY;
+			if (slab_empty(c, s)) {
+				if (s != c->spare) {
+					*why = "an empty slab that is not the cache's spare";
+					return E_FORMAT;
+				}
+				nempty++;
+			}
 			prev = s;
 		}
 	}
-	if (nslabs != c->nslabs || nempty != c->nempty) {
+	if (nslabs != c->nslabs || nempty > 1) {
 		*why = "cache counters differ from its slabs";
 		return E_FORMAT;
 	}

@@ -16,7 +16,14 @@
  *
  * Frame allocation charges before it allocates and credits on failure, so
  * no error leaves a charge behind; freeing checks the frame-table entry's
- * pool against the quota's before anything changes.
+ * pool against the quota's before anything changes (buddy_free_pool: one
+ * lookup of the address for all the checks).
+ *
+ * Fast paths (order 0, docs/memory.md "Fast paths", `tools/bench`): an
+ * alloc with no flags and quota room pops the segment's order-0 cache
+ * (buddy_alloc_cached) and charges inline; an order-0 free validates the
+ * address completely and pushes it back (buddy_free_cached), crediting
+ * inline. Everything else, and an empty cache, takes the general path.
  *
  * Locking: kernel lock.
  */
@@ -193,6 +200,17 @@ static int frame_alloc_one(struct quota *q, unsigned order, unsigned flags, padd
 
 int pool_frame_alloc(struct quota *q, unsigned order, unsigned flags, paddr_t *out)
 {
+	/* fast path: one page, not zeroed, quota room, the segment's cache */
+	if (__builtin_expect((order | flags) == 0 && frames_quota(q) && out &&
+			     q->limit - q->used - q->carved != 0, 1)) {
+		struct pool *p = q->pool;
+
+		if (buddy_alloc_cached(p->seg, p->id, out) == 0) {
+			q->used++;
+			p->charged++;
+			return 0;
+		}
+	}
 	if (!frames_quota(q) || order > BUDDY_MAX_ORDER || (flags & ~POOL_F_ZERO) || !out)
 		return E_INVAL;
 	return frame_alloc_one(q, order, flags, out);
@@ -220,19 +238,26 @@ int pool_frame_alloc_any(struct quota *const *qs, unsigned n, unsigned order, un
 
 int pool_frame_free(struct quota *q, paddr_t pa, unsigned order)
 {
-	unsigned border, bpool;
-	struct frame *f;
 	uint32_t n;
 	int err;
 
 	if (!frames_quota(q) || order > BUDDY_MAX_ORDER)
 		return E_INVAL;
 	n = 1u << order;
-	f = frame_get(pa);
-	if (!f || frame_state(f) != FRAME_ALLOC || buddy_block_pool(pa, &border, &bpool) ||
-	    border != order || bpool != q->pool->id || q->used < n)
+	if (q->used < n)
 		return E_INVAL;
-	err = buddy_free(pa, order);
+	if (order == 0) {
+		/* fast path: checked, then onto the segment's order-0 cache */
+		err = buddy_free_cached(pa, q->pool->id);
+		if (__builtin_expect(err == 0, 1)) {
+			q->used--;
+			q->pool->charged--;
+		}
+		return err;
+	}
+	/* one lookup: head of an allocated block of this order, of q's pool,
+	 * nothing mapped (E_INVAL / E_BUSY, nothing changed) */
+	err = buddy_free_pool(pa, order, q->pool->id);
 	if (err)
 		return err;
 	quota_credit(q, n);

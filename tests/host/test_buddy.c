@@ -242,7 +242,11 @@ static void exhaustion_and_full_free(void)
 	for (unsigned i = 0; i < n2; i++)
 		HT_EQ(buddy_free(held[n2 - 1 - i], 0), 0);
 	HT_EQ(total_free(), free1);
-	/* and coalescing restored the big blocks */
+	/* and coalescing restored the big blocks, once the order-0 caches
+	 * (which hold up to 32 pages of a segment unmerged) are drained */
+	check_all();
+	buddy_drain_caches();
+	HT_EQ(total_free(), free1);
 	HT_ASSERT(buddy_free_blocks(PMEM_SEG_HIGH, 10) >= 15);
 	check_all();
 	free(held);
@@ -355,6 +359,115 @@ static void backing_failure_leaves_no_trace(void)
 	check_all();
 }
 
+/*
+ * The order-0 cache: freed single pages are cached (FRAME_CACHED, counted
+ * as free, on no list, so not merged), reused LIFO, drained in batches
+ * when full, and merge back into whole chunks when drained; a larger
+ * block that needs the cached pages drains the cache rather than fail.
+ */
+static void order0_cache(void)
+{
+	enum { N = 100 };
+	const uint8_t high[1] = { PMEM_SEG_HIGH };
+	paddr_t pa[N], pb;
+	uint64_t free0, max0;
+	uint32_t idx;
+	struct frame *f;
+
+	HT_EQ(mmfake_init_core(&awk_cfg, REGION), 0);
+	free0 = buddy_free_pages(PMEM_SEG_HIGH);
+	max0 = buddy_free_blocks(PMEM_SEG_HIGH, 10);
+	HT_EQ(buddy_cached_pages(PMEM_SEG_HIGH), 0);
+	HT_EQ(buddy_alloc(high, 1, 0, 1, &pa[0]), 0);
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), free0 - 1);
+	check_all();
+	/* a freed page is cached, free, reused first */
+	HT_EQ(buddy_free(pa[0], 0), 0);
+	HT_ASSERT(buddy_cached_pages(PMEM_SEG_HIGH) > 0);
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), free0);
+	HT_EQ(frame_index(pa[0], &idx), 0);
+	f = frame_at(idx);
+	HT_EQ(frame_state(f), FRAME_CACHED);
+	HT_EQ(frame_seg(f), PMEM_SEG_HIGH);
+	HT_EQ(buddy_free(pa[0], 0), E_INVAL);          /* double free of a cached page */
+	HT_EQ(frame_ref(pa[0]), E_INVAL);              /* not allocated */
+	check_all();
+	HT_EQ(buddy_alloc(high, 1, 0, 1, &pb), 0);
+	HT_EQ(pb, pa[0]);
+	HT_EQ(frame_state(f), FRAME_ALLOC);
+	HT_EQ(buddy_free(pb, 0), 0);
+	/* many pages: refills and drains, the cache never over its size */
+	for (unsigned i = 0; i < N; i++)
+		HT_EQ(buddy_alloc(high, 1, 0, 1, &pa[i]), 0);
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), free0 - N);
+	check_all();
+	for (unsigned i = 0; i < N; i++) {
+		HT_EQ(buddy_free(pa[i], 0), 0);
+		HT_ASSERT(buddy_cached_pages(PMEM_SEG_HIGH) <= 32);
+	}
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), free0);
+	HT_ASSERT(buddy_cached_pages(PMEM_SEG_HIGH) > 0);
+	check_all();
+	/* drained, everything merges back to the chunks there were */
+	buddy_drain_caches();
+	HT_EQ(buddy_cached_pages(PMEM_SEG_HIGH), 0);
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), free0);
+	HT_EQ(buddy_free_blocks(PMEM_SEG_HIGH, 10), max0);
+	check_all();
+	/* the checkers see a corrupted cache entry */
+	HT_EQ(buddy_alloc(high, 1, 0, 1, &pa[0]), 0);
+	HT_EQ(buddy_free(pa[0], 0), 0);
+	HT_EQ(frame_index(pa[0], &idx), 0);
+	frame_at(idx)->w0 = FRAME_FREE_TAIL;
+	{
+		const char *why = NULL;
+
+		HT_EQ(buddy_check(&why), E_FORMAT);
+		HT_ASSERT(why != NULL);
+	}
+	frame_at(idx)->w0 = FRAME_CACHED;
+	check_all();
+}
+
+/* A block that needs cached pages to form drains the cache rather than
+ * fail: take all of HIGH in single pages, give them back (most land in
+ * the cache or merge), then a 4 MiB block must still be found. */
+static void cache_drained_for_larger_blocks(void)
+{
+	enum { MAXB = 20000 };
+	const uint8_t high[1] = { PMEM_SEG_HIGH };
+	paddr_t *held = malloc(MAXB * sizeof(paddr_t)), pa;
+	unsigned n = 0;
+
+	HT_ASSERT(held);
+	HT_EQ(mmfake_init_core(&awk_cfg, REGION), 0);
+	while (n < MAXB && buddy_alloc(high, 1, 0, 1, &held[n]) == 0)
+		n++;
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), 0);
+	/* free all but one page of one chunk... */
+	for (unsigned i = 1; i < n; i++)
+		HT_EQ(buddy_free(held[i], 0), 0);
+	HT_ASSERT(buddy_cached_pages(PMEM_SEG_HIGH) > 0);
+	/* ...then the last one: the cache holds pages of that chunk */
+	HT_EQ(buddy_free(held[0], 0), 0);
+	check_all();
+	for (unsigned k = 0; k < 16; k++) {
+		if (buddy_alloc(high, 1, 10, 1, &held[k]) != 0) {
+			HT_ASSERT_MSG(k >= 15, "only %u max blocks", k);
+			break;
+		}
+		n = k + 1;
+	}
+	HT_ASSERT(n >= 15);
+	HT_EQ(buddy_cached_pages(PMEM_SEG_HIGH), 0);
+	check_all();
+	for (unsigned k = 0; k < n; k++)
+		HT_EQ(buddy_free(held[k], 10), 0);
+	(void)pa;
+	check_all();
+	free(held);
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(init_counts),
 	HT_CASE(alloc_free_basic),
@@ -364,6 +477,8 @@ static const struct htest_case cases[] = {
 	HT_CASE(exhaustion_and_full_free),
 	HT_CASE(random_stress),
 	HT_CASE(backing_failure_leaves_no_trace),
+	HT_CASE(order0_cache),
+	HT_CASE(cache_drained_for_larger_blocks),
 };
 
 int main(void)

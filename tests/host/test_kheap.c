@@ -347,6 +347,61 @@ static void page_layer(void)
 	}
 }
 
+/*
+ * The spare slab: an alloc/free pair on a slab that goes empty and back
+ * moves nothing (the slab stays the spare on the partial list), a second
+ * slab that empties is given back at once, and a quarantined slot is
+ * never counted as free.
+ */
+static void spare_slab(void)
+{
+	static struct kcache c;
+	static void *objs[512];
+	void *obj;
+	uint64_t free0;
+	unsigned n;
+
+	HT_EQ(setup(MiB(1)), 0);
+	free0 = kheap_free_bytes();
+	memset(&c, 0, sizeof(c));
+	HT_EQ(kcache_create(&c, "spare", 64, 8, 0), 0);
+	for (int i = 0; i < 100; i++) {
+		HT_EQ(kcache_alloc(&c, &q, &obj), 0);
+		HT_EQ(kcache_free(&c, obj), 0);
+	}
+	HT_EQ(c.nslabs, 1);
+	HT_ASSERT(c.spare != NULL && c.spare == c.partial);
+	HT_ASSERT(c.full == NULL);
+	check_cache(&c);
+	/* fill two slabs and a bit, then free everything: one slab stays */
+	n = 2 * c.per_slab + 1;
+	HT_ASSERT(n <= 512);
+	for (unsigned i = 0; i < n; i++)
+		HT_EQ(kcache_alloc(&c, &q, &objs[i]), 0);
+	HT_EQ(c.nslabs, 3);
+	check_cache(&c);
+	for (unsigned i = 0; i < n; i++) {
+		HT_EQ(kcache_free(&c, objs[i]), 0);
+		HT_ASSERT(c.nslabs >= 1);
+	}
+	HT_EQ(c.nslabs, 1);
+	HT_EQ(kcache_inuse(&c), 0);
+	HT_EQ(q.used, 0);
+	check_cache(&c);
+	/* bad pointers are still refused outside debug mode */
+	HT_EQ(kcache_alloc(&c, &q, &obj), 0);
+	HT_EQ(kcache_free(&c, (char *)obj + 4), E_INVAL);     /* inside a slot */
+	HT_EQ(kcache_free(&c, (char *)obj - 64 * 1024), E_INVAL);
+	HT_EQ(kcache_free(&c, obj), 0);
+	HT_EQ(kcache_free(&c, obj), E_INVAL);                 /* double free */
+	check_cache(&c);
+	HT_EQ(kcache_reap(&c), 1u);
+	HT_EQ(c.nslabs, 0);
+	HT_ASSERT(c.spare == NULL);
+	HT_EQ(kheap_free_bytes(), free0);
+	HT_EQ(kcache_destroy(&c), 0);
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(size_formula),
 	HT_CASE(init_errors),
@@ -357,6 +412,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(exhaustion_leaves_no_leak),
 	HT_CASE(quota_exhaustion),
 	HT_CASE(page_layer),
+	HT_CASE(spare_slab),
 };
 
 int main(void)

@@ -247,6 +247,55 @@ static void credit_goes_to_the_right_pool(void)
 	check_all();
 }
 
+/* Order-0 frames through the fast paths: every check of the slow path
+ * (mapped, wrong pool, double free, not a head, quota), and the page
+ * counted free while it sits in the segment's cache. */
+static void order0_fast_paths(void)
+{
+	struct quota q, other;
+	struct pool *p;
+	paddr_t pa, pb;
+	uint64_t free0;
+
+	HT_EQ(boot(), 0);
+	p = pool_get(POOL_DIRECT);
+	memset(&q, 0, sizeof(q));
+	memset(&other, 0, sizeof(other));
+	HT_EQ(quota_create_root(&q, p, 4, "q"), 0);
+	HT_EQ(quota_create_root(&other, pool_get(POOL_HIGH), 4, "other"), 0);
+	free0 = pool_free(p);
+	HT_EQ(pool_frame_alloc(&q, 0, 0, &pa), 0);
+	HT_EQ(pool_free(p), free0 - 1);
+	HT_EQ(q.used, 1);
+	HT_EQ(frame_ref(pa), 0);
+	HT_EQ(pool_frame_free(&q, pa, 0), E_BUSY);               /* mapped */
+	HT_EQ(frame_unref(pa), 0);
+	HT_EQ(pool_frame_free(&other, pa, 0), E_INVAL);          /* other pool */
+	HT_EQ(pool_frame_free(&q, pa + 1, 0), E_INVAL);          /* misaligned */
+	HT_EQ(pool_frame_free(&q, (paddr_t)1 << 40, 0), E_INVAL);
+	HT_EQ(pool_frame_free(&q, 0x10000000, 0), E_INVAL);      /* not RAM */
+	HT_EQ(q.used, 1);
+	check_all();
+	HT_EQ(pool_frame_free(&q, pa, 0), 0);
+	HT_EQ(q.used, 0);
+	HT_EQ(p->charged, 0);
+	HT_EQ(pool_free(p), free0);                              /* cached, still free */
+	HT_EQ(pool_frame_free(&q, pa, 0), E_INVAL);              /* double free */
+	check_all();
+	HT_EQ(pool_frame_alloc(&q, 0, 0, &pb), 0);
+	HT_EQ(pb, pa);                                           /* LIFO */
+	HT_EQ(frame_pool(frame_get(pb)), POOL_DIRECT);
+	HT_EQ(pool_frame_free(&q, pb, 0), 0);
+	/* a quota with no room is refused before the cache is touched */
+	for (unsigned i = 0; i < 4; i++)
+		HT_EQ(pool_frame_alloc(&q, 0, 0, &pb), 0);
+	HT_EQ(pool_frame_alloc(&q, 0, 0, &pb), E_NOMEM);
+	HT_EQ(q.used, 4);
+	check_all();
+	buddy_drain_caches();
+	check_all();
+}
+
 static void zeroed_high_frames(void)
 {
 	struct quota q;
@@ -347,6 +396,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(charge_and_credit_frames),
 	HT_CASE(exhaustion_leaves_nothing),
 	HT_CASE(credit_goes_to_the_right_pool),
+	HT_CASE(order0_fast_paths),
 	HT_CASE(zeroed_high_frames),
 	HT_CASE(heap_isolation),
 	HT_CASE(checker_catches_bad_accounting),

@@ -10,6 +10,11 @@
  * table. An allocation names the segments to try, in order (a fallback
  * list); the three usual lists are provided below.
  *
+ * In front of each segment's lists sits a small LIFO cache of free single
+ * pages (FRAME_CACHED, counted as free, merged only when drained), so that
+ * order-0 alloc and free neither split nor merge; pool.c reaches it
+ * through the two inline fast paths at the end of this header.
+ *
  * The buddy allocator is also what grows the frame table: whenever it must
  * write entries of a 4 MiB chunk whose table pages are not mapped yet, it
  * finds two frames for them (buddy.c describes the bootstrap).
@@ -19,6 +24,7 @@
 #ifndef CAIRN_BUDDY_H
 #define CAIRN_BUDDY_H
 
+#include <cairn/error.h>
 #include <cairn/frame.h>
 #include <cairn/pmem.h>
 #include <cairn/types.h>
@@ -50,7 +56,9 @@ int buddy_init(const char **why);
  * The contents are not zeroed (frame_zero). Returns 0 and *out = physical
  * address; E_INVAL (order > BUDDY_MAX_ORDER, bad segment, pool > 255),
  * E_NOMEM (no segment can supply it; nothing has changed).
- * Fast path: a non-empty list at `order` in the first segment (segments
+ * Order 0 is served from a per-segment cache of single free pages first
+ * (buddy.c: "Order-0 cache"), refilled from the lists in batches.
+ * Fast path: a cached page, or a non-empty list at `order` in the first segment (segments
  * later in the list are then not looked at, so not validated either:
  * the lists are kernel constants, never user input).
  */
@@ -65,6 +73,85 @@ int buddy_alloc(const uint8_t *segs, unsigned nsegs, unsigned order, unsigned po
  * changes.
  */
 int buddy_free(paddr_t pa, unsigned order);
+/* buddy_free, and E_INVAL also if the block's recorded pool is not `pool`
+ * (pool_frame_free: one lookup for all its checks). */
+int buddy_free_pool(paddr_t pa, unsigned order, unsigned pool);
+
+/* Give every segment's cached order-0 pages back to the lists, where they
+ * merge (they count as free either way). Pages cached in a segment. */
+void buddy_drain_caches(void);
+
+/*
+ * The order-0 cache of each segment (buddy.c, "Order-0 cache"): a LIFO
+ * stack of free single pages, FRAME_CACHED in the table, with their index
+ * and page number (so neither fast path converts). Read-only outside
+ * buddy.c but for the two inline fast paths below; 256 bytes, so that a
+ * segment's cache is found with a shift.
+ */
+#define BUDDY_PCP_MAX 31u
+struct buddy_pcp {
+	uint32_t n;                   /* pages cached; top = e[n - 1] */
+	uint32_t reserved0;
+	struct {
+		uint32_t idx;
+		uint32_t pfn;
+	} e[BUDDY_PCP_MAX];
+};
+_Static_assert(sizeof(struct buddy_pcp) == 256, "order-0 cache: 256 bytes per segment");
+extern struct buddy_pcp buddy_pcp[PMEM_NSEGS];
+
+/* Fast path of pool_frame_alloc: one page of segment seg (< PMEM_NSEGS,
+ * not checked) from its cache, recorded as pool's (<= 255); E_NOMEM if
+ * the cache is empty (then buddy_alloc, which refills it). */
+static inline int buddy_alloc_cached(unsigned seg, unsigned pool, paddr_t *out)
+{
+	struct buddy_pcp *c = &buddy_pcp[seg];
+	uint32_t n = c->n;
+	struct frame *f;
+
+	if (n == 0)
+		return E_NOMEM;
+	c->n = --n;
+	f = frame_at(c->e[n].idx);
+	f->w0 = FRAME_ALLOC;
+	f->w1 = pool | seg << 8;
+	*out = (paddr_t)c->e[n].pfn << PMEM_PAGE_SHIFT;
+	return 0;
+}
+
+/* Fast path of buddy_free_pool(pa, 0, pool): every check of buddy_free
+ * (E_INVAL, E_BUSY, nothing changed), then a push; a full cache takes
+ * the out-of-line path, which drains it first. */
+static inline int buddy_free_cached(paddr_t pa, unsigned pool)
+{
+	uint32_t idx, w0, w1, n, pfn = (uint32_t)(pa >> PMEM_PAGE_SHIFT);
+	struct buddy_pcp *c;
+	struct frame *f;
+	unsigned seg;
+
+	if (pa >= PMEM_PHYS_LIMIT || (pa & (PMEM_PAGE_SIZE - 1)) || !frame_pfn_to_idx(pfn, &idx) ||
+	    !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
+		return E_INVAL;
+	f = frame_at(idx);
+	w0 = f->w0;
+	w1 = f->w1;
+	if ((w0 & 0xff) != FRAME_ALLOC || (w1 & 0xff) != pool)
+		return E_INVAL;
+	if (w0 >> 8)
+		return E_BUSY;                   /* mapped */
+	seg = (w1 >> 8) & 0xff;
+	c = &buddy_pcp[seg];
+	n = c->n;
+	if (__builtin_expect(n == BUDDY_PCP_MAX, 0))
+		return buddy_free_pool(pa, 0, pool);
+	f->w0 = FRAME_CACHED;
+	f->w1 = seg;
+	c->e[n].idx = idx;
+	c->e[n].pfn = pfn;
+	c->n = n + 1;
+	return 0;
+}
+uint32_t buddy_cached_pages(unsigned seg);
 
 /* Pool id recorded for the allocated block at pa (head or tail page), or
  * E_INVAL if pa is not allocated. */

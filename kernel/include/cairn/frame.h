@@ -34,7 +34,9 @@
  *           bits 8-15 (so freeing needs no address comparison) / others: 0
  *
  * Only the head entry of a free block is meaningful (FREE); the other
- * pages of a free block are FREE_TAIL. Every page of an allocated block
+ * pages of a free block are FREE_TAIL. A free page held in the buddy's
+ * order-0 cache is CACHED (word 0 = 7, word 1 = its segment): free, but on
+ * no list, so it never merges until the cache drains it. Every page of an allocated block
  * carries the block's order and pool, so the head of any page is found by
  * aligning its index down to the order. A free 4 MiB chunk is not in the
  * table at all (the buddy tracks it in a bitmap), which is why untouched
@@ -56,6 +58,7 @@ enum frame_state {
 	FRAME_ALLOC_TAIL = 4, /* inside an allocated block */
 	FRAME_KERNEL = 5,     /* taken at boot for a kernel structure (heap) */
 	FRAME_TABLE = 6,      /* backs a page of the frame table itself */
+	FRAME_CACHED = 7,     /* free page in its segment's order-0 cache (buddy.c) */
 };
 
 struct frame {

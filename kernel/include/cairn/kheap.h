@@ -20,7 +20,8 @@
  * slabs of 2^k heap pages aligned to their size, header at the start, the
  * free objects of a slab linked through their first word. Alloc pops the
  * first free object of the first partial slab, free pushes it back: O(1),
- * no division (the slab of an object is its address masked). Each object
+ * no division (the slab of an object is its address masked); a cache
+ * keeps one empty slab, its spare, in place on the partial list. Each object
  * slot ends with a trailer holding the quota that paid for it, so free
  * credits the right process without help (NULL in free slots: a double
  * free is detected). In debug mode (cache flag, or kheap_set_debug before
@@ -113,11 +114,10 @@ struct kcache {
 	uint8_t slab_order;     /* slab = 2^slab_order heap pages */
 	uint8_t flags;
 	uint16_t reserved0;
-	struct kslab *partial;  /* slabs with used and free slots */
-	struct kslab *empty;    /* slabs with no object in use */
+	struct kslab *partial;  /* slabs with a free slot (empty ones too) */
 	struct kslab *full;     /* slabs with no free slot */
+	struct kslab *spare;    /* the one empty slab kept, if it is still empty */
 	uint32_t nslabs;
-	uint32_t nempty;
 	uint32_t corrupt;       /* objects found corrupted (quarantined) */
 	uint32_t magic;
 	struct kcache *next;    /* all caches, for reports */
