@@ -864,28 +864,27 @@ static int prop_or_end(const struct fdt *f, int off)
 	return tag_or_end(f, off, FDT_PROP);
 }
 
-int fdt_first_prop(const struct fdt *f, int node)
+/* The first property after the token at `off`, which must be `want`. */
+static int prop_after(const struct fdt *f, int off, uint32_t want)
 {
 	uint32_t tag;
-	int off = next_tag(f, node, &tag);
+	int next = next_tag(f, off, &tag);
 
-	if (off < 0)
-		return off;
-	if (tag != FDT_BEGIN_NODE)
+	if (next < 0)
+		return next;
+	if (tag != want)
 		return E_INVAL;
-	return prop_or_end(f, off);
+	return prop_or_end(f, next);
+}
+
+int fdt_first_prop(const struct fdt *f, int node)
+{
+	return prop_after(f, node, FDT_BEGIN_NODE);
 }
 
 int fdt_next_prop(const struct fdt *f, int prop)
 {
-	uint32_t tag;
-	int off = next_tag(f, prop, &tag);
-
-	if (off < 0)
-		return off;
-	if (tag != FDT_PROP)
-		return E_INVAL;
-	return prop_or_end(f, off);
+	return prop_after(f, prop, FDT_PROP);
 }
 
 int fdt_prop_at(const struct fdt *f, int prop, const char **name, const void **val,
