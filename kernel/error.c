@@ -20,6 +20,12 @@ const char *err_name(int err)
 	case E_PERM: return "E_PERM";
 	case E_BUSY: return "E_BUSY";
 	case E_NOSYS: return "E_NOSYS";
+	case E_NOCAP: return "E_NOCAP";
+	case E_TYPE: return "E_TYPE";
+	case E_CANCELLED: return "E_CANCELLED";
+	case E_FAULT: return "E_FAULT";
+	case E_AGAIN: return "E_AGAIN";
+	case E_STATE: return "E_STATE";
 	}
 	return "E_?";
 }
