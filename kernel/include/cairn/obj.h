@@ -1,0 +1,222 @@
+/*
+ * obj: kernel objects, the capabilities that name them, and CSpaces.
+ *
+ * Every kernel object made at run time (thread, endpoint, notification,
+ * CSpace, address space, memory object, account) starts with a struct
+ * kobj and lives in a typed object cache of the fixed heap (kheap.h),
+ * charged to the account that created it. `refs` counts the capabilities
+ * naming the object (in CSpaces and in threads' internal slots) plus the
+ * internal references listed per type in docs/capabilities.md; when it
+ * drops to zero the object is queued for destruction (obj_reap), which
+ * returns its memory and heap bytes to the account that paid.
+ *
+ * A capability lives in a slot (struct slot, 40 bytes): the object, the
+ * type, the rights, type-specific words, the mapping it made if it is a
+ * mapped memory capability, and its place in the derivation tree (parent,
+ * first child, siblings). Rights only shrink along the tree. Revoking a
+ * capability deletes every descendant, wherever it is.
+ *
+ * Locking: the kernel lock (one CPU now; see docs/architecture.md).
+ */
+#ifndef CAIRN_OBJ_H
+#define CAIRN_OBJ_H
+
+#include <cairn/abi.h>
+#include <cairn/error.h>
+#include <cairn/kheap.h>
+#include <cairn/pool.h>
+#include <cairn/types.h>
+#include <cairn/uarch.h>
+
+/* Internal: a preemption point asked the caller to restart the call. */
+#define E_RESTART (-100)
+
+struct account;
+struct slot;
+
+struct kobj {
+	uint8_t type;                /* enum cap_type */
+	uint8_t flags;               /* KOBJ_* */
+	uint16_t reserved;
+	uint32_t refs;               /* capabilities + internal references */
+	struct account *acct;        /* who paid; NULL for boot-time objects */
+	struct kobj *reap_next;      /* on the reap queue once refs hit 0 */
+};
+#define KOBJ_STATIC 1u               /* not from a cache: never freed */
+#define KOBJ_DYING 2u                /* queued for or in destruction */
+
+static inline void obj_get(struct kobj *o) { o->refs++; }
+/* Drop a reference; at zero the object is queued for destruction. */
+void obj_put(struct kobj *o);
+/*
+ * Destroy queued objects, at most until `budget` units of work are done
+ * and an interrupt is pending (budget 0: until the queue is empty).
+ * Returns true when the queue is empty.
+ */
+bool obj_reap(unsigned budget);
+/* Objects queued for destruction (tests, reports). */
+unsigned obj_reap_pending(void);
+/* Objects alive per type (tests, reports). */
+uint32_t obj_count(unsigned type);
+void obj_init(void);
+
+/* ----------------------------------------------------------- accounts */
+
+/* An account: one quota per pool (seed 003); the CAP_QUOTA object. */
+struct account {
+	struct kobj obj;
+	struct account *parent;
+	struct quota q[POOL_COUNT];
+	char name[16];
+};
+/* The boot account: root quotas over every pool (kernel objects made at
+ * boot and the root task's account is carved from it). */
+struct account *account_boot(void);
+int account_create_root(struct account **out, const char *name, const uint32_t limit[POOL_COUNT]);
+int account_carve(struct account *parent, const uint32_t limit[POOL_COUNT], const char *name,
+		  struct account **out);
+static inline struct quota *account_heap(struct account *a) { return &a->q[POOL_KHEAP]; }
+
+/* Allocate an object of a typed cache charged to a's heap quota; the
+ * header is initialised (type, refs 0, acct referenced). */
+int obj_alloc(struct kcache *c, unsigned type, struct account *a, void **out);
+
+/* ----------------------------------------------------------- slots */
+
+struct vspace;
+
+struct slot {
+	uint32_t info;               /* type | rights << 8 | flags << 12 | depth << 16 */
+	struct kobj *obj;            /* the object (device: NULL, range in a/b) */
+	uint32_t a;                  /* mem/dev: base pfn; ep/ntfn: badge; irq: line */
+	uint32_t b;                  /* mem/dev: pages; quota: -; cspace: - */
+	struct vspace *map_vs;       /* mem/dev: the address space mapped into */
+	uint32_t map_va;             /* mem/dev: va | attr << 0 (low 12 bits: rights | attr << 4) */
+	struct slot *parent;         /* derivation tree */
+	struct slot *child;          /* first child */
+	struct slot *next;           /* siblings */
+	struct slot *prev;
+};
+_Static_assert(sizeof(struct slot) == 40, "capability slot: 40 bytes on ARM");
+
+#define SLOT_F_ROOT 1u               /* original capability: revoke refused */
+#define SLOT_F_MAPPED 2u             /* mem/dev: map_vs/map_va are valid */
+#define SLOT_F_INTERNAL 4u           /* a thread's internal slot */
+#define SLOT_DEPTH_MAX 1024u
+
+static inline unsigned slot_type(const struct slot *s) { return s->info & 0xff; }
+static inline unsigned slot_rights(const struct slot *s) { return (s->info >> 8) & 0xf; }
+static inline unsigned slot_flags(const struct slot *s) { return (s->info >> 12) & 0xf; }
+static inline unsigned slot_depth(const struct slot *s) { return s->info >> 16; }
+static inline bool slot_empty(const struct slot *s) { return slot_type(s) == CAP_NULL; }
+static inline uint32_t slot_info(unsigned type, unsigned rights, unsigned flags, unsigned depth)
+{
+	return type | (rights & 0xf) << 8 | (flags & 0xf) << 12 | depth << 16;
+}
+
+/*
+ * Install a new original capability (no parent) in the empty slot dst.
+ * Takes a reference on obj. E_EXIST if dst is occupied.
+ */
+int cap_install_root(struct slot *dst, unsigned type, unsigned rights, struct kobj *obj,
+		     uint32_t a, uint32_t b);
+/* Install a capability derived from parent into the empty dst: child of
+ * parent in the tree, same object (reference taken). */
+int cap_install_child(struct slot *dst, struct slot *parent, unsigned type, unsigned rights,
+		      struct kobj *obj, uint32_t a, uint32_t b);
+
+/* The operations of the capability syscalls (validation first; nothing
+ * changes on error). */
+int cap_copy(struct slot *src, struct slot *dst);
+/* Mint: rights & new_rights; mem/dev: subrange [a1, a1 + a2) pages of the
+ * source's range (a2 == 0: to its end); ep/ntfn: badge a1 (non-zero, only
+ * if the source has none). */
+int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, uint32_t a2);
+int cap_move(struct slot *src, struct slot *dst);
+/* Delete the capability in s: unmap if mapped, drop the object reference.
+ * Descendants are handed to s's parent; E_BUSY if s is a root with
+ * descendants. May return E_RESTART (preempted). */
+int cap_delete(struct slot *s);
+/* Delete every descendant of s (s stays). E_NOCAP (empty), E_PERM (root
+ * capability). Preemptible: E_RESTART after bounded work when an interrupt
+ * is pending; calling again continues. */
+int cap_revoke(struct slot *s);
+/* Revoke without the root check (kernel use: destroying objects). */
+int cap_revoke_any(struct slot *s, unsigned budget);
+/* Number of descendants (tests). */
+uint32_t cap_descendants(const struct slot *s);
+/* Work units done by preemptible operations since boot, and how often
+ * they were preempted (tests, reports). */
+extern uint32_t cap_preemptions;
+
+/* ----------------------------------------------------------- CSpaces */
+
+#define CNODE_BITS 6
+#define CNODE_SLOTS (1u << CNODE_BITS)
+
+struct cnode_leaf {
+	struct slot slot[CNODE_SLOTS];
+};
+struct cnode_mid {
+	struct cnode_leaf *leaf[CNODE_SLOTS];
+};
+
+/* A CSpace: a three-level radix tree over 18-bit slot indices. Levels
+ * are allocated when a slot under them is first written, charged to the
+ * CSpace's account; reading an absent part is an empty slot. */
+struct cspace {
+	struct kobj obj;
+	uint32_t limit;              /* slot indices < limit are usable */
+	uint32_t leaves;             /* leaves allocated */
+	uint32_t used;               /* non-empty slots */
+	uint32_t reap_cursor;        /* destruction progress */
+	struct cnode_mid *mid[CNODE_SLOTS];
+};
+
+int cspace_create(struct account *a, uint32_t limit, struct cspace **out);
+/* The slot at idx if its leaf exists (it may be empty), else NULL.
+ * E_RANGE-style errors are the caller's: idx >= limit gives NULL. */
+struct slot *cspace_lookup(struct cspace *cs, uint32_t idx);
+/* The slot at idx, allocating the path to it. E_RANGE (idx 0 or >=
+ * limit), E_NOMEM. */
+int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out);
+
+/* The kernel object caches. */
+extern struct kcache cache_thread, cache_endpoint, cache_ntfn, cache_cspace, cache_vspace,
+	cache_memobj, cache_account, cache_leaf, cache_mid;
+
+/* ----------------------------------------------------------- memory */
+
+/* A RAM memory object: 2^order contiguous frames from one pool. */
+struct memobj {
+	struct kobj obj;
+	paddr_t pa;
+	uint8_t order;
+	uint8_t pool;
+	uint8_t flags;               /* MEMOBJ_* */
+	uint8_t reserved;
+	uint32_t pages;              /* static objects: any page count */
+};
+#define MEMOBJ_STATIC 1u             /* boot archive, DTB, boot info: not freeable */
+
+int memobj_alloc(struct account *a, unsigned pool, unsigned order, struct memobj **out);
+/* A memory object over existing memory (boot archive, DTB): never freed. */
+int memobj_static(paddr_t pa, uint32_t pages, struct memobj **out);
+
+/* An address space. */
+struct vspace {
+	struct kobj obj;
+	struct uarch_vs arch;
+	uint32_t maprefs;            /* mapping capabilities pointing here */
+	bool dead;                   /* page tables gone (last capability deleted) */
+};
+
+int vspace_create(struct account *a, struct vspace **out);
+/* Map the memory or device capability s into vs at va with rights and
+ * attr (ATTR_* of abi.h). Errors in docs/abi.md (SYS_MAP). */
+int cap_map(struct slot *s, struct vspace *vs, uintptr_t va, unsigned rights, unsigned attr);
+int cap_unmap(struct slot *s);
+/* Physical address of the start of a mem/dev capability's range. */
+static inline paddr_t slot_pa(const struct slot *s) { return (paddr_t)s->a << 12; }
+
+#endif
