@@ -33,6 +33,7 @@
 
 struct account;
 struct slot;
+struct cspace;
 
 struct kobj {
 	uint8_t type;                /* enum cap_type */
@@ -54,6 +55,15 @@ void obj_put(struct kobj *o);
  * Returns true when the queue is empty.
  */
 bool obj_reap(unsigned budget);
+/* Free a dead object's storage and drop its account reference (the
+ * type's teardown has run). */
+void obj_free(struct kobj *o);
+/* Type teardowns called by the reaper: true when the storage may go. */
+bool cspace_destroy_step(struct cspace *cs, unsigned *work, unsigned budget);
+struct vspace;
+bool vspace_teardown(struct vspace *vs);
+struct memobj;
+void memobj_release(struct memobj *m);
 /* Objects queued for destruction (tests, reports). */
 unsigned obj_reap_pending(void);
 /* Objects alive per type (tests, reports). */

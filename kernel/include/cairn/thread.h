@@ -86,6 +86,10 @@ static inline struct cpu *this_cpu(void) { return &cpu0; }
 static inline struct thread *cur_thread(void) { return cpu0.cur; }
 
 int thread_create(struct account *a, struct thread **out);
+/* Called by the reaper: stop t, cancel its IPC, drop its internal slots. */
+void thread_destroy(struct thread *t);
+/* All threads (reports): first, then ->all_next. */
+struct thread *thread_first(void);
 void thread_set_name(struct thread *t, const char *name);
 /* THREAD_CONFIGURE: copies of the caps into the internal slots. */
 int thread_configure(struct thread *t, struct slot *cspace, struct slot *vspace,
