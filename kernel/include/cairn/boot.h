@@ -26,4 +26,7 @@ const void *boot_archive(size_t *len);
 #define CAIRN_VERSION "0.1.0"
 #define KERNEL_HZ 100
 
+/* Failures of the in-kernel test suites this boot (0 if none ran). */
+extern int kernel_test_failures;
+
 #endif

@@ -107,7 +107,9 @@ struct slot {
 	struct slot *next;           /* siblings */
 	struct slot *prev;
 };
+#if UINTPTR_MAX == 0xffffffffu
 _Static_assert(sizeof(struct slot) == 40, "capability slot: 40 bytes on ARM");
+#endif
 
 #define SLOT_F_ROOT 1u               /* original capability: revoke refused */
 #define SLOT_F_MAPPED 2u             /* mem/dev: map_vs/map_va are valid */

@@ -1,0 +1,29 @@
+/*
+ * The root task: built by the kernel from the boot archive's "root" ELF
+ * (kernel/roottask.c documents what it is given).
+ */
+#ifndef CAIRN_ROOTTASK_H
+#define CAIRN_ROOTTASK_H
+
+#include <cairn/types.h>
+
+struct dt_info;
+struct thread;
+
+struct roottask_args {
+	const void *elf;               /* the program */
+	size_t elf_len;
+	paddr_t archive_pa;            /* the boot archive (mapped read-only) */
+	size_t archive_len;
+	const void *dtb;               /* the hardware device tree (copied) */
+	size_t dtb_len;
+	const struct dt_info *dt;
+	const char *cmdline;
+	unsigned tick_hz;
+};
+
+/* Build the root task and make it runnable. 0, or an error and *why. */
+int roottask_start(const struct roottask_args *ra, const char **why);
+struct thread *roottask_thread(void);
+
+#endif
