@@ -61,6 +61,11 @@ void irq_handle(unsigned irq)
 	slots[irq].fn(irq, slots[irq].arg);
 }
 
+bool irq_has_handler(unsigned irq)
+{
+	return irq < IRQ_MAX && slots[irq].fn != NULL;
+}
+
 uint64_t irq_count(unsigned irq)
 {
 	return irq < IRQ_MAX ? slots[irq].count : 0;

@@ -26,6 +26,8 @@
 #include <cairn/mm.h>
 #include <cairn/panic.h>
 #include <cairn/plat.h>
+#include <cairn/roottask.h>
+#include <cairn/thread.h>
 #include <cairn/string.h>
 
 #define DTB_COPY_MAX (128 * 1024)
@@ -285,6 +287,48 @@ static void load_archive(void)
 	}
 }
 
+int kernel_test_failures;   /* boot.h */
+
+/*
+ * Start the root task from the archive's "root" program. Returns false
+ * when there is none (or it cannot be built: the reason is logged).
+ */
+static bool start_root_task(void)
+{
+	struct roottask_args ra;
+	const char *why = NULL;
+	const void *elf;
+	size_t elf_len;
+	int err;
+
+	if (!archive || cpio_find(archive, archive_len, "root", &elf, &elf_len) != 0) {
+		pr_warn("root: no program \"root\" in the boot archive");
+		return false;
+	}
+	memset(&ra, 0, sizeof(ra));
+	ra.elf = elf;
+	ra.elf_len = elf_len;
+	ra.archive_pa = dt.initrd_start;
+	ra.archive_len = archive_len;
+	ra.dtb = dtb_copy;
+	ra.dtb_len = fdt_used_size(&kfdt);
+	ra.dt = &dt;
+	ra.cmdline = args_cmdline();
+	ra.tick_hz = KERNEL_HZ;
+	err = roottask_start(&ra, &why);
+	if (err) {
+		pr_err("root: cannot start: %s (%s)", why ? why : "?", err_name(err));
+		return false;
+	}
+	return true;
+}
+
+/* Leave boot: run user threads from now on (never returns). */
+static NORETURN void enter_scheduler(void)
+{
+	uarch_enter_user(sched_exit());
+}
+
 NORETURN void kernel_main(const struct boot_params *bp)
 {
 	const char *sel;
@@ -308,6 +352,8 @@ NORETURN void kernel_main(const struct boot_params *bp)
 		panic("boot: kernel address space: %s", err_name(err));
 	pr_info("mmu: direct map and W^X kernel image active, identity map removed");
 	memory_init(bp);
+	obj_init();
+	sched_init();
 	load_archive();
 	err = plat_irq_init(&dt);
 	if (err)
@@ -333,6 +379,11 @@ NORETURN void kernel_main(const struct boot_params *bp)
 		}
 		failures = ktest_run(sel);
 		pr_info("ktest: %d failure%s", failures, failures == 1 ? "" : "s");
+		kernel_test_failures = failures;
+		/* The root task runs the user-level suites the selection names
+		 * and powers off; the exit status counts both. */
+		if (!args_has("ktest.kernel") && start_root_task())
+			enter_scheduler();
 		arch_exit(failures ? 1 : 0);
 	}
 	if (args_has("bench")) {
@@ -343,7 +394,11 @@ NORETURN void kernel_main(const struct boot_params *bp)
 		pr_info("poweroff requested on the command line");
 		arch_exit(0);
 	}
-	pr_info("boot complete; no user-level system yet, idling (Ctrl-A X leaves QEMU)");
-	for (;;)
-		arch_wait_for_interrupt();
+	if (!start_root_task()) {
+		pr_info("boot complete; no root task, idling (Ctrl-A X leaves QEMU)");
+		for (;;)
+			arch_wait_for_interrupt();
+	}
+	pr_info("boot complete; entering the root task");
+	enter_scheduler();
 }

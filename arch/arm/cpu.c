@@ -47,6 +47,12 @@ void arch_pmu_init(void)
 	isb();
 }
 
+void arch_pmu_user_access(bool on)
+{
+	write_pmuserenr(on ? 1u : 0u);          /* EN: PL0 may read the counters */
+	isb();
+}
+
 uint64_t arch_cycles(void)
 {
 	/* 32-bit counter; callers measure short intervals. */

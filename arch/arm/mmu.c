@@ -60,6 +60,11 @@ static unsigned l2_index(uint32_t va)
 	return (va - KERNEL_SPACE_BASE) >> L2_BLOCK_SHIFT;
 }
 
+paddr_t arch_virt_to_phys_kimage(const void *p)
+{
+	return (paddr_t)((uintptr_t)p - KIMAGE_BASE) + kimage_phys;
+}
+
 void arch_mmu_set_kimage_phys(paddr_t pa)
 {
 	kimage_phys = pa;

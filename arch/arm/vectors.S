@@ -83,7 +83,27 @@ vec_undef:
 	mov r1, #TRAP_UNDEF
 	b trap_common
 vec_svc:
-	trap_entry 0, TRAP_SVC
+	/* The system-call path: a thread's registers go straight into its
+	 * struct uctx (SP_svc points just past it while user code runs),
+	 * then the kernel stack, kentry_syscall, and out through the context
+	 * it returns. An svc from kernel mode (self-tests, the semihosting
+	 * probe) takes the general path. */
+	srsdb sp!, #0x13
+	sub sp, sp, #64
+	stmia sp, {r0-r12}
+	add r0, sp, #52
+	stmia r0, {sp, lr}^
+	str lr, [sp, #60]
+	mrs r1, spsr
+	tst r1, #0xf                    /* USR is the only mode with low bits 0 */
+	movne r1, #TRAP_SVC
+	bne trap_common
+	mov r0, sp
+	ldr sp, =boot_stack_top         /* this CPU's kernel stack */
+	mov fp, #0
+	bl kentry_syscall
+	mov sp, r0
+	b trap_return
 vec_pabt:
 	trap_entry 4, TRAP_PABT
 vec_dabt:
@@ -94,6 +114,9 @@ vec_fiq:
 	trap_entry 4, TRAP_FIQ
 
 trap_common:
+	ldr r2, [sp, #68]
+	tst r2, #0xf
+	beq user_trap
 	mov r4, sp
 	bic sp, sp, #7                  /* AAPCS: 8-byte aligned stack for C */
 	ldr fp, [r4, #44]               /* interrupted r11: lets backtraces cross the trap */
@@ -108,3 +131,20 @@ trap_return:
 	ldmia sp, {r0-r12}
 	add sp, sp, #64
 	rfeia sp!
+
+	/* A trap from user mode: the frame is the thread's uctx. Run the
+	 * handler on the kernel stack and resume the context it returns
+	 * (SP_svc ends just past that context, ready for the next entry). */
+user_trap:
+	mov r0, sp
+	ldr sp, =boot_stack_top
+	mov fp, #0
+	bl arch_user_trap
+	mov sp, r0
+	b trap_return
+
+	/* uarch_enter_user(ctx): leave the kernel into a thread. */
+	.global uarch_enter_user
+uarch_enter_user:
+	mov sp, r0
+	b trap_return

@@ -21,6 +21,9 @@ void arch_wait_for_interrupt(void);
 
 /* Monotonic instruction/cycle counter (PMU cycle counter). */
 uint64_t arch_cycles(void);
+/* Let user mode read the cycle counter (benchmarks only: it is a timing
+ * channel, so it is off unless the `bench` argument asks). */
+void arch_pmu_user_access(bool on);
 
 /*
  * Early physical access: returns a kernel pointer to [pa, pa+len) while the

@@ -20,6 +20,8 @@ int irq_register(unsigned irq, irq_handler_fn fn, void *arg);
 void irq_unregister(unsigned irq);
 /* Dispatch; an interrupt without handler is counted and masked. */
 void irq_handle(unsigned irq);
+/* Is a handler registered for irq? */
+bool irq_has_handler(unsigned irq);
 uint64_t irq_count(unsigned irq);
 uint64_t irq_spurious_count(void);
 

@@ -48,9 +48,12 @@ struct thread {
 	struct thread *caller;       /* the thread waiting for our reply, or NULL */
 	struct thread *callee;       /* while BLOCKED_REPLY: who holds our reply right */
 	struct slot *reply_cap;      /* a CAP_REPLY slot naming us as caller, or NULL */
-	/* last fault (THREAD_INFO) */
+	/* last fault (THREAD_INFO, and the fault message while it is sent) */
 	uint8_t fault_kind;
 	uint32_t fault_addr;
+	uint32_t fault_pc;
+	uint32_t fault_status;          /* DFSR/IFSR */
+	uint32_t fault_aux;             /* syscall number or instruction */
 	/* configuration */
 	struct ipc_buffer *ipcbuf;   /* kernel pointer to the IPC buffer, or NULL */
 	uintptr_t ipcbuf_va;
@@ -60,6 +63,7 @@ struct thread {
 	struct thread *all_prev;
 };
 #define THREAD_F_IDLE 1u
+#define THREAD_F_FAULT 2u            /* its current call is a fault message */
 
 static inline struct cspace *thread_cspace(const struct thread *t)
 {
@@ -110,6 +114,8 @@ void sched_unready(struct thread *t);        /* dequeue (state set by caller) */
 void sched_yield(void);
 void sched_tick(void);                       /* timer interrupt */
 void sched_set_prio(struct thread *t, unsigned prio);
+/* Highest priority with a ready thread, or -1. */
+int sched_highest_ready(void);
 /* Choose the thread to run at kernel exit (switching address space);
  * NULL: nothing runnable (idle). */
 struct thread *sched_pick(void);
@@ -172,6 +178,9 @@ struct irq_line {
 int irqobj_get(unsigned irq, struct slot *dst);       /* IRQ_GET */
 int irqobj_bind(struct slot *h, struct slot *ntfn);   /* IRQ_BIND */
 int irqobj_ack(struct slot *h);                       /* IRQ_ACK */
+/* A notification is going away: unbind the lines signalling it. */
+void irqobj_unbind_ntfn(struct notification *n);
+const struct irq_line *irqobj_line(unsigned irq);
 void irqobj_release(unsigned irq);                    /* last handler cap deleted */
 
 #endif

@@ -15,4 +15,11 @@ void arch_pmu_init(void);
 /* Set by arch_mmu_init(): the TTBR0 identity map is gone. */
 extern bool arch_identity_gone;
 
+/* Physical address of an object in the kernel image (static data). */
+paddr_t arch_virt_to_phys_kimage(const void *p);
+/* User address spaces (uarch.c), for self-tests: the descriptor mapping
+ * va (0 if none) and its level; the ASID generation. */
+struct uarch_vs;
+uint64_t uarch_vs_descriptor(const struct uarch_vs *vs, uintptr_t va, unsigned *level);
+uint32_t uarch_asid_generation(void);
 #endif

@@ -1,0 +1,128 @@
+/*
+ * CSpaces: a three-level radix tree of capability slots.
+ *
+ * A slot index has 18 bits: 6 select an interior node in the CSpace
+ * object, 6 a leaf in that node, 6 a slot in the leaf (64 slots of 40
+ * bytes). Interior nodes and leaves are allocated the first time a slot
+ * under them is written and charged to the CSpace's account, so a sparse
+ * CSpace costs only what it uses, and the structure grows without ever
+ * reallocating (slots never move, so the derivation tree can point at
+ * them). Reading a slot whose leaf does not exist reads an empty slot.
+ *
+ * Destruction (the last capability to the CSpace is gone) deletes every
+ * capability in it, leaf by leaf, with a work budget: cspace_destroy_step
+ * is called by the reaper until it returns true.
+ */
+#include <cairn/obj.h>
+#include <cairn/string.h>
+
+int cspace_create(struct account *a, uint32_t limit, struct cspace **out)
+{
+	struct cspace *cs;
+	int err;
+
+	if (limit < 2 || limit > CSPACE_SLOTS)
+		return E_RANGE;
+	err = obj_alloc(&cache_cspace, CAP_CSPACE, a, (void **)&cs);
+	if (err)
+		return err;
+	cs->limit = limit;
+	*out = cs;
+	return 0;
+}
+
+struct slot *cspace_lookup(struct cspace *cs, uint32_t idx)
+{
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (idx >= cs->limit)
+		return NULL;
+	m = cs->mid[idx >> (2 * CNODE_BITS)];
+	if (!m)
+		return NULL;
+	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	if (!l)
+		return NULL;
+	return &l->slot[idx & (CNODE_SLOTS - 1)];
+}
+
+int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
+{
+	struct cnode_mid **mp, *m = NULL;
+	struct cnode_leaf **lp, *l = NULL;
+	struct quota *q = account_heap(cs->obj.acct);
+	int err;
+
+	if (idx == CPTR_NULL || idx >= cs->limit)
+		return E_RANGE;
+	mp = &cs->mid[idx >> (2 * CNODE_BITS)];
+	if (!*mp) {
+		err = kcache_alloc(&cache_mid, q, (void **)&m);
+		if (err)
+			return err;
+		memset(m, 0, sizeof(*m));
+	}
+	lp = &(*mp ? *mp : m)->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	if (!*lp) {
+		err = kcache_alloc(&cache_leaf, q, (void **)&l);
+		if (err) {
+			if (m)
+				kcache_free(&cache_mid, m);
+			return err;
+		}
+		memset(l, 0, sizeof(*l));
+		*lp = l;
+		cs->leaves++;
+	}
+	if (m)
+		*mp = m;
+	*out = &(*lp)->slot[idx & (CNODE_SLOTS - 1)];
+	return 0;
+}
+
+bool cspace_destroy_step(struct cspace *cs, unsigned *work, unsigned budget)
+{
+	while (cs->reap_cursor < CNODE_SLOTS * CNODE_SLOTS) {
+		uint32_t i = cs->reap_cursor;
+		struct cnode_mid *m = cs->mid[i / CNODE_SLOTS];
+		struct cnode_leaf *l;
+
+		if (!m) {
+			cs->reap_cursor = ALIGN_UP(i + 1, CNODE_SLOTS);
+			continue;
+		}
+		l = m->leaf[i % CNODE_SLOTS];
+		if (l) {
+			for (unsigned k = 0; k < CNODE_SLOTS; k++) {
+				struct slot *s = &l->slot[k];
+
+				if (slot_empty(s))
+					continue;
+				/* Descendants go first (they may be anywhere);
+				 * then the capability itself. */
+				if (s->child && cap_revoke_any(s, budget) == E_RESTART)
+					return false;
+				while (cap_delete(s) == E_BUSY) {
+					/* A root with descendants that appeared
+					 * meanwhile: cannot happen under the lock. */
+					if (cap_revoke_any(s, 0))
+						break;
+				}
+				(*work)++;
+			}
+			kcache_free(&cache_leaf, l);
+			m->leaf[i % CNODE_SLOTS] = NULL;
+			cs->leaves--;
+			(*work)++;
+		}
+		cs->reap_cursor = i + 1;
+		if (cs->reap_cursor % CNODE_SLOTS == 0) {
+			kcache_free(&cache_mid, m);
+			cs->mid[i / CNODE_SLOTS] = NULL;
+		}
+		if (budget && *work >= budget && uarch_irq_pending())
+			return false;
+	}
+	return true;
+}

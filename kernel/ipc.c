@@ -1,0 +1,604 @@
+/*
+ * IPC: endpoints, replies, notifications, fault messages, and the fast
+ * path for call and reply-receive.
+ *
+ * An endpoint holds a FIFO of blocked senders or of blocked receivers
+ * (never both). A message is an info word (label, length, capability
+ * count), message registers MR0..MR3 in r2..r5 and MR4.. in the IPC buffer,
+ * and the badge of the sender's capability, which the receiver gets in
+ * r6. A call delivers its message and blocks the caller until the
+ * receiver answers: the receiver holds an implicit one-shot reply right
+ * (thread->caller) that REPLY or REPLY_RECV uses, or that CAP_SAVE_REPLY
+ * turns into a CAP_REPLY capability to answer later. Receiving again while
+ * a caller is unanswered cancels that caller (E_CANCELLED).
+ *
+ * Notifications are a word of bits: a send ORs the capability's badge in
+ * (1 if it has none), a wait takes and clears the word, blocking while it
+ * is zero; a poll returns E_AGAIN instead of blocking. Interrupt lines
+ * signal them (irqobj.c).
+ *
+ * A fault becomes a call on the thread's fault endpoint, built from the
+ * fault record of the thread instead of its registers (which the handler
+ * may want intact); a reply with label 0 resumes the thread.
+ */
+#include <cairn/log.h>
+#include <cairn/string.h>
+#include <cairn/thread.h>
+
+/* ----------------------------------------------------------- objects */
+
+int endpoint_create(struct account *a, struct endpoint **out)
+{
+	return obj_alloc(&cache_endpoint, CAP_ENDPOINT, a, (void **)out);
+}
+
+int notification_create(struct account *a, struct notification **out)
+{
+	return obj_alloc(&cache_ntfn, CAP_NOTIFICATION, a, (void **)out);
+}
+
+/* Waiter queues (endpoint and notification share the layout). */
+static void q_push(struct thread **head, struct thread **tail, struct thread *t)
+{
+	t->qnext = NULL;
+	t->qprev = *tail;
+	if (*tail)
+		(*tail)->qnext = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
+static void q_remove(struct thread **head, struct thread **tail, struct thread *t)
+{
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		*head = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		*tail = t->qprev;
+	t->qnext = t->qprev = NULL;
+}
+
+static void ep_remove(struct endpoint *ep, struct thread *t)
+{
+	q_remove(&ep->head, &ep->tail, t);
+	if (!ep->head)
+		ep->state = EP_IDLE;
+}
+
+static void wake(struct thread *t, int status)
+{
+	t->ctx.r[0] = (uint32_t)status;
+	sched_ready(t);
+}
+
+void thread_cancel_ipc(struct thread *t, int err)
+{
+	switch (t->state) {
+	case TS_BLOCKED_SEND:
+	case TS_BLOCKED_RECV:
+		if (t->wait_obj)
+			ep_remove(t->wait_obj, t);
+		break;
+	case TS_BLOCKED_NTFN: {
+		struct notification *n = t->wait_obj;
+
+		if (n)
+			q_remove(&n->head, &n->tail, t);
+		break;
+	}
+	case TS_BLOCKED_REPLY:
+		if (t->callee) {
+			t->callee->caller = NULL;
+			t->callee = NULL;
+		}
+		if (t->reply_cap) {
+			struct slot *r = t->reply_cap;
+
+			t->reply_cap = NULL;
+			r->obj = NULL;          /* no caller to cancel any more */
+			cap_delete(r);
+		}
+		break;
+	default:
+		return;
+	}
+	t->wait_obj = NULL;
+	if (t->tflags & THREAD_F_FAULT) {
+		/* A fault nobody will answer: the thread stays stopped. */
+		t->tflags &= (uint8_t)~THREAD_F_FAULT;
+		sched_unready(t);
+		t->state = TS_FAULTED;
+		return;
+	}
+	wake(t, err);
+}
+
+void endpoint_destroy(struct endpoint *ep)
+{
+	while (ep->head)
+		thread_cancel_ipc(ep->head, E_CANCELLED);
+}
+
+void notification_destroy(struct notification *n)
+{
+	while (n->head)
+		thread_cancel_ipc(n->head, E_CANCELLED);
+	if (n->irqs_bound)
+		irqobj_unbind_ntfn(n);
+}
+
+/* ----------------------------------------------------------- transfer */
+
+/* Copy capabilities named in from's IPC buffer to to's receive slots. */
+static unsigned transfer_caps(struct thread *from, struct thread *to, unsigned n)
+{
+	struct ipc_buffer *fb = from->ipcbuf, *tb = to->ipcbuf;
+	struct cspace *fcs = thread_cspace(from), *tcs;
+	unsigned done = 0;
+
+	if (!fb || !tb || !fcs || !tb->recv_slot)
+		return 0;
+	if (tb->recv_cspace == CPTR_SELF || tb->recv_cspace == 0) {
+		tcs = thread_cspace(to);
+	} else {
+		struct slot *c = thread_cspace(to) ? cspace_lookup(thread_cspace(to), tb->recv_cspace)
+						   : NULL;
+
+		if (!c || slot_type(c) != CAP_CSPACE || !(slot_rights(c) & R_WRITE))
+			return 0;
+		tcs = (struct cspace *)c->obj;
+	}
+	if (!tcs)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t src_idx = fb->caps[i], dst_idx = tb->recv_slot + i;
+		struct slot *src, *dst;
+
+		if (src_idx == CPTR_NULL || src_idx >= fcs->limit)
+			break;
+		src = cspace_lookup(fcs, src_idx);
+		if (!src || slot_empty(src) || dst_idx >= tcs->limit)
+			break;
+		dst = cspace_lookup(tcs, dst_idx);
+		if (dst && !slot_empty(dst))
+			break;
+		if (cspace_slot(tcs, dst_idx, &dst) || cap_copy(src, dst))
+			break;
+		done++;
+	}
+	tb->recv_caps = done;
+	return done;
+}
+
+/* Deliver from's message (or its fault record) to to's registers. */
+static void transfer(struct thread *from, struct thread *to, uint32_t badge, bool grant)
+{
+	uint32_t info = from->ctx.r[1];
+	unsigned len, ncaps = 0;
+
+	if (from->tflags & THREAD_F_FAULT) {
+		to->ctx.r[2] = from->fault_pc;
+		to->ctx.r[3] = from->fault_addr;
+		to->ctx.r[4] = from->fault_status;
+		to->ctx.r[5] = from->fault_aux;
+		len = 4;
+		if (to->ipcbuf) {
+			to->ipcbuf->mr[4] = from->ctx.cpsr;
+			to->ipcbuf->mr[5] = from->ctx.sp;
+			len = 6;
+		}
+		to->ctx.r[1] = MSG_INFO(FAULT_LABEL_BASE + from->fault_kind, len, 0);
+		to->ctx.r[6] = badge;
+		to->ctx.r[0] = 0;
+		return;
+	}
+	len = MSG_LEN(info);
+	if (len > MSG_REG_WORDS) {
+		if (from->ipcbuf && to->ipcbuf)
+			memcpy(&to->ipcbuf->mr[MSG_REG_WORDS], &from->ipcbuf->mr[MSG_REG_WORDS],
+			       (len - MSG_REG_WORDS) * sizeof(uint32_t));
+		else
+			len = MSG_REG_WORDS;    /* no buffer to carry the rest */
+	}
+	if (MSG_CAPS(info) && grant)
+		ncaps = transfer_caps(from, to, MSG_CAPS(info));
+	else if (to->ipcbuf)
+		to->ipcbuf->recv_caps = 0;
+	to->ctx.r[1] = MSG_INFO(MSG_LABEL(info), len, ncaps);
+	to->ctx.r[2] = from->ctx.r[2];
+	to->ctx.r[3] = from->ctx.r[3];
+	to->ctx.r[4] = from->ctx.r[4];
+	to->ctx.r[5] = from->ctx.r[5];
+	to->ctx.r[6] = badge;
+	to->ctx.r[0] = 0;
+}
+
+static int check_info(uint32_t info)
+{
+	return MSG_LEN(info) > MSG_MAX_WORDS ? E_INVAL : 0;
+}
+
+/* ----------------------------------------------------------- send/recv */
+
+/* Answer caller c with t's message; c resumes (or stays stopped after a
+ * fault answered with a non-zero label). */
+static void answer(struct thread *t, struct thread *c)
+{
+	c->callee = NULL;
+	if (c->tflags & THREAD_F_FAULT) {
+		c->tflags &= (uint8_t)~THREAD_F_FAULT;
+		if (MSG_LABEL(t->ctx.r[1]) == 0) {
+			c->fault_kind = FAULT_NONE;
+			sched_ready(c);         /* at its pc, registers as they are */
+		} else {
+			c->state = TS_FAULTED;
+		}
+		return;
+	}
+	transfer(t, c, 0, false);
+	sched_ready(c);
+}
+
+static void drop_caller(struct thread *t)
+{
+	struct thread *c = t->caller;
+
+	if (c) {
+		t->caller = NULL;
+		c->callee = NULL;
+		thread_cancel_ipc(c, E_CANCELLED);
+	}
+}
+
+/* Send from t (its registers) on endpoint ep with the given badge. */
+static int ep_send(struct thread *t, struct endpoint *ep, uint32_t badge, bool grant, bool block,
+		   bool call)
+{
+	if (ep->state == EP_RECV) {
+		struct thread *r = ep->head;
+
+		ep_remove(ep, r);
+		r->wait_obj = NULL;
+		transfer(t, r, badge, grant);
+		if (call) {
+			drop_caller(r);
+			r->caller = t;
+			t->callee = r;
+			t->state = TS_BLOCKED_REPLY;
+			sched_unready(t);
+		}
+		sched_ready(r);
+		return 0;
+	}
+	if (!block)
+		return 0;       /* NBSEND with no receiver: the message is dropped */
+	t->ipc_badge = badge;
+	t->ipc_call = call;
+	t->ipc_grant = grant;
+	t->wait_obj = ep;
+	t->state = TS_BLOCKED_SEND;
+	sched_unready(t);
+	q_push(&ep->head, &ep->tail, t);
+	ep->state = EP_SEND;
+	return 0;
+}
+
+static int reply_through(struct thread *t, struct slot *s)
+{
+	struct thread *c = (struct thread *)s->obj;
+
+	if (!(slot_rights(s) & R_WRITE))
+		return E_PERM;
+	if (c && c->state == TS_BLOCKED_REPLY && c->reply_cap == s) {
+		c->reply_cap = NULL;
+		answer(t, c);
+	}
+	s->obj = NULL;
+	cap_delete(s);          /* one shot */
+	return 0;
+}
+
+int ipc_send(struct thread *t, struct slot *s, bool block, bool call)
+{
+	unsigned rights = slot_rights(s);
+	int err = check_info(t->ctx.r[1]);
+
+	if (err)
+		return err;
+	switch (slot_type(s)) {
+	case CAP_ENDPOINT:
+		if (!(rights & R_WRITE))
+			return E_PERM;
+		if (MSG_CAPS(t->ctx.r[1]) && !(rights & R_GRANT))
+			return E_PERM;
+		return ep_send(t, (struct endpoint *)s->obj, s->a, rights & R_GRANT, block, call);
+	case CAP_NOTIFICATION:
+		if (!(rights & R_WRITE))
+			return E_PERM;
+		if (call)
+			return E_TYPE;
+		notification_signal((struct notification *)s->obj, s->a ? s->a : 1);
+		return 0;
+	case CAP_REPLY:
+		if (call)
+			return E_TYPE;
+		return reply_through(t, s);
+	}
+	return E_TYPE;
+}
+
+static int ntfn_wait(struct thread *t, struct notification *n, bool block)
+{
+	if (n->word) {
+		t->ctx.r[1] = MSG_INFO(0, 1, 0);
+		t->ctx.r[2] = n->word;
+		t->ctx.r[6] = n->word;
+		n->word = 0;
+		return 0;
+	}
+	if (!block)
+		return E_AGAIN;
+	t->wait_obj = n;
+	t->state = TS_BLOCKED_NTFN;
+	sched_unready(t);
+	q_push(&n->head, &n->tail, t);
+	return 0;
+}
+
+static int ep_recv(struct thread *t, struct endpoint *ep, bool block)
+{
+	drop_caller(t);
+	if (ep->state == EP_SEND) {
+		struct thread *snd = ep->head;
+
+		ep_remove(ep, snd);
+		snd->wait_obj = NULL;
+		transfer(snd, t, snd->ipc_badge, snd->ipc_grant);
+		if (snd->ipc_call || (snd->tflags & THREAD_F_FAULT)) {
+			t->caller = snd;
+			snd->callee = t;
+			snd->state = TS_BLOCKED_REPLY;
+		} else {
+			wake(snd, 0);
+		}
+		return 0;
+	}
+	if (!block)
+		return E_AGAIN;
+	t->wait_obj = ep;
+	t->state = TS_BLOCKED_RECV;
+	sched_unready(t);
+	q_push(&ep->head, &ep->tail, t);
+	ep->state = EP_RECV;
+	return 0;
+}
+
+int ipc_recv(struct thread *t, struct slot *s, bool block)
+{
+	if (!(slot_rights(s) & R_READ))
+		return slot_type(s) == CAP_ENDPOINT || slot_type(s) == CAP_NOTIFICATION ? E_PERM
+											  : E_TYPE;
+	switch (slot_type(s)) {
+	case CAP_ENDPOINT:
+		return ep_recv(t, (struct endpoint *)s->obj, block);
+	case CAP_NOTIFICATION:
+		return ntfn_wait(t, (struct notification *)s->obj, block);
+	}
+	return E_TYPE;
+}
+
+int ipc_reply(struct thread *t)
+{
+	struct thread *c = t->caller;
+	int err = check_info(t->ctx.r[1]);
+
+	if (err)
+		return err;
+	if (!c)
+		return 0;       /* nobody to answer: nothing happens */
+	t->caller = NULL;
+	answer(t, c);
+	return 0;
+}
+
+int ipc_reply_recv(struct thread *t, struct slot *s)
+{
+	int err = check_info(t->ctx.r[1]);
+
+	/* Check the receive side first: the call changes nothing on error. */
+	if (err)
+		return err;
+	if (slot_type(s) != CAP_ENDPOINT && slot_type(s) != CAP_NOTIFICATION)
+		return E_TYPE;
+	if (!(slot_rights(s) & R_READ))
+		return E_PERM;
+	ipc_reply(t);
+	return ipc_recv(t, s, true);
+}
+
+int ipc_save_reply(struct thread *t, struct slot *dst)
+{
+	struct thread *c = t->caller;
+	int err;
+
+	if (!c)
+		return E_STATE;
+	err = cap_install_root(dst, CAP_REPLY, R_WRITE, NULL, 0, 0);
+	if (err)
+		return err;
+	dst->obj = &c->obj;     /* weak: the caller deletes it if it dies */
+	c->reply_cap = dst;
+	c->callee = NULL;
+	t->caller = NULL;
+	return 0;
+}
+
+void reply_cap_deleted(struct slot *s)
+{
+	struct thread *c = (struct thread *)s->obj;
+
+	if (!c || c->reply_cap != s)
+		return;
+	c->reply_cap = NULL;
+	s->obj = NULL;
+	if (c->state == TS_BLOCKED_REPLY)
+		thread_cancel_ipc(c, E_CANCELLED);
+}
+
+/* ----------------------------------------------------------- notifications */
+
+void notification_signal(struct notification *n, uint32_t bits)
+{
+	struct thread *t = n->head;
+
+	if (t) {
+		q_remove(&n->head, &n->tail, t);
+		t->wait_obj = NULL;
+		t->ctx.r[1] = MSG_INFO(0, 1, 0);
+		t->ctx.r[2] = n->word | bits;
+		t->ctx.r[6] = n->word | bits;
+		n->word = 0;
+		wake(t, 0);
+		return;
+	}
+	n->word |= bits;
+}
+
+/* ----------------------------------------------------------- faults */
+
+void fault_deliver(struct thread *t, const struct ufault *f)
+{
+	struct slot *s = &t->tslot[TSLOT_FAULT];
+
+	t->fault_kind = (uint8_t)f->kind;
+	t->fault_addr = f->addr;
+	t->fault_pc = f->pc;
+	t->fault_status = f->kind == FAULT_UNDEF || f->kind == FAULT_SYSCALL ? 0 : f->status;
+	t->fault_aux = f->kind == FAULT_UNDEF || f->kind == FAULT_SYSCALL ? f->status : 0;
+	if (slot_type(s) == CAP_ENDPOINT && (slot_rights(s) & R_WRITE)) {
+		t->tflags |= THREAD_F_FAULT;
+		ep_send(t, (struct endpoint *)s->obj, s->a, false, true, true);
+		return;
+	}
+	pr_warn("fault: thread %s: %s at pc 0x%08x; stopped (no fault endpoint)", t->name,
+		f->what, (unsigned)f->pc);
+	sched_unready(t);
+	t->state = TS_FAULTED;
+}
+
+/* ----------------------------------------------------------- fast path */
+
+static struct slot *fast_lookup(struct thread *t, uint32_t idx)
+{
+	struct cspace *cs = thread_cspace(t);
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (!cs || idx - 1 >= cs->limit - 1)
+		return NULL;
+	m = cs->mid[idx >> (2 * CNODE_BITS)];
+	if (!m)
+		return NULL;
+	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	return l ? &l->slot[idx & (CNODE_SLOTS - 1)] : NULL;
+}
+
+static inline void switch_to(struct cpu *c, struct thread *from, struct thread *to)
+{
+	struct vspace *a = thread_vspace(from), *b = thread_vspace(to);
+
+	c->cur = to;
+	c->switches++;
+	if (a != b)
+		uarch_vs_activate(&b->arch);
+}
+
+struct uctx *ipc_fastpath_call(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+	uint32_t info = t->ctx.r[1];
+	struct endpoint *ep;
+	struct thread *r;
+	struct slot *s;
+
+	if ((info & 0x1ff) > MSG_REG_WORDS || c->resched)      /* caps or long */
+		return NULL;
+	s = fast_lookup(t, t->ctx.r[0]);
+	if (!s || (s->info & (0xff | (R_WRITE << 8))) != (CAP_ENDPOINT | (R_WRITE << 8)))
+		return NULL;
+	ep = (struct endpoint *)s->obj;
+	r = ep->head;
+	if (ep->state != EP_RECV || r->prio < t->prio || r->caller || !thread_vspace(r))
+		return NULL;
+	/* Dequeue the receiver. */
+	ep->head = r->qnext;
+	if (ep->head)
+		ep->head->qprev = NULL;
+	else {
+		ep->tail = NULL;
+		ep->state = EP_IDLE;
+	}
+	r->qnext = NULL;
+	r->wait_obj = NULL;
+	/* The message. */
+	r->ctx.r[0] = 0;
+	r->ctx.r[1] = info;
+	r->ctx.r[2] = t->ctx.r[2];
+	r->ctx.r[3] = t->ctx.r[3];
+	r->ctx.r[4] = t->ctx.r[4];
+	r->ctx.r[5] = t->ctx.r[5];
+	r->ctx.r[6] = s->a;
+	r->caller = t;
+	r->state = TS_RUNNABLE;
+	t->callee = r;
+	t->state = TS_BLOCKED_REPLY;
+	switch_to(c, t, r);
+	return &r->ctx;
+}
+
+struct uctx *ipc_fastpath_reply_recv(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+	uint32_t info = t->ctx.r[1];
+	struct thread *caller = t->caller;
+	struct endpoint *ep;
+	struct slot *s;
+
+	if ((info & 0x1ff) > MSG_REG_WORDS || c->resched || !caller ||
+	    (caller->tflags & THREAD_F_FAULT))
+		return NULL;
+	s = fast_lookup(t, t->ctx.r[0]);
+	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_ENDPOINT | (R_READ << 8)))
+		return NULL;
+	ep = (struct endpoint *)s->obj;
+	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_ready())
+		return NULL;
+	/* The reply. */
+	caller->ctx.r[0] = 0;
+	caller->ctx.r[1] = info;
+	caller->ctx.r[2] = t->ctx.r[2];
+	caller->ctx.r[3] = t->ctx.r[3];
+	caller->ctx.r[4] = t->ctx.r[4];
+	caller->ctx.r[5] = t->ctx.r[5];
+	caller->ctx.r[6] = 0;
+	caller->callee = NULL;
+	caller->state = TS_RUNNABLE;
+	t->caller = NULL;
+	/* Wait on the endpoint. */
+	t->qnext = NULL;
+	t->qprev = ep->tail;
+	if (ep->tail)
+		ep->tail->qnext = t;
+	else
+		ep->head = t;
+	ep->tail = t;
+	ep->state = EP_RECV;
+	t->wait_obj = ep;
+	t->state = TS_BLOCKED_RECV;
+	switch_to(c, t, caller);
+	return &caller->ctx;
+}

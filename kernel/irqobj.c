@@ -1,0 +1,126 @@
+/*
+ * Interrupt handler objects: interrupt lines delivered to user-level
+ * drivers through notifications.
+ *
+ * IRQ_GET turns a line into a CAP_IRQ_HANDLER capability (one per line;
+ * only shared peripheral interrupts, 32 and up, that the kernel does not
+ * use itself). IRQ_BIND points the line at a notification: when it fires,
+ * the kernel masks it at the interrupt controller, marks it pending and
+ * signals the notification with the capability's badge bits (1 if it has
+ * none). The driver handles the device and calls IRQ_ACK, which unmasks
+ * the line. When the last handler capability of a line is deleted the
+ * line is unbound and masked; when a bound notification dies the line is
+ * unbound (and stays masked until bound again).
+ */
+#include <cairn/irq.h>
+#include <cairn/log.h>
+#include <cairn/string.h>
+#include <cairn/thread.h>
+
+static struct irq_line lines[IRQ_MAX];
+static bool registered[IRQ_MAX];
+
+const struct irq_line *irqobj_line(unsigned irq)
+{
+	return irq < IRQ_MAX ? &lines[irq] : NULL;
+}
+
+static void line_fired(unsigned irq, void *arg)
+{
+	struct irq_line *l = arg;
+
+	plat_irq_mask(irq);
+	l->pending = 1;
+	l->delivered++;
+	if (l->ntfn)
+		notification_signal(l->ntfn, l->bits);
+}
+
+int irqobj_get(unsigned irq, struct slot *dst)
+{
+	int err;
+
+	if (irq < 32 || irq >= IRQ_MAX || irq >= plat_irq_limit())
+		return E_RANGE;
+	if (lines[irq].claimed || (irq_has_handler(irq) && !registered[irq]))
+		return E_BUSY;
+	err = cap_install_root(dst, CAP_IRQ_HANDLER, R_READ | R_WRITE, NULL, irq, 0);
+	if (err)
+		return err;
+	memset(&lines[irq], 0, sizeof(lines[irq]));
+	lines[irq].claimed = 1;
+	return 0;
+}
+
+int irqobj_bind(struct slot *h, struct slot *ns)
+{
+	unsigned irq = h->a;
+	struct irq_line *l;
+	struct notification *n;
+	int err;
+
+	if (slot_type(ns) != CAP_NOTIFICATION)
+		return E_TYPE;
+	if (!(slot_rights(ns) & R_WRITE))
+		return E_PERM;
+	if (irq >= IRQ_MAX)
+		return E_RANGE;
+	l = &lines[irq];
+	n = (struct notification *)ns->obj;
+	if (!registered[irq]) {
+		err = irq_register(irq, line_fired, l);     /* unmasks */
+		if (err)
+			return err;
+		registered[irq] = true;
+	} else if (!l->pending) {
+		plat_irq_unmask(irq);
+	}
+	if (l->ntfn)
+		l->ntfn->irqs_bound--;
+	l->ntfn = n;
+	l->bits = ns->a ? ns->a : 1;
+	n->irqs_bound++;
+	return 0;
+}
+
+int irqobj_ack(struct slot *h)
+{
+	unsigned irq = h->a;
+	struct irq_line *l;
+
+	if (irq >= IRQ_MAX)
+		return E_RANGE;
+	l = &lines[irq];
+	if (!l->pending)
+		return E_STATE;
+	l->pending = 0;
+	if (l->ntfn)
+		plat_irq_unmask(irq);
+	return 0;
+}
+
+void irqobj_release(unsigned irq)
+{
+	struct irq_line *l;
+
+	if (irq >= IRQ_MAX)
+		return;
+	l = &lines[irq];
+	if (registered[irq]) {
+		irq_unregister(irq);
+		registered[irq] = false;
+	}
+	if (l->ntfn)
+		l->ntfn->irqs_bound--;
+	memset(l, 0, sizeof(*l));
+}
+
+void irqobj_unbind_ntfn(struct notification *n)
+{
+	for (unsigned i = 0; i < IRQ_MAX && n->irqs_bound; i++)
+		if (lines[i].ntfn == n) {
+			plat_irq_mask(i);
+			lines[i].ntfn = NULL;
+			n->irqs_bound--;
+		}
+}

@@ -1,0 +1,220 @@
+/*
+ * The scheduler: 256 priorities, O(1) pick, round-robin within a level.
+ *
+ * Ready threads wait in one FIFO per priority; a two-level bitmap
+ * (ready_top says which 32-level groups are non-empty, ready_bits which
+ * levels in a group) finds the highest non-empty level with two count-
+ * leading-zeros. The running thread is not on a queue: when it stops
+ * running while still runnable (preempted, yielded, its turn over) it goes
+ * to the tail of its level.
+ *
+ * Decisions are taken at kernel exit (sched_exit): a thread made runnable
+ * at a higher priority than the current one, or the end of a turn (the
+ * timer tick counts THREAD_TIMESLICE ticks), sets cpu->resched.
+ */
+#include <cairn/arch.h>
+#include <cairn/irq.h>
+#include <cairn/log.h>
+#include <cairn/plat.h>
+#include <cairn/string.h>
+#include <cairn/thread.h>
+
+#define THREAD_F_QUEUED 0x80u
+
+struct cpu cpu0;
+
+void sched_init(void)
+{
+	memset(&cpu0, 0, sizeof(cpu0));
+}
+
+static inline unsigned highest(uint32_t w)
+{
+	return 31u - (unsigned)__builtin_clz(w);
+}
+
+static void enqueue(struct cpu *c, struct thread *t, bool front)
+{
+	unsigned p = t->prio;
+
+	if (t->tflags & THREAD_F_QUEUED)
+		return;
+	t->tflags |= THREAD_F_QUEUED;
+	if (front) {
+		t->qprev = NULL;
+		t->qnext = c->ready_head[p];
+		if (c->ready_head[p])
+			c->ready_head[p]->qprev = t;
+		else
+			c->ready_tail[p] = t;
+		c->ready_head[p] = t;
+	} else {
+		t->qnext = NULL;
+		t->qprev = c->ready_tail[p];
+		if (c->ready_tail[p])
+			c->ready_tail[p]->qnext = t;
+		else
+			c->ready_head[p] = t;
+		c->ready_tail[p] = t;
+	}
+	c->ready_bits[p >> 5] |= 1u << (p & 31);
+	c->ready_top |= 1u << (p >> 5);
+}
+
+static void dequeue(struct cpu *c, struct thread *t)
+{
+	unsigned p = t->prio;
+
+	if (!(t->tflags & THREAD_F_QUEUED))
+		return;
+	t->tflags &= (uint8_t)~THREAD_F_QUEUED;
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		c->ready_head[p] = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		c->ready_tail[p] = t->qprev;
+	t->qnext = t->qprev = NULL;
+	if (!c->ready_head[p]) {
+		c->ready_bits[p >> 5] &= ~(1u << (p & 31));
+		if (!c->ready_bits[p >> 5])
+			c->ready_top &= ~(1u << (p >> 5));
+	}
+}
+
+void sched_ready(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+
+	t->state = TS_RUNNABLE;
+	t->wait_obj = NULL;
+	if (t == c->cur)
+		return;
+	enqueue(c, t, false);
+	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio)
+		c->resched = true;
+}
+
+void sched_unready(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+
+	dequeue(c, t);
+	if (t == c->cur)
+		c->resched = true;
+}
+
+/* Change t's priority keeping its queue position consistent. */
+void sched_set_prio(struct thread *t, unsigned prio)
+{
+	struct cpu *c = this_cpu();
+	bool queued = t->tflags & THREAD_F_QUEUED;
+
+	if (queued)
+		dequeue(c, t);
+	t->prio = (uint8_t)prio;
+	if (queued)
+		enqueue(c, t, false);
+	c->resched = true;
+}
+
+int sched_highest_ready(void)
+{
+	struct cpu *c = this_cpu();
+	unsigned g;
+
+	if (!c->ready_top)
+		return -1;
+	g = highest(c->ready_top);
+	return (int)((g << 5) | highest(c->ready_bits[g]));
+}
+
+void sched_yield(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->cur)
+		c->cur->slice = 0;
+	c->resched = true;
+}
+
+void sched_tick(void)
+{
+	struct cpu *c = this_cpu();
+
+	c->ticks++;
+	if (c->cur && c->cur->slice && --c->cur->slice == 0)
+		c->resched = true;
+}
+
+void kernel_tick(void)
+{
+	sched_tick();
+}
+
+struct thread *sched_pick(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *cur = c->cur, *best = NULL;
+	unsigned p;
+
+	if (!c->resched && cur && cur->state == TS_RUNNABLE)
+		return cur;
+	c->resched = false;
+	if (c->ready_top) {
+		unsigned g = highest(c->ready_top);
+
+		p = (g << 5) | highest(c->ready_bits[g]);
+		best = c->ready_head[p];
+	}
+	if (cur && cur->state == TS_RUNNABLE) {
+		/* Keep running unless someone higher waits, or the turn is
+		 * over and someone of the same level waits. */
+		if (!best || best->prio < cur->prio ||
+		    (best->prio == cur->prio && cur->slice))
+			return cur;
+		if (!cur->slice)
+			cur->slice = THREAD_TIMESLICE;
+		enqueue(c, cur, false);
+	}
+	if (!best)
+		return c->cur = NULL;
+	dequeue(c, best);
+	if (!best->slice)
+		best->slice = THREAD_TIMESLICE;
+	if (best != cur)
+		c->switches++;
+	return c->cur = best;
+}
+
+struct uctx *sched_exit(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *prev = c->cur;
+
+	for (;;) {
+		struct thread *t;
+		uint32_t flags;
+
+		obj_reap(64);
+		t = sched_pick();
+		if (t) {
+			if (t != prev || c->vs_dirty) {
+				uarch_vs_activate(&thread_vspace(t)->arch);
+				c->vs_dirty = false;
+			}
+			return &t->ctx;
+		}
+		/* Nothing to run: wait for an interrupt with the kernel
+		 * stack as it is (interrupts nest on it and return here). */
+		c->vs_dirty = true;
+		prev = NULL;
+		flags = arch_irq_save();
+		arch_irq_enable();
+		if (!obj_reap_pending())
+			arch_wait_for_interrupt();
+		arch_irq_restore(flags);
+	}
+}

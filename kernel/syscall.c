@@ -1,0 +1,797 @@
+/*
+ * System-call dispatch: decode, validate, invoke.
+ *
+ * Every handler looks up and checks all of its capabilities and arguments
+ * before it changes anything (decode-then-invoke), so a call either
+ * succeeds or leaves the system as it was; docs/abi.md lists each call's
+ * errors. Slot indices, pointers, lengths, rights, addresses and sizes from
+ * user space are all checked here; nothing below trusts them.
+ *
+ * Results: r0 = status; r1..r6 per call. A preempted call (E_RESTART
+ * from revocation) is re-executed: its pc is moved back to the svc and no
+ * register is changed, so the pending interrupt is taken on the way out
+ * and the thread re-enters the same call later.
+ */
+#include <cairn/arch.h>
+#include <cairn/boot.h>
+#include <cairn/irq.h>
+#include <cairn/log.h>
+#include <cairn/plat.h>
+#include <cairn/pmem.h>
+#include <cairn/string.h>
+#include <cairn/thread.h>
+
+#define LOG_WRITE_MAX 256
+#define LOG_READ_MAX 4096
+
+/* ----------------------------------------------------------- lookups */
+
+static struct slot *lookup(struct thread *t, cptr_t c, int *err)
+{
+	struct cspace *cs = thread_cspace(t);
+	struct slot *s;
+
+	if (!cs) {
+		*err = E_STATE;
+		return NULL;
+	}
+	if (c == CPTR_NULL || c >= cs->limit) {
+		*err = E_RANGE;
+		return NULL;
+	}
+	s = cspace_lookup(cs, c);
+	if (!s || slot_empty(s)) {
+		*err = E_NOCAP;
+		return NULL;
+	}
+	return s;
+}
+
+/* A capability of a given type (CAP_NULL: any) with at least `rights`. */
+static struct slot *lookup_typed(struct thread *t, cptr_t c, unsigned type, unsigned rights,
+				 int *err)
+{
+	struct slot *s = lookup(t, c, err);
+
+	if (!s)
+		return NULL;
+	if (type != CAP_NULL && slot_type(s) != type) {
+		*err = E_TYPE;
+		return NULL;
+	}
+	if ((slot_rights(s) & rights) != rights) {
+		*err = E_PERM;
+		return NULL;
+	}
+	return s;
+}
+
+/* The CSpace named by a cptr (CPTR_SELF: the caller's). */
+static struct cspace *lookup_cspace(struct thread *t, cptr_t c, int *err)
+{
+	struct slot *s;
+
+	if (c == CPTR_SELF) {
+		struct cspace *cs = thread_cspace(t);
+
+		if (!cs)
+			*err = E_STATE;
+		return cs;
+	}
+	s = lookup_typed(t, c, CAP_CSPACE, R_WRITE, err);
+	return s ? (struct cspace *)s->obj : NULL;
+}
+
+/*
+ * Check that slot idx of cs can receive a capability without changing
+ * anything (E_RANGE, E_EXIST); the slot itself is made by claim_dst, the
+ * last fallible step of a call.
+ */
+static int check_dst(struct cspace *cs, uint32_t idx)
+{
+	struct slot *s;
+
+	if (idx == CPTR_NULL || idx >= cs->limit)
+		return E_RANGE;
+	s = cspace_lookup(cs, idx);
+	if (s && !slot_empty(s))
+		return E_EXIST;
+	return 0;
+}
+
+static int claim_dst(struct cspace *cs, uint32_t idx, struct slot **out)
+{
+	return cspace_slot(cs, idx, out);
+}
+
+/* ----------------------------------------------------------- capabilities */
+
+static int sys_cap_derive(struct thread *t, struct uctx *c, unsigned op)
+{
+	struct slot *src, *dst;
+	struct cspace *cs;
+	int err = 0;
+
+	src = lookup(t, c->r[0], &err);
+	if (!src)
+		return err;
+	cs = lookup_cspace(t, c->r[1], &err);
+	if (!cs)
+		return err;
+	err = check_dst(cs, c->r[2]);
+	if (err)
+		return err;
+	/* Validate what the operation itself checks before claiming. */
+	if (op == SYS_CAP_MINT) {
+		unsigned type = slot_type(src);
+
+		if (c->r[3] & ~R_ALL)
+			return E_INVAL;
+		if (type == CAP_REPLY)
+			return E_TYPE;
+		if (type == CAP_MEM || type == CAP_DEVICE) {
+			if (c->r[4] >= src->b || c->r[5] > src->b - c->r[4])
+				return E_RANGE;
+		} else if (type == CAP_ENDPOINT || type == CAP_NOTIFICATION) {
+			if (c->r[5])
+				return E_INVAL;
+			if (c->r[4] && src->a)
+				return E_PERM;
+		} else if (c->r[4] || c->r[5]) {
+			return E_INVAL;
+		}
+	} else if (op == SYS_CAP_COPY) {
+		if (slot_type(src) == CAP_REPLY)
+			return E_TYPE;
+	} else if (slot_flags(src) & SLOT_F_INTERNAL) {
+		return E_PERM;
+	}
+	if (slot_depth(src) + 1 > SLOT_DEPTH_MAX && op != SYS_CAP_MOVE)
+		return E_DEPTH;
+	err = claim_dst(cs, c->r[2], &dst);
+	if (err)
+		return err;
+	switch (op) {
+	case SYS_CAP_COPY:
+		return cap_copy(src, dst);
+	case SYS_CAP_MINT:
+		return cap_mint(src, dst, c->r[3], c->r[4], c->r[5]);
+	default:
+		return cap_move(src, dst);
+	}
+}
+
+static int sys_cap_delete_revoke(struct thread *t, struct uctx *c, bool revoke)
+{
+	struct cspace *cs;
+	struct slot *s;
+	int err = 0;
+
+	cs = lookup_cspace(t, c->r[0], &err);
+	if (!cs)
+		return err;
+	if (c->r[1] == CPTR_NULL || c->r[1] >= cs->limit)
+		return E_RANGE;
+	s = cspace_lookup(cs, c->r[1]);
+	if (!s || slot_empty(s))
+		return E_NOCAP;
+	return revoke ? cap_revoke(s) : cap_delete(s);
+}
+
+static int sys_cap_inspect(struct thread *t, struct uctx *c)
+{
+	struct slot *s;
+	int err = 0;
+	unsigned type;
+
+	s = lookup(t, c->r[0], &err);
+	if (!s)
+		return err;
+	type = slot_type(s);
+	c->r[1] = type | slot_rights(s) << 8 | ((slot_flags(s) & SLOT_F_MAPPED) ? 1u : 0u) << 12 |
+		  (slot_depth(s) & 0xffff) << 16;
+	c->r[2] = c->r[3] = c->r[4] = c->r[5] = 0;
+	switch (type) {
+	case CAP_MEM:
+	case CAP_DEVICE:
+		c->r[2] = (uint32_t)slot_pa(s);
+		c->r[3] = (uint32_t)(slot_pa(s) >> 32);
+		c->r[4] = s->b;
+		if (slot_flags(s) & SLOT_F_MAPPED)
+			c->r[5] = s->map_va & ~0xfffu;
+		break;
+	case CAP_ENDPOINT:
+	case CAP_NOTIFICATION:
+	case CAP_IRQ_HANDLER:
+		c->r[2] = s->a;
+		break;
+	case CAP_QUOTA:
+		c->r[4] = quota_available(account_heap((struct account *)s->obj));
+		break;
+	case CAP_CSPACE:
+		c->r[4] = ((struct cspace *)s->obj)->limit;
+		c->r[5] = ((struct cspace *)s->obj)->used;
+		break;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- objects */
+
+static int sys_obj_create(struct thread *t, struct uctx *c)
+{
+	struct slot *as, *dst;
+	struct account *a;
+	struct cspace *cs;
+	struct kobj *o = NULL;
+	unsigned type = c->r[1];
+	int err = 0;
+
+	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	if (!as)
+		return err;
+	a = (struct account *)as->obj;
+	cs = lookup_cspace(t, c->r[2], &err);
+	if (!cs)
+		return err;
+	err = check_dst(cs, c->r[3]);
+	if (err)
+		return err;
+	switch (type) {
+	case CAP_THREAD:
+	case CAP_ENDPOINT:
+	case CAP_NOTIFICATION:
+	case CAP_VSPACE:
+		if (c->r[4])
+			return E_INVAL;
+		break;
+	case CAP_CSPACE:
+		if (c->r[4] < 2 || c->r[4] > CSPACE_SLOTS)
+			return E_RANGE;
+		break;
+	default:
+		return E_TYPE;
+	}
+	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
+		return E_DEPTH;
+	err = claim_dst(cs, c->r[3], &dst);
+	if (err)
+		return err;
+	switch (type) {
+	case CAP_THREAD: {
+		struct thread *nt;
+
+		err = thread_create(a, &nt);
+		if (!err) {
+			nt->prio = 0;
+			nt->mcp = 0;
+		}
+		o = err ? NULL : &nt->obj;
+		break;
+	}
+	case CAP_ENDPOINT:
+		err = endpoint_create(a, (struct endpoint **)&o);
+		break;
+	case CAP_NOTIFICATION:
+		err = notification_create(a, (struct notification **)&o);
+		break;
+	case CAP_VSPACE:
+		err = vspace_create(a, (struct vspace **)&o);
+		break;
+	case CAP_CSPACE:
+		err = cspace_create(a, c->r[4], (struct cspace **)&o);
+		break;
+	}
+	if (err)
+		return err;
+	return cap_install_child(dst, as, type, R_ALL, o, 0, 0);
+}
+
+static int sys_mem_alloc(struct thread *t, struct uctx *c)
+{
+	struct slot *as, *dst;
+	struct memobj *m;
+	struct cspace *cs;
+	int err = 0;
+
+	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	if (!as)
+		return err;
+	cs = lookup_cspace(t, c->r[3], &err);
+	if (!cs)
+		return err;
+	err = check_dst(cs, c->r[4]);
+	if (err)
+		return err;
+	if (c->r[1] >= POOL_KHEAP)
+		return E_INVAL;
+	if (c->r[2] > 10)
+		return E_RANGE;
+	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
+		return E_DEPTH;
+	err = claim_dst(cs, c->r[4], &dst);
+	if (err)
+		return err;
+	err = memobj_alloc((struct account *)as->obj, c->r[1], c->r[2], &m);
+	if (err)
+		return err;
+	return cap_install_child(dst, as, CAP_MEM, R_READ | R_WRITE | R_EXEC, &m->obj,
+				 (uint32_t)(m->pa >> 12), m->pages);
+}
+
+static int sys_quota_carve(struct thread *t, struct uctx *c)
+{
+	struct slot *as, *dst;
+	struct account *na;
+	struct cspace *cs;
+	uint32_t limit[POOL_COUNT];
+	int err = 0;
+
+	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	if (!as)
+		return err;
+	cs = lookup_cspace(t, c->r[1], &err);
+	if (!cs)
+		return err;
+	err = check_dst(cs, c->r[2]);
+	if (err)
+		return err;
+	limit[POOL_DIRECT] = c->r[3];
+	limit[POOL_DMA32] = c->r[4];
+	limit[POOL_HIGH] = c->r[5];
+	limit[POOL_KHEAP] = c->r[6];
+	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
+		return E_DEPTH;
+	err = claim_dst(cs, c->r[2], &dst);
+	if (err)
+		return err;
+	err = account_carve((struct account *)as->obj, limit, t->name, &na);
+	if (err)
+		return err;
+	return cap_install_child(dst, as, CAP_QUOTA, R_ALL, &na->obj, 0, 0);
+}
+
+static int sys_quota_info(struct thread *t, struct uctx *c)
+{
+	struct slot *as;
+	struct quota *q;
+	int err = 0;
+
+	as = lookup_typed(t, c->r[0], CAP_QUOTA, 0, &err);
+	if (!as)
+		return err;
+	if (c->r[1] >= POOL_COUNT)
+		return E_INVAL;
+	q = &((struct account *)as->obj)->q[c->r[1]];
+	if (!quota_live(q)) {
+		c->r[1] = c->r[2] = c->r[3] = 0;
+		return 0;
+	}
+	c->r[1] = q->limit;
+	c->r[2] = q->used;
+	c->r[3] = q->carved;
+	return 0;
+}
+
+static int sys_map(struct thread *t, struct uctx *c)
+{
+	struct slot *vs, *m;
+	int err = 0;
+
+	vs = lookup_typed(t, c->r[0], CAP_VSPACE, R_WRITE, &err);
+	if (!vs)
+		return err;
+	m = lookup(t, c->r[1], &err);
+	if (!m)
+		return err;
+	if (c->r[4] != ATTR_DEFAULT && c->r[4] > ATTR_NORMAL_WB)
+		return E_INVAL;
+	return cap_map(m, (struct vspace *)vs->obj, c->r[2], c->r[3], c->r[4]);
+}
+
+static int sys_unmap(struct thread *t, struct uctx *c)
+{
+	struct slot *m;
+	int err = 0;
+
+	m = lookup(t, c->r[0], &err);
+	if (!m)
+		return err;
+	return cap_unmap(m);
+}
+
+static int sys_map_info(struct thread *t, struct uctx *c)
+{
+	struct slot *vs;
+	paddr_t pa;
+	unsigned attr, rights;
+	int err = 0;
+
+	vs = lookup_typed(t, c->r[0], CAP_VSPACE, R_READ, &err);
+	if (!vs)
+		return err;
+	if (((struct vspace *)vs->obj)->dead)
+		return E_STATE;
+	err = uarch_vs_query(&((struct vspace *)vs->obj)->arch, c->r[1], &pa, &attr, &rights);
+	if (err)
+		return err;
+	c->r[1] = (uint32_t)pa;
+	c->r[2] = (uint32_t)(pa >> 32);
+	c->r[3] = rights | attr << 8;
+	return 0;
+}
+
+/* ----------------------------------------------------------- threads */
+
+static struct thread *lookup_thread(struct thread *t, cptr_t c, unsigned rights, int *err)
+{
+	struct slot *s = lookup_typed(t, c, CAP_THREAD, rights, err);
+
+	return s ? (struct thread *)s->obj : NULL;
+}
+
+static int sys_thread_configure(struct thread *t, struct uctx *c)
+{
+	struct slot *sl[4] = { NULL, NULL, NULL, NULL };
+	struct thread *target;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], R_WRITE, &err);
+	if (!target)
+		return err;
+	for (unsigned i = 0; i < 4; i++) {
+		if (c->r[1 + i] == CPTR_NULL)
+			continue;
+		sl[i] = lookup(t, c->r[1 + i], &err);
+		if (!sl[i])
+			return err;
+	}
+	return thread_configure(target, sl[0], sl[1], sl[2], sl[3]);
+}
+
+static int sys_thread_set_regs(struct thread *t, struct uctx *c)
+{
+	struct thread *target;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], R_WRITE, &err);
+	if (!target)
+		return err;
+	if (c->r[1] >= UARCH_USER_TOP || c->r[2] > UARCH_USER_TOP || (c->r[1] & 3))
+		return E_RANGE;
+	if (target == t)
+		return E_STATE;         /* the caller's own registers are its own */
+	target->ctx.pc = c->r[1];
+	target->ctx.sp = c->r[2];
+	target->ctx.r[0] = c->r[3];
+	target->ctx.r[1] = c->r[4];
+	target->ctx.cpsr = uarch_sanitize_cpsr(0);
+	return 0;
+}
+
+static int sys_thread_get_regs(struct thread *t, struct uctx *c)
+{
+	struct thread *target;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], R_READ, &err);
+	if (!target)
+		return err;
+	c->r[1] = target->ctx.pc;
+	c->r[2] = target->ctx.sp;
+	c->r[3] = target->ctx.r[0];
+	c->r[4] = target->ctx.r[1];
+	c->r[5] = target->ctx.cpsr;
+	return 0;
+}
+
+static int sys_thread_prio(struct thread *t, struct uctx *c)
+{
+	struct thread *target, *auth;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], R_WRITE, &err);
+	if (!target)
+		return err;
+	auth = lookup_thread(t, c->r[2], 0, &err);
+	if (!auth)
+		return err;
+	if (c->r[1] > PRIO_MAX)
+		return E_RANGE;
+	if (c->r[1] > auth->mcp)
+		return E_PERM;
+	return thread_set_prio(target, c->r[1], c->r[1]);
+}
+
+static int sys_thread_info(struct thread *t, struct uctx *c)
+{
+	struct thread *target;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], 0, &err);
+	if (!target)
+		return err;
+	c->r[1] = target->state | (uint32_t)target->prio << 8 | (uint32_t)target->mcp << 16;
+	c->r[2] = target->fault_kind;
+	c->r[3] = target->fault_addr;
+	return 0;
+}
+
+/* ----------------------------------------------------------- interrupts */
+
+static int sys_irq_get(struct thread *t, struct uctx *c)
+{
+	struct slot *ctl, *dst;
+	struct cspace *cs;
+	int err = 0;
+
+	ctl = lookup_typed(t, c->r[0], CAP_IRQ_CONTROL, 0, &err);
+	if (!ctl)
+		return err;
+	cs = lookup_cspace(t, c->r[2], &err);
+	if (!cs)
+		return err;
+	err = check_dst(cs, c->r[3]);
+	if (err)
+		return err;
+	if (c->r[1] >= (uint32_t)plat_irq_limit())
+		return E_RANGE;
+	err = claim_dst(cs, c->r[3], &dst);
+	if (err)
+		return err;
+	return irqobj_get(c->r[1], dst);
+}
+
+/* ----------------------------------------------------------- system */
+
+static int sys_log_write(struct uctx *c)
+{
+	char buf[LOG_WRITE_MAX];
+	uint32_t len = c->r[1];
+	int err;
+
+	if (len > LOG_WRITE_MAX)
+		return E_RANGE;
+	err = uarch_copy_from_user(buf, c->r[0], len);
+	if (err)
+		return err;
+	kputs_raw(buf, len);
+	return 0;
+}
+
+static int sys_log_read(struct thread *t, struct uctx *c)
+{
+	char buf[256];
+	uint64_t pos = c->r[3];
+	uint32_t len = c->r[2], done = 0;
+	int err = 0;
+
+	if (!lookup_typed(t, c->r[0], CAP_SYSTEM, R_READ, &err))
+		return err;
+	if (len > LOG_READ_MAX)
+		return E_RANGE;
+	while (done < len) {
+		size_t n = log_read(&pos, buf, MIN(sizeof(buf), len - done));
+
+		if (!n)
+			break;
+		err = uarch_copy_to_user(c->r[1] + done, buf, n);
+		if (err)
+			return err;
+		done += n;
+	}
+	c->r[1] = done;
+	c->r[2] = (uint32_t)pos;
+	return 0;
+}
+
+static int sys_system_info(struct uctx *c)
+{
+	switch (c->r[0]) {
+	case SYSINFO_RAM_MIB:
+		c->r[1] = (uint32_t)(pmem_ram_bytes() >> 20);
+		return 0;
+	case SYSINFO_TICKS:
+		c->r[1] = (uint32_t)plat_timer_ticks();
+		return 0;
+	case SYSINFO_TICK_HZ:
+		c->r[1] = 100;
+		return 0;
+	case SYSINFO_HEAP_FREE:
+		c->r[1] = (uint32_t)kheap_free_bytes();
+		return 0;
+	case SYSINFO_CYCLES_LO:
+		c->r[1] = (uint32_t)arch_cycles();
+		return 0;
+	}
+	return E_INVAL;
+}
+
+static int sys_poweroff(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+
+	if (!lookup_typed(t, c->r[0], CAP_SYSTEM, R_WRITE, &err))
+		return err;
+	pr_info("poweroff: status %d, requested by %s", (int)c->r[1], t->name);
+	/* Kernel test failures of this boot count too. */
+	arch_exit(c->r[1] ? (int)c->r[1] : kernel_test_failures ? 1 : 0);
+}
+
+/* ----------------------------------------------------------- dispatch */
+
+static int dispatch(struct thread *t, struct uctx *c, uint32_t n)
+{
+	struct slot *s;
+	int err = 0;
+
+	switch (n) {
+	case SYS_CALL:
+	case SYS_SEND:
+	case SYS_NBSEND:
+		s = lookup(t, c->r[0], &err);
+		if (!s)
+			return err;
+		return ipc_send(t, s, n != SYS_NBSEND, n == SYS_CALL);
+	case SYS_RECV:
+	case SYS_NBRECV:
+		s = lookup(t, c->r[0], &err);
+		if (!s)
+			return err;
+		return ipc_recv(t, s, n == SYS_RECV);
+	case SYS_REPLY_RECV:
+		s = lookup(t, c->r[0], &err);
+		if (!s)
+			return err;
+		return ipc_reply_recv(t, s);
+	case SYS_REPLY:
+		return ipc_reply(t);
+	case SYS_YIELD:
+		sched_yield();
+		return 0;
+	case SYS_NULL:
+		return 0;
+	case SYS_CAP_COPY:
+	case SYS_CAP_MINT:
+	case SYS_CAP_MOVE:
+		return sys_cap_derive(t, c, n);
+	case SYS_CAP_DELETE:
+		return sys_cap_delete_revoke(t, c, false);
+	case SYS_CAP_REVOKE:
+		return sys_cap_delete_revoke(t, c, true);
+	case SYS_CAP_INSPECT:
+		return sys_cap_inspect(t, c);
+	case SYS_CAP_SAVE_REPLY: {
+		struct cspace *cs = thread_cspace(t);
+		struct slot *dst;
+
+		if (!cs)
+			return E_STATE;
+		err = check_dst(cs, c->r[0]);
+		if (err)
+			return err;
+		if (!t->caller)
+			return E_STATE;
+		err = claim_dst(cs, c->r[0], &dst);
+		return err ? err : ipc_save_reply(t, dst);
+	}
+	case SYS_OBJ_CREATE:
+		return sys_obj_create(t, c);
+	case SYS_MEM_ALLOC:
+		return sys_mem_alloc(t, c);
+	case SYS_QUOTA_CARVE:
+		return sys_quota_carve(t, c);
+	case SYS_QUOTA_INFO:
+		return sys_quota_info(t, c);
+	case SYS_MAP:
+		return sys_map(t, c);
+	case SYS_UNMAP:
+		return sys_unmap(t, c);
+	case SYS_MAP_INFO:
+		return sys_map_info(t, c);
+	case SYS_THREAD_CONFIGURE:
+		return sys_thread_configure(t, c);
+	case SYS_THREAD_SET_REGS:
+		return sys_thread_set_regs(t, c);
+	case SYS_THREAD_GET_REGS:
+		return sys_thread_get_regs(t, c);
+	case SYS_THREAD_RESUME: {
+		struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+
+		return x ? thread_resume(x) : err;
+	}
+	case SYS_THREAD_SUSPEND: {
+		struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+
+		return x ? thread_suspend(x) : err;
+	}
+	case SYS_THREAD_SET_PRIO:
+		return sys_thread_prio(t, c);
+	case SYS_THREAD_INFO:
+		return sys_thread_info(t, c);
+	case SYS_IRQ_GET:
+		return sys_irq_get(t, c);
+	case SYS_IRQ_BIND: {
+		struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err);
+
+		if (!h)
+			return err;
+		s = lookup(t, c->r[1], &err);
+		return s ? irqobj_bind(h, s) : err;
+	}
+	case SYS_IRQ_ACK: {
+		struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err);
+
+		return h ? irqobj_ack(h) : err;
+	}
+	case SYS_LOG_WRITE:
+		return sys_log_write(c);
+	case SYS_LOG_READ:
+		return sys_log_read(t, c);
+	case SYS_SYSTEM_INFO:
+		return sys_system_info(c);
+	case SYS_POWEROFF:
+		return sys_poweroff(t, c);
+	}
+	return E_NOSYS;
+}
+
+struct uctx *kentry_syscall(struct uctx *c)
+{
+	struct thread *t = cur_thread();
+	uint32_t n = c->r[7];
+	int ret;
+
+	if (n == SYS_NULL) {
+		c->r[0] = 0;
+		return c;
+	}
+	if (n == SYS_CALL) {
+		struct uctx *r = ipc_fastpath_call(t);
+
+		if (r)
+			return r;
+	} else if (n == SYS_REPLY_RECV) {
+		struct uctx *r = ipc_fastpath_reply_recv(t);
+
+		if (r)
+			return r;
+	} else if (n >= SYS_COUNT) {
+		struct ufault f;
+
+		memset(&f, 0, sizeof(f));
+		f.kind = FAULT_SYSCALL;
+		f.pc = c->pc - 4;
+		f.status = n;
+		strlcpy(f.what, "unknown system call", sizeof(f.what));
+		return kentry_fault(c, &f);
+	}
+	ret = dispatch(t, c, n);
+	if (ret == E_RESTART) {
+		c->pc -= 4;             /* re-execute the svc after the interrupt */
+		return sched_exit();
+	}
+	/* A blocked thread's r0 is written when it is woken. */
+	if (t->state == TS_RUNNABLE || ret)
+		c->r[0] = (uint32_t)ret;
+	if (this_cpu()->resched || this_cpu()->cur != t || obj_reap_pending())
+		return sched_exit();
+	return c;
+}
+
+struct uctx *kentry_irq(struct uctx *c)
+{
+	(void)c;
+	plat_irq_dispatch();
+	return sched_exit();
+}
+
+struct uctx *kentry_fault(struct uctx *c, const struct ufault *f)
+{
+	struct thread *t = cur_thread();
+
+	(void)c;
+	if (t)
+		fault_deliver(t, f);
+	return sched_exit();
+}

@@ -1,0 +1,216 @@
+/*
+ * Threads: creation, configuration through internal capability slots,
+ * suspend/resume, priorities, destruction.
+ *
+ * A thread holds what it runs on -- CSpace, address space, IPC buffer
+ * memory, fault endpoint -- as capabilities in four internal slots, each a
+ * child of the capability given to THREAD_CONFIGURE. So revocation reaches
+ * them like any other capability: revoking the address space's capability
+ * takes the thread's copy away and the thread stops (it can no longer
+ * run); revoking the IPC buffer's memory leaves it without a buffer.
+ */
+#include <cairn/log.h>
+#include <cairn/mm_arch.h>
+#include <cairn/pmem.h>
+#include <cairn/string.h>
+#include <cairn/thread.h>
+
+static struct thread *all_threads;
+static bool configuring;
+
+struct thread *thread_first(void)
+{
+	return all_threads;
+}
+
+int thread_create(struct account *a, struct thread **out)
+{
+	struct thread *t;
+	int err;
+
+	err = obj_alloc(&cache_thread, CAP_THREAD, a, (void **)&t);
+	if (err)
+		return err;
+	t->state = TS_INACTIVE;
+	strlcpy(t->name, "thread", sizeof(t->name));
+	t->all_next = all_threads;
+	if (all_threads)
+		all_threads->all_prev = t;
+	all_threads = t;
+	*out = t;
+	return 0;
+}
+
+void thread_set_name(struct thread *t, const char *name)
+{
+	strlcpy(t->name, name, sizeof(t->name));
+}
+
+static int install_internal(struct thread *t, unsigned which, struct slot *src, unsigned rights)
+{
+	struct slot *dst = &t->tslot[which];
+	int err;
+
+	err = cap_install_child(dst, src, slot_type(src), rights & slot_rights(src), src->obj,
+				src->a, src->b);
+	if (err)
+		return err;
+	dst->info |= SLOT_F_INTERNAL << 12;
+	dst->map_va = which;
+	return 0;
+}
+
+int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct slot *ipcbuf,
+		     struct slot *fault_ep)
+{
+	struct ipc_buffer *kbuf = NULL;
+	uintptr_t ubuf = 0;
+	int err = 0;
+
+	/* Validate everything first. */
+	if (cs && slot_type(cs) != CAP_CSPACE)
+		return E_TYPE;
+	if (vs && slot_type(vs) != CAP_VSPACE)
+		return E_TYPE;
+	if (fault_ep && slot_type(fault_ep) != CAP_ENDPOINT)
+		return E_TYPE;
+	if (fault_ep && !(slot_rights(fault_ep) & R_WRITE))
+		return E_PERM;
+	if (ipcbuf) {
+		if (slot_type(ipcbuf) != CAP_MEM)
+			return E_TYPE;
+		if ((slot_rights(ipcbuf) & (R_READ | R_WRITE)) != (R_READ | R_WRITE))
+			return E_PERM;
+		if (!(slot_flags(ipcbuf) & SLOT_F_MAPPED))
+			return E_STATE;         /* map it first: its va is the buffer's */
+		kbuf = mm_arch_direct_va(slot_pa(ipcbuf), sizeof(struct ipc_buffer));
+		if (!kbuf)
+			return E_INVAL;         /* not in the direct pool */
+		ubuf = ipcbuf->map_va & ~0xfffu;
+	}
+	/* Replace; the old copies go without stopping the thread. */
+	configuring = true;
+	if (cs) {
+		if (!slot_empty(&t->tslot[TSLOT_CSPACE]))
+			cap_delete(&t->tslot[TSLOT_CSPACE]);
+		err = install_internal(t, TSLOT_CSPACE, cs, R_ALL);
+	}
+	if (!err && vs) {
+		if (!slot_empty(&t->tslot[TSLOT_VSPACE]))
+			cap_delete(&t->tslot[TSLOT_VSPACE]);
+		err = install_internal(t, TSLOT_VSPACE, vs, R_ALL);
+		if (!err && t == cur_thread())
+			this_cpu()->vs_dirty = true;
+	}
+	if (!err && ipcbuf) {
+		if (!slot_empty(&t->tslot[TSLOT_IPCBUF]))
+			cap_delete(&t->tslot[TSLOT_IPCBUF]);
+		err = install_internal(t, TSLOT_IPCBUF, ipcbuf, R_READ | R_WRITE);
+		if (!err) {
+			t->ipcbuf = kbuf;
+			t->ipcbuf_va = ubuf;
+		}
+	}
+	if (!err) {
+		if (!slot_empty(&t->tslot[TSLOT_FAULT]))
+			cap_delete(&t->tslot[TSLOT_FAULT]);
+		if (fault_ep)
+			err = install_internal(t, TSLOT_FAULT, fault_ep, R_WRITE | R_GRANT);
+	}
+	configuring = false;
+	/* Installing a child can fail only on the depth limit, checked
+	 * per slot: what was installed stays, which is a valid state. */
+	return err;
+}
+
+void thread_slot_lost(struct thread *t, unsigned which)
+{
+	if (configuring || (t->obj.flags & KOBJ_DYING))
+		return;
+	switch (which) {
+	case TSLOT_IPCBUF:
+		t->ipcbuf = NULL;
+		t->ipcbuf_va = 0;
+		break;
+	case TSLOT_CSPACE:
+	case TSLOT_VSPACE:
+		if (t->state != TS_INACTIVE && t->state != TS_FAULTED) {
+			pr_warn("thread %s: its %s was revoked; stopped", t->name,
+				which == TSLOT_CSPACE ? "CSpace" : "address space");
+			thread_suspend(t);
+		}
+		if (which == TSLOT_VSPACE && t == cur_thread())
+			this_cpu()->vs_dirty = true;
+		break;
+	}
+}
+
+int thread_resume(struct thread *t)
+{
+	if (t->state != TS_INACTIVE && t->state != TS_FAULTED)
+		return 0;                       /* already running or blocked */
+	if (slot_empty(&t->tslot[TSLOT_VSPACE]) || slot_empty(&t->tslot[TSLOT_CSPACE]))
+		return E_STATE;
+	t->fault_kind = FAULT_NONE;
+	sched_ready(t);
+	return 0;
+}
+
+int thread_suspend(struct thread *t)
+{
+	switch (t->state) {
+	case TS_INACTIVE:
+		return 0;
+	case TS_BLOCKED_SEND:
+	case TS_BLOCKED_RECV:
+	case TS_BLOCKED_REPLY:
+	case TS_BLOCKED_NTFN:
+		thread_cancel_ipc(t, E_CANCELLED);
+		break;
+	}
+	sched_unready(t);
+	t->state = TS_INACTIVE;
+	return 0;
+}
+
+int thread_set_prio(struct thread *t, unsigned prio, unsigned mcp)
+{
+	if (prio > PRIO_MAX || mcp > PRIO_MAX)
+		return E_RANGE;
+	t->mcp = (uint8_t)mcp;
+	if (prio != t->prio)
+		sched_set_prio(t, prio);
+	return 0;
+}
+
+void thread_destroy(struct thread *t)
+{
+	thread_suspend(t);
+	if (t->caller) {
+		/* Someone waits for our reply: it will never come. */
+		struct thread *c = t->caller;
+
+		t->caller = NULL;
+		thread_cancel_ipc(c, E_CANCELLED);
+	}
+	if (t->reply_cap) {
+		struct slot *r = t->reply_cap;
+
+		t->reply_cap = NULL;
+		cap_delete(r);
+	}
+	t->obj.flags |= KOBJ_DYING;
+	for (unsigned i = 0; i < TSLOT_COUNT; i++)
+		if (!slot_empty(&t->tslot[i]))
+			cap_delete(&t->tslot[i]);
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		all_threads = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
+	if (this_cpu()->cur == t) {
+		this_cpu()->cur = NULL;
+		this_cpu()->resched = true;
+	}
+}

@@ -1,0 +1,244 @@
+/*
+ * Host tests of the scheduler (kernel/sched.c) and thread states
+ * (kernel/thread.c): O(1) pick of the highest priority over 256 levels,
+ * FIFO round-robin within a level on timer ticks, preemption by a
+ * higher-priority wake-up, priority changes of queued threads, suspend and
+ * resume, and the threads' internal capability slots under revocation.
+ */
+#include "htest.h"
+#include "mm_fakes.h"
+#include "uarch_fakes.h"
+
+#include <cairn/error.h>
+#include <cairn/mm.h>
+#include <cairn/obj.h>
+#include <cairn/thread.h>
+
+#include <stdlib.h>
+
+#define GB(x) ((paddr_t)(x) << 30)
+#define MB(x) ((paddr_t)(x) << 20)
+
+static const struct pmem_range banks[] = { { GB(1), GB(1) } };
+static const struct pmem_range rsv[] = { { 0x40010000, 0x200000 } };
+static struct account *acct;
+
+static void boot(void)
+{
+	struct mm_config cfg = { 0 };
+	struct mm_status st;
+	uint32_t lim[POOL_COUNT] = { 4096, 0, 0, 4u << 20 };
+
+	cfg.banks = banks;
+	cfg.nbanks = 1;
+	cfg.reserved = rsv;
+	cfg.nreserved = 1;
+	cfg.direct_base = GB(1);
+	cfg.direct_size = MB(768);
+	cfg.ftable_size = 16u << 20;
+	cfg.kheap_override = MB(8);
+	if (mmfake_boot(&cfg, &st) != 0)
+		abort();
+	ufake_reset();
+	obj_init();
+	sched_init();
+	if (account_carve(account_boot(), lim, "proc", &acct) != 0)
+		abort();
+}
+
+static struct thread *mk(unsigned prio)
+{
+	struct thread *t;
+
+	if (thread_create(acct, &t) != 0)
+		abort();
+	t->prio = (uint8_t)prio;
+	t->mcp = (uint8_t)prio;
+	return t;
+}
+
+static void picks_highest_priority(void)
+{
+	struct thread *t[6];
+	static const unsigned prios[6] = { 0, 31, 32, 200, 255, 64 };
+
+	boot();
+	for (int i = 0; i < 6; i++) {
+		t[i] = mk(prios[i]);
+		sched_ready(t[i]);
+	}
+	/* Highest first; each one blocks after running. */
+	HT_ASSERT(sched_pick() == t[4]);
+	t[4]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == t[3]);
+	t[3]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == t[5]);
+	t[5]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == t[2]);
+	t[2]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == t[1]);
+	t[1]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == t[0]);
+	t[0]->state = TS_BLOCKED_RECV;
+	HT_ASSERT(sched_pick() == NULL);
+	HT_ASSERT(cur_thread() == NULL);
+}
+
+static void round_robin_on_ticks(void)
+{
+	struct thread *a, *b, *c, *low;
+
+	boot();
+	a = mk(10);
+	b = mk(10);
+	c = mk(10);
+	low = mk(9);
+	sched_ready(a);
+	sched_ready(b);
+	sched_ready(c);
+	sched_ready(low);
+	HT_ASSERT(sched_pick() == a);
+	/* Within its turn it keeps the CPU. */
+	sched_tick();
+	HT_ASSERT(sched_pick() == a);
+	/* THREAD_TIMESLICE ticks end the turn: b, then c, then a again. */
+	for (int i = 1; i < THREAD_TIMESLICE; i++)
+		sched_tick();
+	HT_ASSERT(sched_pick() == b);
+	for (int i = 0; i < THREAD_TIMESLICE; i++)
+		sched_tick();
+	HT_ASSERT(sched_pick() == c);
+	for (int i = 0; i < THREAD_TIMESLICE; i++)
+		sched_tick();
+	HT_ASSERT(sched_pick() == a);
+	/* The lower level never runs while the higher one is busy. */
+	for (int i = 0; i < 10 * THREAD_TIMESLICE; i++) {
+		sched_tick();
+		HT_ASSERT(sched_pick() != low);
+	}
+}
+
+static void wakeup_preempts_lower(void)
+{
+	struct thread *lo, *hi, *same;
+
+	boot();
+	lo = mk(5);
+	hi = mk(6);
+	same = mk(5);
+	sched_ready(lo);
+	HT_ASSERT(sched_pick() == lo);
+	sched_ready(same);
+	HT_ASSERT(sched_pick() == lo);          /* same level: no preemption */
+	sched_ready(hi);
+	HT_ASSERT(this_cpu()->resched);
+	HT_ASSERT(sched_pick() == hi);
+	hi->state = TS_BLOCKED_NTFN;
+	HT_ASSERT(sched_pick() == same);        /* lo went behind same */
+}
+
+static void yield_and_prio_change(void)
+{
+	struct thread *a, *b;
+
+	boot();
+	a = mk(7);
+	b = mk(7);
+	sched_ready(a);
+	sched_ready(b);
+	HT_ASSERT(sched_pick() == a);
+	sched_yield();
+	HT_ASSERT(sched_pick() == b);
+	/* Raising a queued thread above the running one makes it next. */
+	HT_EQ(thread_set_prio(a, 100, 100), 0);
+	HT_ASSERT(sched_pick() == a);
+	HT_EQ(thread_set_prio(a, 256, 0), E_RANGE);
+	HT_EQ(a->prio, 100);
+}
+
+static void suspend_resume_needs_configuration(void)
+{
+	struct thread *t;
+	struct cspace *cs;
+	struct vspace *vs;
+	struct slot *scs, *svs, *s;
+
+	boot();
+	t = mk(3);
+	HT_EQ(thread_resume(t), E_STATE);       /* no CSpace / address space */
+	HT_EQ(cspace_create(acct, 64, &cs), 0);
+	HT_EQ(vspace_create(acct, &vs), 0);
+	HT_EQ(cspace_slot(cs, 1, &scs), 0);
+	HT_EQ(cspace_slot(cs, 2, &svs), 0);
+	HT_EQ(cap_install_root(scs, CAP_CSPACE, R_ALL, &cs->obj, 0, 0), 0);
+	HT_EQ(cap_install_root(svs, CAP_VSPACE, R_ALL, &vs->obj, 0, 0), 0);
+	HT_EQ(thread_configure(t, svs, NULL, NULL, NULL), E_TYPE);
+	HT_EQ(thread_configure(t, scs, svs, NULL, NULL), 0);
+	HT_ASSERT(thread_cspace(t) == cs && thread_vspace(t) == vs);
+	HT_EQ(cs->obj.refs, 2);                 /* slot 1 + the thread's copy */
+	HT_EQ(thread_resume(t), 0);
+	HT_EQ(t->state, TS_RUNNABLE);
+	HT_ASSERT(sched_pick() == t);
+	HT_EQ(thread_suspend(t), 0);
+	HT_EQ(t->state, TS_INACTIVE);
+	HT_ASSERT(sched_pick() == NULL);
+	HT_EQ(thread_resume(t), 0);
+	HT_ASSERT(sched_pick() == t);
+	/* Its address space taken by revocation: it stops. A copy was
+	 * derived to revoke through (the original cannot be revoked). */
+	HT_EQ(cspace_slot(cs, 3, &s), 0);
+	HT_EQ(cap_copy(svs, s), 0);
+	HT_EQ(thread_configure(t, NULL, s, NULL, NULL), 0);
+	HT_EQ(cap_revoke(s), 0);
+	HT_ASSERT(slot_empty(&t->tslot[TSLOT_VSPACE]));
+	HT_EQ(t->state, TS_INACTIVE);
+	HT_EQ(thread_resume(t), E_STATE);
+}
+
+static void thread_destruction_releases_slots(void)
+{
+	struct thread *t;
+	struct cspace *cs;
+	struct vspace *vs;
+	struct slot *st, *scs, *svs;
+	uint32_t heap;
+
+	boot();
+	heap = acct->q[POOL_KHEAP].used;
+	HT_EQ(cspace_create(acct, 64, &cs), 0);
+	HT_EQ(vspace_create(acct, &vs), 0);
+	HT_EQ(cspace_slot(cs, 1, &scs), 0);
+	HT_EQ(cspace_slot(cs, 2, &svs), 0);
+	HT_EQ(cspace_slot(cs, 3, &st), 0);
+	HT_EQ(cap_install_root(scs, CAP_CSPACE, R_ALL, &cs->obj, 0, 0), 0);
+	HT_EQ(cap_install_root(svs, CAP_VSPACE, R_ALL, &vs->obj, 0, 0), 0);
+	t = mk(1);
+	HT_EQ(cap_install_root(st, CAP_THREAD, R_ALL, &t->obj, 0, 0), 0);
+	HT_EQ(thread_configure(t, scs, svs, NULL, NULL), 0);
+	HT_EQ(thread_resume(t), 0);
+	HT_EQ(vs->obj.refs, 2);
+	HT_EQ(cap_delete(st), 0);
+	HT_ASSERT(obj_reap(0));
+	HT_EQ(obj_count(CAP_THREAD), 0);
+	HT_EQ(vs->obj.refs, 1);
+	HT_ASSERT(sched_pick() == NULL);
+	/* Deleting the rest returns every heap byte. */
+	HT_EQ(cap_delete(svs), 0);
+	HT_EQ(cap_delete(scs), 0);
+	HT_ASSERT(obj_reap(0));
+	HT_EQ(acct->q[POOL_KHEAP].used, heap);
+}
+
+static const struct htest_case cases[] = {
+	HT_CASE(picks_highest_priority),
+	HT_CASE(round_robin_on_ticks),
+	HT_CASE(wakeup_preempts_lower),
+	HT_CASE(yield_and_prio_change),
+	HT_CASE(suspend_resume_needs_configuration),
+	HT_CASE(thread_destruction_releases_slots),
+};
+
+int main(void)
+{
+	return htest_main("sched", cases, (int)ARRAY_SIZE(cases));
+}

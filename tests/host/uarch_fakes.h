@@ -1,0 +1,21 @@
+/*
+ * Host fakes of cairn/uarch.h and their controls (tests/host/uarch_fakes.c).
+ */
+#ifndef UARCH_FAKES_H
+#define UARCH_FAKES_H
+
+#include <cairn/uarch.h>
+
+void ufake_reset(void);
+/* uarch_irq_pending() returns true on every n-th call (0: never). */
+void ufake_irq_pending_every(unsigned n);
+/* How many times it returned true. */
+unsigned ufake_irq_pending_hits(void);
+/* Unmaps done (each stands for a TLB invalidation). */
+unsigned ufake_invalidations(void);
+/* Live mappings of vs. */
+unsigned ufake_mappings(const struct uarch_vs *vs);
+/* Is the line masked at the fake interrupt controller? */
+bool ufake_irq_masked(unsigned irq);
+
+#endif
