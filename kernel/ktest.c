@@ -53,7 +53,7 @@ static bool suite_exists(const char *name, size_t len)
 	return false;
 }
 
-int ktest_run(const char *sel)
+int ktest_run(const char *sel, char *rest, size_t rest_len)
 {
 	unsigned nsuites = 0, idx = 0;
 	int failures = 0;
@@ -88,15 +88,28 @@ int ktest_run(const char *sel)
 		failures += (int)failed;
 		kprintf("%s %u %s\n", failed ? "not ok" : "ok", idx, s->name);
 	}
-	/* Names that match no suite are reported, and count as failures. */
+	/* Names that match no suite go to user level, or are reported and
+	 * count as failures. */
+	if (rest && rest_len)
+		rest[0] = '\0';
+	if (rest && rest_len > 3 && strcmp(sel, "all") == 0)
+		strlcpy(rest, "all", rest_len);
 	p = sel;
 	while (strcmp(sel, "all") != 0 && *p) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t used = rest ? strlen(rest) : 0;
 
 		if (len && !suite_exists(p, len)) {
-			kprintf("# ktest: no suite named '%.*s'\n", (int)len, p);
-			failures++;
+			if (rest && used + len + 2 <= rest_len) {
+				if (used)
+					rest[used++] = ',';
+				memcpy(rest + used, p, len);
+				rest[used + len] = '\0';
+			} else {
+				kprintf("# ktest: no suite named '%.*s'\n", (int)len, p);
+				failures++;
+			}
 		}
 		if (!end)
 			break;

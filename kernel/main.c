@@ -289,6 +289,16 @@ static void load_archive(void)
 
 int kernel_test_failures;   /* boot.h */
 
+static char user_ktest[BOOTINFO_KTEST];
+
+static bool have_root(void)
+{
+	const void *elf;
+	size_t len;
+
+	return archive && cpio_find(archive, archive_len, "root", &elf, &len) == 0;
+}
+
 /*
  * Start the root task from the archive's "root" program. Returns false
  * when there is none (or it cannot be built: the reason is logged).
@@ -314,6 +324,7 @@ static bool start_root_task(void)
 	ra.dtb_len = fdt_used_size(&kfdt);
 	ra.dt = &dt;
 	ra.cmdline = args_cmdline();
+	ra.ktest = user_ktest;
 	ra.tick_hz = KERNEL_HZ;
 	err = roottask_start(&ra, &why);
 	if (err) {
@@ -377,12 +388,14 @@ NORETURN void kernel_main(const struct boot_params *bp)
 			(void)*bad;
 			panic("ktest=fault: the read of 0x10 did not fault");
 		}
-		failures = ktest_run(sel);
+		bool user = !args_has("ktest.kernel") && have_root();
+
+		failures = ktest_run(sel, user ? user_ktest : NULL, sizeof(user_ktest));
 		pr_info("ktest: %d failure%s", failures, failures == 1 ? "" : "s");
 		kernel_test_failures = failures;
-		/* The root task runs the user-level suites the selection names
-		 * and powers off; the exit status counts both. */
-		if (!args_has("ktest.kernel") && start_root_task())
+		/* The root task runs the user-level suites of the selection and
+		 * powers off; the exit status counts both. */
+		if (user && start_root_task())
 			enter_scheduler();
 		arch_exit(failures ? 1 : 0);
 	}

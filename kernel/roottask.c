@@ -263,6 +263,8 @@ int roottask_start(const struct roottask_args *ra, const char **why)
 	bi->heap_end = ROOT_HEAP_END;
 	bi->tick_hz = ra->tick_hz;
 	strlcpy(bi->cmdline, ra->cmdline, sizeof(bi->cmdline));
+	if (ra->ktest)
+		strlcpy(bi->ktest, ra->ktest, sizeof(bi->ktest));
 
 	/* Devices first, so their slots are dense from SLOT_FIRST_DEV. */
 	err = give_devices(&b, ra->dt, bi);

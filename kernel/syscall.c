@@ -603,6 +603,9 @@ static int sys_system_info(struct uctx *c)
 	case SYSINFO_CYCLES_LO:
 		c->r[1] = (uint32_t)arch_cycles();
 		return 0;
+	case SYSINFO_PREEMPTIONS:
+		c->r[1] = cap_preemptions;
+		return 0;
 	}
 	return E_INVAL;
 }

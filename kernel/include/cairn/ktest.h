@@ -68,8 +68,10 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 	} while (0)
 
 /* Run the suites named in `selection` ("all" or comma separated names).
- * Returns the number of failed cases; unknown names count as failures. */
-int ktest_run(const char *selection);
+ * Returns the number of failed cases. Names of no kernel suite count as
+ * failures, unless `rest` is given: then they are copied there (comma
+ * separated; "all" for "all") for the user-level suites to run. */
+int ktest_run(const char *selection, char *rest, size_t rest_len);
 /* Does the comma separated list contain name? ("all" contains anything) */
 bool ktest_selected(const char *selection, const char *name);
 

@@ -19,6 +19,7 @@ struct roottask_args {
 	size_t dtb_len;
 	const struct dt_info *dt;
 	const char *cmdline;
+	const char *ktest;             /* suites for user level (bootinfo ktest) */
 	unsigned tick_hz;
 };
 

@@ -224,6 +224,7 @@ enum thread_state {
 #define SYSINFO_TICK_HZ 2
 #define SYSINFO_HEAP_FREE 3
 #define SYSINFO_CYCLES_LO 4
+#define SYSINFO_PREEMPTIONS 5     /* long operations (revoke) preempted so far */
 
 /* ------------------------------------------------------------ boot info */
 
@@ -237,6 +238,7 @@ enum thread_state {
 #define BOOTINFO_MAGIC 0xCA1B0071u
 #define BOOTINFO_MAX_DEV 48
 #define BOOTINFO_CMDLINE 256
+#define BOOTINFO_KTEST 128
 
 #define SLOT_CSPACE 1           /* the root task's CSpace */
 #define SLOT_VSPACE 2           /* its address space */
@@ -283,6 +285,10 @@ struct bootinfo {
 	unsigned int ndev;
 	struct bootinfo_dev dev[BOOTINFO_MAX_DEV];
 	char cmdline[BOOTINFO_CMDLINE];
+	/* ktest=: the suites the kernel did not run itself ("all", or a
+	 * comma list; empty if none): the root task runs them, and reports
+	 * names it does not know either. */
+	char ktest[BOOTINFO_KTEST];
 };
 
 #endif

@@ -1,0 +1,35 @@
+/*
+ * The protocol between the root task's test suites and the test worker
+ * program ("utest"): the root SENDs a command to the worker's command
+ * endpoint (its slot WK_CMD); the worker does it and SENDs the result to
+ * its report endpoint (slot WK_REPORT), on which the root also receives
+ * the worker's faults (its fault endpoint is the same endpoint with
+ * another badge).
+ */
+#ifndef CAIRN_UTEST_PROTO_H
+#define CAIRN_UTEST_PROTO_H
+
+#define WK_CMD 1                /* worker slot: endpoint it receives commands on */
+#define WK_REPORT 2             /* worker slot: endpoint it reports on */
+#define WK_VSPACE 3             /* worker slot: its own address space */
+#define WK_FIRST_FREE 8         /* slots the tests fill */
+
+#define WK_BADGE_REPORT 0x1u
+#define WK_BADGE_FAULT 0x100u
+
+enum wk_cmd {
+	WK_PING = 1,            /* mr0 + 1 */
+	WK_READ = 2,            /* mr0 = *(u32 *)mr0 */
+	WK_WRITE = 3,           /* *(u32 *)mr0 = mr1 */
+	WK_INSPECT = 4,         /* mr0 = status, mr1 = type, mr2 = rights of slot mr0 */
+	WK_RECV = 5,            /* mr0 = status of a blocking receive on slot mr0 */
+	WK_UNDEF = 6,           /* execute an undefined instruction */
+	WK_BADSYS = 7,          /* an unknown system call number (mr0) */
+	WK_JUMP = 8,            /* call address mr0 */
+	WK_MAP = 9,             /* mr0 = status of mapping slot mr0 at mr1, rights mr2 */
+	WK_CALL = 10,           /* mr0 = status of a call on slot mr0 */
+	WK_SERVE = 11,          /* serve slot mr0 forever: reply mr0 + 1 (benchmarks) */
+	WK_WAIT = 12,           /* wait on notification slot mr0 in a loop, forever */
+};
+
+#endif

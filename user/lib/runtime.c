@@ -1,0 +1,201 @@
+/*
+ * The user runtime: syscall helpers with several results, console output,
+ * exit, and the KTAP test runner (the same format as the kernel's ktest,
+ * so tools/test reads both alike).
+ */
+#include <cairn/cairn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+cptr_t cairn_self = SLOT_THREAD;
+
+int sys_cap_inspect(cptr_t slot, struct cap_info *ci)
+{
+	struct sysregs s = { { slot } };
+	int err = cairn_syscall(SYS_CAP_INSPECT, &s);
+
+	if (ci) {
+		memset(ci, 0, sizeof(*ci));
+		if (!err) {
+			ci->type = s.r[1] & 0xff;
+			ci->rights = (s.r[1] >> 8) & 0xf;
+			ci->mapped = (s.r[1] >> 12) & 1;
+			ci->depth = s.r[1] >> 16;
+			ci->base = (uint64_t)s.r[3] << 32 | s.r[2];
+			ci->size = s.r[4];
+			ci->extra = s.r[5];
+		}
+	}
+	return err;
+}
+
+int sys_quota_info(cptr_t acct, unsigned pool, uint32_t *limit, uint32_t *used, uint32_t *carved)
+{
+	struct sysregs s = { { acct, pool } };
+	int err = cairn_syscall(SYS_QUOTA_INFO, &s);
+
+	if (limit)
+		*limit = err ? 0 : s.r[1];
+	if (used)
+		*used = err ? 0 : s.r[2];
+	if (carved)
+		*carved = err ? 0 : s.r[3];
+	return err;
+}
+
+int sys_map_info(cptr_t vs, uintptr_t va, uint64_t *pa, unsigned *rights, unsigned *attr)
+{
+	struct sysregs s = { { vs, (uint32_t)va } };
+	int err = cairn_syscall(SYS_MAP_INFO, &s);
+
+	if (pa)
+		*pa = err ? 0 : ((uint64_t)s.r[2] << 32 | s.r[1]);
+	if (rights)
+		*rights = err ? 0 : s.r[3] & 0xff;
+	if (attr)
+		*attr = err ? 0 : (s.r[3] >> 8) & 0xff;
+	return err;
+}
+
+int sys_thread_info(cptr_t t, struct thread_info *ti)
+{
+	struct sysregs s = { { t } };
+	int err = cairn_syscall(SYS_THREAD_INFO, &s);
+
+	if (ti) {
+		memset(ti, 0, sizeof(*ti));
+		if (!err) {
+			ti->state = s.r[1] & 0xff;
+			ti->prio = (s.r[1] >> 8) & 0xff;
+			ti->mcp = (s.r[1] >> 16) & 0xff;
+			ti->fault_kind = s.r[2];
+			ti->fault_addr = s.r[3];
+		}
+	}
+	return err;
+}
+
+int sys_system_info(unsigned what, uint32_t *value)
+{
+	struct sysregs s = { { what } };
+	int err = cairn_syscall(SYS_SYSTEM_INFO, &s);
+
+	if (value)
+		*value = err ? 0 : s.r[1];
+	return err;
+}
+
+int uprintf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return n;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	sys_log_write(buf, (size_t)n);
+	return n;
+}
+
+__attribute__((weak, noreturn)) void cairn_exit(int status)
+{
+	(void)status;
+	for (;;)
+		sys_thread_suspend(cairn_self);
+}
+
+/* ------------------------------------------------------------ tests */
+
+void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	t->failed = true;
+	uprintf("    # %s:%d: %s\n", file, line, msg);
+}
+
+bool utest_selected(const char *sel, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!sel)
+		return false;
+	if (strcmp(sel, "all") == 0)
+		return true;
+	while (*sel) {
+		const char *end = strchr(sel, ',');
+		size_t len = end ? (size_t)(end - sel) : strlen(sel);
+
+		if (len == n && strncmp(sel, name, n) == 0)
+			return true;
+		if (!end)
+			break;
+		sel = end + 1;
+	}
+	return false;
+}
+
+int utest_run(const struct utest_suite *const *suites, unsigned n, const char *sel)
+{
+	unsigned nsel = 0, idx = 0;
+	int failures = 0;
+
+	/* Names that match no suite are reported and count as failures. */
+	for (const char *p = sel; p && *p && strcmp(sel, "all") != 0;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		bool found = false;
+
+		for (unsigned i = 0; i < n; i++)
+			if (strlen(suites[i]->name) == len && strncmp(p, suites[i]->name, len) == 0)
+				found = true;
+		if (len && !found) {
+			uprintf("# ktest: no suite named '%.*s'\n", (int)len, p);
+			failures++;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (utest_selected(sel, suites[i]->name))
+			nsel++;
+	if (!nsel)
+		return failures;
+	uprintf("KTAP version 1\n1..%u\n", nsel);
+	for (unsigned i = 0; i < n; i++) {
+		const struct utest_suite *s = suites[i];
+		bool failed = false;
+
+		if (!utest_selected(sel, s->name))
+			continue;
+		idx++;
+		uprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", s->name, s->ncases);
+		for (unsigned c = 0; c < s->ncases; c++) {
+			struct utest t = { false, NULL };
+
+			s->cases[c].fn(&t);
+			if (t.failed) {
+				failures++;
+				failed = true;
+				uprintf("    not ok %u %s\n", c + 1, s->cases[c].name);
+			} else if (t.skip) {
+				uprintf("    ok %u %s # SKIP %s\n", c + 1, s->cases[c].name, t.skip);
+			} else {
+				uprintf("    ok %u %s\n", c + 1, s->cases[c].name);
+			}
+		}
+		uprintf("%s %u %s\n", failed ? "not ok" : "ok", idx, s->name);
+	}
+	return failures;
+}

@@ -1,0 +1,42 @@
+/*
+ * The root task's shared state and the test worker helpers.
+ */
+#ifndef ROOT_H
+#define ROOT_H
+
+#include <cairn/cairn.h>
+#include <cairn/utest_proto.h>
+
+#define ROOT_PRIO 128
+#define WORKER_PRIO 129         /* workers run as soon as they are sent to */
+
+extern const struct bootinfo *bootinfo;
+
+/* A device range given at boot whose node name starts with prefix. */
+const struct bootinfo_dev *root_device(const char *prefix);
+
+struct worker {
+	struct proc p;
+	cptr_t cmd;             /* root's capability to the worker's command endpoint */
+	cptr_t report;          /* root's receive capability for reports and faults */
+	cptr_t fault;           /* the badged fault capability given to the worker */
+};
+
+/* Spawn a utest worker (fault endpoint: the report endpoint, badged, or
+ * none if !with_fault_ep) and start it. */
+int worker_new(struct worker *w, bool with_fault_ep);
+/* Send a command and wait for the report (0) or a fault (1, *out holds the
+ * fault message; the worker is left stopped). Negative: an error. */
+int worker_cmd(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
+	       struct msg *out);
+/* Restart a faulted worker at its entry point. */
+int worker_restart(struct worker *w);
+/* Delete everything of the worker (its thread, spaces, endpoints). */
+void worker_free(struct worker *w);
+
+/* Test suites. */
+extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc;
+/* Benchmarks (the `bench` argument). */
+void root_bench(void);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * uipc: IPC between address spaces as user programs see it: call and
+ * reply with badges, rights on endpoints, notifications, message errors.
+ */
+#include "root.h"
+
+static void test_call_reply_with_badge(struct utest *t)
+{
+	struct worker w;
+	cptr_t ep = slot_alloc();
+	struct msg m = { MSG_INFO(WK_CALL, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 }, in, r;
+
+	UT_EQ(worker_new(&w, true), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0), 0);
+	UT_EQ(sys_cap_mint(ep, w.p.cspace, WK_FIRST_FREE, R_WRITE, 0x42, 0), 0);
+	UT_EQ(sys_send(w.cmd, &m), 0);          /* the worker calls ep */
+	UT_EQ(sys_recv(ep, &in), 0);
+	UT_EQ(in.badge, 0x42);
+	UT_EQ(MSG_LABEL(in.info), 1);
+	r.info = MSG_INFO(0, 1, 0);
+	r.mr[0] = 7;
+	UT_EQ(sys_reply(&r), 0);
+	UT_EQ(sys_recv(w.report, &r), 0);
+	UT_EQ(r.mr[0], 0);                      /* the worker's call returned 0 */
+	worker_free(&w);
+}
+
+static void test_rights_on_endpoints(struct utest *t)
+{
+	cptr_t ep = slot_alloc(), ro = slot_alloc(), wo = slot_alloc();
+	struct msg m = { MSG_INFO(1, 0, 0), { 0 }, 0 };
+
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0), 0);
+	UT_EQ(sys_cap_mint(ep, CPTR_SELF, ro, R_READ, 0, 0), 0);
+	UT_EQ(sys_cap_mint(ep, CPTR_SELF, wo, R_WRITE, 0, 0), 0);
+	UT_EQ(sys_nbsend(ro, &m), E_PERM);
+	UT_EQ(sys_nbrecv(wo, &m), E_PERM);
+	UT_EQ(sys_nbrecv(ro, &m), E_AGAIN);
+	m.info = MSG_INFO(1, 0, 1);             /* a capability without R_GRANT */
+	UT_EQ(sys_nbsend(wo, &m), E_PERM);
+	m.info = MSG_INFO(1, 65, 0);            /* longer than MSG_MAX_WORDS */
+	UT_EQ(sys_nbsend(wo, &m), E_INVAL);
+	{
+		cptr_t badged = slot_alloc();
+
+		UT_EQ(sys_cap_mint(wo, CPTR_SELF, badged, R_WRITE, 5, 0), 0);
+		/* A badge is set once. */
+		UT_EQ(sys_cap_mint(badged, CPTR_SELF, slot_alloc(), R_WRITE, 6, 0), E_PERM);
+	}
+}
+
+static void test_notifications(struct utest *t)
+{
+	cptr_t n = slot_alloc(), b4 = slot_alloc(), b8 = slot_alloc();
+	uint32_t bits;
+
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	UT_EQ(sys_cap_mint(n, CPTR_SELF, b4, R_WRITE, 4, 0), 0);
+	UT_EQ(sys_cap_mint(n, CPTR_SELF, b8, R_WRITE, 8, 0), 0);
+	UT_EQ(sys_poll(n, &bits), E_AGAIN);
+	UT_EQ(sys_signal(b4), 0);
+	UT_EQ(sys_signal(b8), 0);
+	UT_EQ(sys_signal(b4), 0);
+	UT_EQ(sys_poll(n, &bits), 0);
+	UT_EQ(bits, 12);
+	UT_EQ(sys_poll(n, &bits), E_AGAIN);
+	UT_EQ(sys_signal(b8), 0);
+	UT_EQ(sys_wait(n, &bits), 0);           /* does not block: bits are set */
+	UT_EQ(bits, 8);
+	UT_EQ(sys_poll(b4, &bits), E_PERM);     /* write-only capability */
+	UT_EQ(sys_signal(SLOT_VSPACE), E_TYPE);
+}
+
+static void test_irq_handler_errors(struct utest *t)
+{
+	cptr_t h = slot_alloc(), n = slot_alloc();
+
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, 30, CPTR_SELF, h), E_RANGE);    /* a PPI */
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, 5000, CPTR_SELF, h), E_RANGE);
+	UT_EQ(sys_irq_get(SLOT_ACCOUNT, 40, CPTR_SELF, h), E_TYPE);
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, 40, CPTR_SELF, h), 0);
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, 40, CPTR_SELF, slot_alloc()), E_BUSY);
+	UT_EQ(sys_irq_ack(h), E_STATE);         /* nothing pending */
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	UT_EQ(sys_irq_bind(h, SLOT_VSPACE), E_TYPE);
+	UT_EQ(sys_irq_bind(h, n), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, h), 0);
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, 40, CPTR_SELF, h), 0);          /* free again */
+	UT_EQ(sys_cap_delete(CPTR_SELF, h), 0);
+}
+
+static const struct utest_case cases[] = {
+	UT_CASE(test_call_reply_with_badge),
+	UT_CASE(test_rights_on_endpoints),
+	UT_CASE(test_notifications),
+	UT_CASE(test_irq_handler_errors),
+};
+
+const struct utest_suite suite_uipc = { "uipc", cases, sizeof(cases) / sizeof(cases[0]) };

@@ -1,0 +1,70 @@
+/*
+ * Test workers: utest processes the suites command over IPC.
+ */
+#include "root.h"
+
+int worker_new(struct worker *w, bool with_fault_ep)
+{
+	int err;
+
+	w->cmd = slot_alloc();
+	w->report = slot_alloc();
+	w->fault = slot_alloc();
+	if (!w->fault)
+		return E_NOMEM;
+	err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, w->cmd, 0);
+	if (!err)
+		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, w->report, 0);
+	if (!err)
+		err = sys_cap_mint(w->report, CPTR_SELF, w->fault, R_WRITE, WK_BADGE_FAULT, 0);
+	if (err)
+		return err;
+	err = spawn("utest", 256, WORKER_PRIO, with_fault_ep ? w->fault : CPTR_NULL, &w->p);
+	if (err)
+		return err;
+	err = sys_cap_mint(w->cmd, w->p.cspace, WK_CMD, R_READ, 0, 0);
+	if (!err)
+		err = sys_cap_mint(w->report, w->p.cspace, WK_REPORT, R_WRITE, WK_BADGE_REPORT, 0);
+	if (!err)
+		err = sys_cap_copy(w->p.vspace, w->p.cspace, WK_VSPACE);
+	if (!err)
+		err = proc_start(&w->p, 0);
+	return err;
+}
+
+int worker_cmd(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
+	       struct msg *out)
+{
+	struct msg m = { MSG_INFO(cmd, 3, 0), { a0, a1, a2, 0 }, 0 };
+	int err = sys_send(w->cmd, &m);
+
+	if (err)
+		return err;
+	err = sys_recv(w->report, out);
+	if (err)
+		return err;
+	if (out->badge == WK_BADGE_FAULT) {
+		/* Answer with a non-zero label: the worker stays stopped. */
+		struct msg r = { MSG_INFO(1, 0, 0), { 0 }, 0 };
+
+		sys_reply(&r);
+		return 1;
+	}
+	return 0;
+}
+
+int worker_restart(struct worker *w)
+{
+	return proc_restart(&w->p, 0);
+}
+
+void worker_free(struct worker *w)
+{
+	sys_thread_suspend(w->p.thread);
+	sys_cap_delete(CPTR_SELF, w->p.thread);
+	sys_cap_delete(CPTR_SELF, w->p.cspace);
+	sys_cap_delete(CPTR_SELF, w->p.vspace);
+	sys_cap_delete(CPTR_SELF, w->fault);
+	sys_cap_delete(CPTR_SELF, w->report);
+	sys_cap_delete(CPTR_SELF, w->cmd);
+}
