@@ -120,17 +120,6 @@ void sched_set_prio(struct thread *t, unsigned prio)
 	c->resched = true;
 }
 
-int sched_highest_ready(void)
-{
-	struct cpu *c = this_cpu();
-	unsigned g;
-
-	if (!c->ready_top)
-		return -1;
-	g = highest(c->ready_top);
-	return (int)((g << 5) | highest(c->ready_bits[g]));
-}
-
 void sched_yield(void)
 {
 	struct cpu *c = this_cpu();

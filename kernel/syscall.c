@@ -14,6 +14,7 @@
  */
 #include <cairn/arch.h>
 #include <cairn/boot.h>
+#include <cairn/fastpath.h>
 #include <cairn/irq.h>
 #include <cairn/log.h>
 #include <cairn/plat.h>
@@ -739,27 +740,14 @@ static int dispatch(struct thread *t, struct uctx *c, uint32_t n)
 	return E_NOSYS;
 }
 
-struct uctx *kentry_syscall(struct uctx *c)
+/* Everything but the fast paths; kept out of line so that the fast paths
+ * do not pay for its stack frame. */
+static __attribute__((noinline)) struct uctx *syscall_slow(struct uctx *c, uint32_t n)
 {
 	struct thread *t = cur_thread();
-	uint32_t n = c->r[7];
 	int ret;
 
-	if (n == SYS_NULL) {
-		c->r[0] = 0;
-		return c;
-	}
-	if (n == SYS_CALL) {
-		struct uctx *r = ipc_fastpath_call(t);
-
-		if (r)
-			return r;
-	} else if (n == SYS_REPLY_RECV) {
-		struct uctx *r = ipc_fastpath_reply_recv(t);
-
-		if (r)
-			return r;
-	} else if (n >= SYS_COUNT) {
+	if (n >= SYS_COUNT) {
 		struct ufault f;
 
 		memset(&f, 0, sizeof(f));
@@ -770,6 +758,8 @@ struct uctx *kentry_syscall(struct uctx *c)
 		return kentry_fault(c, &f);
 	}
 	ret = dispatch(t, c, n);
+	if (this_cpu()->cur != t)
+		return sched_exit();    /* t was destroyed by its own call */
 	if (ret == E_RESTART) {
 		c->pc -= 4;             /* re-execute the svc after the interrupt */
 		return sched_exit();
@@ -777,9 +767,43 @@ struct uctx *kentry_syscall(struct uctx *c)
 	/* A blocked thread's r0 is written when it is woken. */
 	if (t->state == TS_RUNNABLE || ret)
 		c->r[0] = (uint32_t)ret;
-	if (this_cpu()->resched || this_cpu()->cur != t || obj_reap_pending())
+	if (this_cpu()->resched || obj_reap_pending())
 		return sched_exit();
 	return c;
+}
+
+/* The fast paths drop the frame pointer: they call nothing that could
+ * fault, so no backtrace ever crosses them. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+syscall_call(struct uctx *c)
+{
+	struct uctx *r = ipc_fastpath_call(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_CALL);
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+syscall_reply_recv(struct uctx *c)
+{
+	struct uctx *r = ipc_fastpath_reply_recv(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_REPLY_RECV);
+}
+
+/* The entry: only tail calls, so it needs no stack frame of its own. */
+__attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(struct uctx *c)
+{
+	uint32_t n = c->r[7];
+
+	if (n == SYS_NULL) {
+		c->r[0] = 0;
+		return c;
+	}
+	if (n == SYS_CALL)
+		return syscall_call(c);
+	if (n == SYS_REPLY_RECV)
+		return syscall_reply_recv(c);
+	return syscall_slow(c, n);
 }
 
 struct uctx *kentry_irq(struct uctx *c)

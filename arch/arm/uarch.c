@@ -463,6 +463,7 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 	vs->tables = 0;
 	vs->pages_mapped = 0;
 	vs->asid = 0;
+	vs->asid_gen = 0;
 }
 
 static void asid_assign(struct uarch_vs *vs)
@@ -476,6 +477,7 @@ static void asid_assign(struct uarch_vs *vs)
 	}
 	vs->asid = asid_next++;
 	vs->asid_gen = asid_gen;
+	vs->ttbr = (uint64_t)vs->root_pa | ((uint64_t)vs->asid << 48);
 	asid_owner[vs->asid] = vs;
 }
 
@@ -484,10 +486,8 @@ uint32_t uarch_asid_generation(void)
 	return asid_gen;
 }
 
-void uarch_vs_activate(struct uarch_vs *vs)
+static __attribute__((noinline)) void activate_slow(struct uarch_vs *vs)
 {
-	uint64_t ttbr;
-
 	if (!ttbr0_on) {
 		/* First user space: TTBR0 walks on for good; "no user space"
 		 * is an empty level-1 table with ASID 0 from now on. */
@@ -504,9 +504,21 @@ void uarch_vs_activate(struct uarch_vs *vs)
 	}
 	if (!asid_live(vs))
 		asid_assign(vs);
-	ttbr = (uint64_t)vs->root_pa | ((uint64_t)vs->asid << 48);
-	write_ttbr0(ttbr);
+	write_ttbr0(vs->ttbr);
 	isb();
+}
+
+__attribute__((optimize("omit-frame-pointer"))) void uarch_vs_activate(struct uarch_vs *vs)
+{
+	/* The common case (a space with an ASID of this generation) is a
+	 * compare and one register write: within a generation an ASID
+	 * belongs to one space only. */
+	if (vs && vs->asid_gen == asid_gen && ttbr0_on) {
+		write_ttbr0(vs->ttbr);
+		isb();
+		return;
+	}
+	activate_slow(vs);
 }
 
 /* ----------------------------------------------------------- user memory */

@@ -93,9 +93,9 @@ vec_svc:
 	stmia sp, {r0-r12}
 	add r0, sp, #52
 	stmia r0, {sp, lr}^
-	str lr, [sp, #60]
 	mrs r1, spsr
 	tst r1, #0xf                    /* USR is the only mode with low bits 0 */
+	strne lr, [sp, #60]             /* lr_svc matters to kernel frames only */
 	movne r1, #TRAP_SVC
 	bne trap_common
 	mov r0, sp

@@ -10,6 +10,32 @@
 
 cptr_t cairn_self = SLOT_THREAD;
 
+int cairn_ipc(uint32_t n, cptr_t cap, struct msg *m)
+{
+	struct sysregs s = { { cap, 0, 0, 0, 0, 0, 0 } };
+	int err;
+
+	if (n != SYS_RECV && n != SYS_NBRECV) {     /* receives send nothing */
+		s.r[1] = m->info;
+		s.r[2] = m->mr[0];
+		s.r[3] = m->mr[1];
+		s.r[4] = m->mr[2];
+		s.r[5] = m->mr[3];
+	}
+	err = cairn_syscall(n, &s);
+
+	if (n == SYS_CALL || n == SYS_RECV || n == SYS_NBRECV || n == SYS_REPLY_RECV) {
+		m->info = s.r[1];
+		m->mr[0] = s.r[2];
+		m->mr[1] = s.r[3];
+		m->mr[2] = s.r[4];
+		m->mr[3] = s.r[5];
+		m->badge = s.r[6];
+	}
+	return err;
+}
+
+
 int sys_cap_inspect(cptr_t slot, struct cap_info *ci)
 {
 	struct sysregs s = { { slot } };

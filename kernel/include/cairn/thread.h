@@ -82,7 +82,8 @@ struct cpu {
 	struct thread *ready_tail[PRIO_COUNT];
 	bool resched;                /* pick again before leaving the kernel */
 	bool vs_dirty;               /* TTBR0 may not be cur's address space */
-	uint64_t switches;
+	uint32_t switches;
+	uint32_t reserved;
 	uint64_t ticks;
 };
 extern struct cpu cpu0;
@@ -115,7 +116,16 @@ void sched_yield(void);
 void sched_tick(void);                       /* timer interrupt */
 void sched_set_prio(struct thread *t, unsigned prio);
 /* Highest priority with a ready thread, or -1. */
-int sched_highest_ready(void);
+static inline int sched_highest_ready(void)
+{
+	const struct cpu *c = this_cpu();
+	unsigned g;
+
+	if (!c->ready_top)
+		return -1;
+	g = 31u - (unsigned)__builtin_clz(c->ready_top);
+	return (int)((g << 5) | (31u - (unsigned)__builtin_clz(c->ready_bits[g])));
+}
 /* Choose the thread to run at kernel exit (switching address space);
  * NULL: nothing runnable (idle). */
 struct thread *sched_pick(void);
@@ -157,10 +167,7 @@ int ipc_reply_recv(struct thread *t, struct slot *s);
 int ipc_save_reply(struct thread *t, struct slot *dst);
 /* A CAP_REPLY capability is being deleted: its caller gets E_CANCELLED. */
 void reply_cap_deleted(struct slot *s);
-/* Fast path for CALL and REPLY_RECV (short message, no caps): returns the
- * context to resume, or NULL to take the slow path. */
-struct uctx *ipc_fastpath_call(struct thread *t);
-struct uctx *ipc_fastpath_reply_recv(struct thread *t);
+/* The fast paths for CALL and REPLY_RECV are in cairn/fastpath.h. */
 /* Notifications: signal from the kernel (IRQs) or SEND. */
 void notification_signal(struct notification *n, uint32_t bits);
 /* A fault of t: a call on its fault endpoint, or stop it. */

@@ -85,6 +85,7 @@ struct uarch_vs {
 	uint32_t asid;          /* hardware ASID (8 bits) */
 	uint32_t asid_gen;      /* generation it belongs to */
 	uint32_t tables;        /* page-table pages held (L1 + L2 + L3) */
+	uint64_t ttbr;          /* TTBR0 value (table | ASID) while asid_gen is current */
 	uint32_t pages_mapped;  /* leaf translations, in 4 KiB units */
 };
 
