@@ -89,11 +89,88 @@ static void test_irq_handler_errors(struct utest *t)
 	UT_EQ(sys_cap_delete(CPTR_SELF, h), 0);
 }
 
+static void test_capability_transfer(struct utest *t)
+{
+	struct worker w;
+	cptr_t ep = slot_alloc(), snd = slot_alloc(), nogrant = slot_alloc(), m = slot_alloc();
+	volatile struct ipc_buffer *b = (struct ipc_buffer *)(uintptr_t)bootinfo->ipcbuf_va;
+	struct msg c = { MSG_INFO(WK_RECV_CAPS, 2, 0), { WK_FIRST_FREE, WK_FIRST_FREE + 1, 0, 0 },
+			 0 },
+		   x = { MSG_INFO(3, 1, 1), { 99, 0, 0, 0 }, 0 }, r;
+	struct cap_info ci;
+
+	UT_EQ(worker_new(&w, true), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0), 0);
+	UT_EQ(sys_cap_mint(ep, w.p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+	UT_EQ(sys_cap_mint(ep, CPTR_SELF, snd, R_WRITE | R_GRANT, 0x77, 0), 0);
+	UT_EQ(sys_cap_mint(ep, CPTR_SELF, nogrant, R_WRITE, 0, 0), 0);
+	UT_EQ(sys_mem_alloc(SLOT_ACCOUNT, POOL_ID_DIRECT, 0, CPTR_SELF, m), 0);
+	UT_EQ(sys_send(w.cmd, &c), 0);          /* the worker waits for a capability */
+	b->caps[0] = m;
+	UT_EQ(sys_send(nogrant, &x), E_PERM);   /* carrying one needs R_GRANT */
+	UT_EQ(sys_send(snd, &x), 0);
+	UT_EQ(sys_recv(w.report, &r), 0);
+	UT_EQ(r.mr[0], 0);
+	UT_EQ(r.mr[1], 1);
+	UT_EQ(r.mr[2], 1);
+	UT_EQ(r.mr[3], 0x77);
+	/* It arrived as a child of ours: the worker sees memory; revoking
+	 * ours takes it back. */
+	UT_EQ(worker_cmd(&w, WK_INSPECT, WK_FIRST_FREE + 1, 0, 0, &r), 0);
+	UT_EQ(r.mr[0], 0);
+	UT_EQ(r.mr[1], CAP_MEM);
+	UT_EQ(sys_cap_inspect(m, &ci), 0);
+	UT_EQ(sys_cap_revoke(CPTR_SELF, m), 0);
+	UT_EQ(worker_cmd(&w, WK_INSPECT, WK_FIRST_FREE + 1, 0, 0, &r), 0);
+	UT_EQ((int)r.mr[0], E_NOCAP);
+	worker_free(&w);
+}
+
+#define RTC_DR 0x00
+#define RTC_MR 0x04
+#define RTC_IMSC 0x10
+#define RTC_ICR 0x1c
+
+static void test_interrupt_to_notification(struct utest *t)
+{
+	const struct bootinfo_dev *rtc = root_device("pl031");
+	cptr_t d = slot_alloc(), h = slot_alloc(), n = slot_alloc(), nb = slot_alloc();
+	volatile uint32_t *regs = (volatile uint32_t *)0x31000000;
+	uint32_t bits;
+
+	if (!rtc || rtc->irq == 0xffffffffu) {
+		t->skip = "no pl031 with an interrupt";
+		return;
+	}
+	UT_EQ(sys_cap_copy(rtc->slot, CPTR_SELF, d), 0);
+	UT_EQ(sys_map(SLOT_VSPACE, d, (uintptr_t)regs, R_READ | R_WRITE, ATTR_DEFAULT), 0);
+	UT_EQ(sys_irq_get(SLOT_IRQ_CONTROL, rtc->irq, CPTR_SELF, h), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	UT_EQ(sys_cap_mint(n, CPTR_SELF, nb, R_WRITE, 0x10, 0), 0);
+	UT_EQ(sys_irq_bind(h, nb), 0);
+	for (int round = 0; round < 2; round++) {
+		/* A match register equal to the count raises the interrupt now. */
+		regs[RTC_IMSC / 4] = 1;
+		regs[RTC_MR / 4] = regs[RTC_DR / 4];
+		UT_EQ(sys_wait(n, &bits), 0);           /* blocks until delivered */
+		UT_EQ(bits, 0x10);
+		regs[RTC_ICR / 4] = 1;
+		UT_EQ(sys_irq_ack(h), 0);               /* unmasks the line */
+		UT_EQ(sys_irq_ack(h), E_STATE);
+	}
+	regs[RTC_IMSC / 4] = 0;
+	UT_EQ(sys_cap_delete(CPTR_SELF, h), 0);
+	UT_EQ(sys_unmap(d), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, d), 0);
+}
+
 static const struct utest_case cases[] = {
 	UT_CASE(test_call_reply_with_badge),
 	UT_CASE(test_rights_on_endpoints),
 	UT_CASE(test_notifications),
 	UT_CASE(test_irq_handler_errors),
+	UT_CASE(test_capability_transfer),
+	UT_CASE(test_interrupt_to_notification),
 };
 
 const struct utest_suite suite_uipc = { "uipc", cases, sizeof(cases) / sizeof(cases[0]) };

@@ -77,6 +77,19 @@ int cairn_main(uint32_t arg)
 		case WK_WAIT:
 			for (;;)
 				sys_wait(m.mr[0], NULL);
+		case WK_RECV_CAPS: {
+			volatile struct ipc_buffer *b = (struct ipc_buffer *)WK_IPCBUF;
+			struct msg x = { 0, { 0 }, 0 };
+
+			b->recv_cspace = CPTR_SELF;
+			b->recv_slot = m.mr[1];
+			r.mr[0] = (uint32_t)sys_recv(m.mr[0], &x);
+			r.mr[1] = MSG_CAPS(x.info);
+			r.mr[2] = b->recv_caps;
+			r.mr[3] = x.badge;
+			b->recv_slot = 0;
+			break;
+		}
 		case WK_MAP:
 			r.mr[0] = (uint32_t)sys_map(WK_VSPACE, m.mr[0], m.mr[1], m.mr[2],
 						    ATTR_DEFAULT);

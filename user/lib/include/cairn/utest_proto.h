@@ -13,6 +13,7 @@
 #define WK_REPORT 2             /* worker slot: endpoint it reports on */
 #define WK_VSPACE 3             /* worker slot: its own address space */
 #define WK_FIRST_FREE 8         /* slots the tests fill */
+#define WK_IPCBUF 0x00100000u   /* the worker's IPC buffer (spawn) */
 
 #define WK_BADGE_REPORT 0x1u
 #define WK_BADGE_FAULT 0x100u
@@ -30,6 +31,9 @@ enum wk_cmd {
 	WK_CALL = 10,           /* mr0 = status of a call on slot mr0 */
 	WK_SERVE = 11,          /* serve slot mr0 forever: reply mr0 + 1 (benchmarks) */
 	WK_WAIT = 12,           /* wait on notification slot mr0 in a loop, forever */
+	WK_RECV_CAPS = 13,      /* receive on slot mr0 accepting capabilities at slot mr1:
+				 * mr0 = status, mr1 = MSG_CAPS of the info, mr2 = recv_caps,
+				 * mr3 = badge */
 };
 
 #endif
