@@ -617,9 +617,13 @@ static int sys_poweroff(struct thread *t, struct uctx *c)
 
 	if (!lookup_typed(t, c->r[0], CAP_SYSTEM, R_WRITE, &err))
 		return err;
-	pr_info("poweroff: status %d, requested by %s", (int)c->r[1], t->name);
-	/* Kernel test failures of this boot count too. */
-	arch_exit(c->r[1] ? (int)c->r[1] : kernel_test_failures ? 1 : 0);
+	{
+		/* Kernel test failures of this boot count too. */
+		int status = c->r[1] ? (int)c->r[1] : kernel_test_failures ? 1 : 0;
+
+		pr_info("poweroff: status %d, requested by %s", status, t->name);
+		arch_exit(status);
+	}
 }
 
 /* ----------------------------------------------------------- dispatch */
