@@ -38,6 +38,8 @@ struct slot *cspace_lookup(struct cspace *cs, uint32_t idx)
 
 	if (idx >= cs->limit)
 		return NULL;
+	if (idx < CNODE_SLOTS)
+		return cs->leaf0 ? &cs->leaf0->slot[idx] : NULL;
 	m = cs->mid[idx >> (2 * CNODE_BITS)];
 	if (!m)
 		return NULL;
@@ -74,6 +76,8 @@ int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
 		memset(l, 0, sizeof(*l));
 		*lp = l;
 		cs->leaves++;
+		if (idx < CNODE_SLOTS)
+			cs->leaf0 = l;
 	}
 	if (m)
 		*mp = m;
@@ -113,6 +117,8 @@ bool cspace_destroy_step(struct cspace *cs, unsigned *work, unsigned budget)
 			}
 			kcache_free(&cache_leaf, l);
 			m->leaf[i % CNODE_SLOTS] = NULL;
+			if (i == 0)
+				cs->leaf0 = NULL;
 			cs->leaves--;
 			(*work)++;
 		}

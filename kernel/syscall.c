@@ -778,16 +778,14 @@ static __attribute__((noinline)) struct uctx *syscall_slow(struct uctx *c, uint3
 
 /* The fast paths drop the frame pointer: they call nothing that could
  * fault, so no backtrace ever crosses them. */
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-syscall_call(struct uctx *c)
+__attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_call(struct uctx *c)
 {
 	struct uctx *r = ipc_fastpath_call(cur_thread());
 
 	return r ? r : syscall_slow(c, SYS_CALL);
 }
 
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-syscall_reply_recv(struct uctx *c)
+__attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(struct uctx *c)
 {
 	struct uctx *r = ipc_fastpath_reply_recv(cur_thread());
 
@@ -799,14 +797,13 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(stru
 {
 	uint32_t n = c->r[7];
 
+	_Static_assert(SYS_CALL == 0 && SYS_REPLY_RECV == 1, "fast paths first");
+	if (n <= SYS_REPLY_RECV)
+		return n == SYS_CALL ? kentry_call(c) : kentry_reply_recv(c);
 	if (n == SYS_NULL) {
 		c->r[0] = 0;
 		return c;
 	}
-	if (n == SYS_CALL)
-		return syscall_call(c);
-	if (n == SYS_REPLY_RECV)
-		return syscall_reply_recv(c);
 	return syscall_slow(c, n);
 }
 

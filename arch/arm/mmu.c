@@ -161,6 +161,7 @@ int arch_mmu_init(const struct dt_info *dt)
 	isb();
 	tlb_flush_all();
 	arch_identity_gone = true;
+	uarch_init();
 	return 0;
 }
 

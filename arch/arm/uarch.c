@@ -61,7 +61,6 @@ static uint32_t asid_gen = 1;
 static uint32_t asid_next = 1;
 static const struct uarch_vs *asid_owner[ASID_MAX + 1];
 static uint64_t empty_l1[4] __attribute__((aligned(32)));
-static bool ttbr0_on;
 
 /* ----------------------------------------------------------- contexts */
 
@@ -486,17 +485,22 @@ uint32_t uarch_asid_generation(void)
 	return asid_gen;
 }
 
+/*
+ * Called once the kernel runs on its own tables (arch_mmu_init): TTBR0
+ * walks on for good, "no user space" being an empty level-1 table with
+ * ASID 0, so that activating a space is one register write.
+ */
+void uarch_init(void)
+{
+	write_ttbr0(arch_virt_to_phys_kimage(empty_l1));
+	isb();
+	write_ttbcr(read_ttbcr() & ~(1u << 7));         /* EPD0 off */
+	isb();
+	tlb_flush_all();
+}
+
 static __attribute__((noinline)) void activate_slow(struct uarch_vs *vs)
 {
-	if (!ttbr0_on) {
-		/* First user space: TTBR0 walks on for good; "no user space"
-		 * is an empty level-1 table with ASID 0 from now on. */
-		write_ttbr0(arch_virt_to_phys_kimage(empty_l1));
-		isb();
-		write_ttbcr(read_ttbcr() & ~(1u << 7));         /* EPD0 off */
-		isb();
-		ttbr0_on = true;
-	}
 	if (!vs) {
 		write_ttbr0(arch_virt_to_phys_kimage(empty_l1));
 		isb();
@@ -512,10 +516,12 @@ __attribute__((optimize("omit-frame-pointer"))) void uarch_vs_activate(struct ua
 {
 	/* The common case (a space with an ASID of this generation) is a
 	 * compare and one register write: within a generation an ASID
-	 * belongs to one space only. */
-	if (vs && vs->asid_gen == asid_gen && ttbr0_on) {
+	 * belongs to one space only. No ISB: the exception return to user
+	 * mode synchronizes the context, and the kernel's own accesses go
+	 * through TTBR1; the one kernel use of TTBR0 (user_ok) starts with
+	 * an ISB. */
+	if (vs && vs->asid_gen == asid_gen) {
 		write_ttbr0(vs->ttbr);
-		isb();
 		return;
 	}
 	activate_slow(vs);
@@ -533,6 +539,7 @@ static bool user_ok(uintptr_t va, size_t len, bool write)
 	if (va >= UARCH_USER_TOP || len > UARCH_USER_TOP - va)
 		return false;
 	end = va + len;
+	isb();                          /* a TTBR0 switch just before is visible */
 	for (uintptr_t p = va & ~0xfffu; p < end; p += 4096) {
 		uint64_t par;
 

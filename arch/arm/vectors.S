@@ -100,10 +100,25 @@ vec_svc:
 	bne trap_common
 	mov r0, sp
 	ldr sp, =boot_stack_top         /* this CPU's kernel stack */
-	mov fp, #0
-	bl kentry_syscall
-	mov sp, r0
-	b trap_return
+	/* fp keeps the user's value: the unwinder ignores frame pointers
+	 * outside the kernel's stack and image. r7 still holds the call
+	 * number: the two IPC fast paths are entered directly. */
+	cmp r7, #1                      /* SYS_REPLY_RECV; SYS_CALL is 0 */
+	bhi 1f
+	bne 2f
+	bl kentry_reply_recv
+	b 3f
+2:	bl kentry_call
+	b 3f
+1:	bl kentry_syscall
+	/* Back to user mode (a user context in r0): as trap_return, without
+	 * the lr_svc that only kernel frames need. The instruction after the
+	 * user-bank load touches no banked register. */
+3:	add sp, r0, #52
+	ldmia sp, {sp, lr}^
+	ldmia r0, {r0-r12}
+	add sp, sp, #12
+	rfeia sp!
 vec_pabt:
 	trap_entry 4, TRAP_PABT
 vec_dabt:

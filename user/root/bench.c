@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) int dry_syscall(uint32_t n, struct 
 }
 
 /* A copy of cairn_ipc() (user/lib/runtime.c) with the nop. */
-static __attribute__((noinline)) int dry_ipc(uint32_t n, cptr_t cap, struct msg *m)
+static __attribute__((noipa)) int dry_ipc(uint32_t n, cptr_t cap, struct msg *m)
 {
 	struct sysregs s = { { cap, 0, 0, 0, 0, 0, 0 } };
 	int err;

@@ -15,16 +15,22 @@
 static inline __attribute__((always_inline)) struct slot *fast_lookup(struct thread *t,
 								      uint32_t idx)
 {
+	/* The current thread runs, so it has a CSpace (losing it stops a
+	 * thread; resuming one needs it). */
 	struct cspace *cs = thread_cspace(t);
 	struct cnode_mid *m;
 	struct cnode_leaf *l;
 
-	if (!cs || idx - 1 >= cs->limit - 1)
+	if (idx - 1 >= cs->limit - 1)
 		return NULL;
-	m = cs->mid[idx >> (2 * CNODE_BITS)];
-	if (!m)
-		return NULL;
-	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	if (idx < CNODE_SLOTS)
+		l = cs->leaf0;
+	else {
+		m = cs->mid[idx >> (2 * CNODE_BITS)];
+		if (!m)
+			return NULL;
+		l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	}
 	return l ? &l->slot[idx & (CNODE_SLOTS - 1)] : NULL;
 }
 
@@ -69,10 +75,7 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	/* The message. */
 	r->ctx.r[0] = 0;
 	r->ctx.r[1] = info;
-	r->ctx.r[2] = t->ctx.r[2];
-	r->ctx.r[3] = t->ctx.r[3];
-	r->ctx.r[4] = t->ctx.r[4];
-	r->ctx.r[5] = t->ctx.r[5];
+	__builtin_memcpy(&r->ctx.r[2], &t->ctx.r[2], 4 * sizeof(uint32_t));   /* MR0..MR3 */
 	r->ctx.r[6] = s->a;
 	r->caller = t;
 	r->state = TS_RUNNABLE;
@@ -103,10 +106,7 @@ ipc_fastpath_reply_recv(struct thread *t)
 	/* The reply. */
 	caller->ctx.r[0] = 0;
 	caller->ctx.r[1] = info;
-	caller->ctx.r[2] = t->ctx.r[2];
-	caller->ctx.r[3] = t->ctx.r[3];
-	caller->ctx.r[4] = t->ctx.r[4];
-	caller->ctx.r[5] = t->ctx.r[5];
+	__builtin_memcpy(&caller->ctx.r[2], &t->ctx.r[2], 4 * sizeof(uint32_t));
 	caller->ctx.r[6] = 0;
 	caller->callee = NULL;
 	caller->state = TS_RUNNABLE;

@@ -182,6 +182,8 @@ struct cspace {
 	uint32_t leaves;             /* leaves allocated */
 	uint32_t used;               /* non-empty slots */
 	uint32_t reap_cursor;        /* destruction progress */
+	struct cnode_leaf *leaf0;    /* the leaf of slots 0..63, where IPC capabilities
+				      * usually live: one load on the fast path */
 	struct cnode_mid *mid[CNODE_SLOTS];
 };
 

@@ -55,6 +55,10 @@ NORETURN void uarch_enter_user(struct uctx *ctx);
  * code with interrupts masked on the kernel stack. Each returns the context
  * to resume. */
 struct uctx *kentry_syscall(struct uctx *ctx);      /* svc #0 from user */
+/* The same for SYS_CALL and SYS_REPLY_RECV, which the arch entry may call
+ * directly (r7 = the call number) to save a dispatch. */
+struct uctx *kentry_call(struct uctx *ctx);
+struct uctx *kentry_reply_recv(struct uctx *ctx);
 struct uctx *kentry_irq(struct uctx *ctx);          /* IRQ taken in user mode */
 
 /* A user fault, decoded by the arch code. */

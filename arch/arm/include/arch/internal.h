@@ -22,4 +22,6 @@ paddr_t arch_virt_to_phys_kimage(const void *p);
 struct uarch_vs;
 uint64_t uarch_vs_descriptor(const struct uarch_vs *vs, uintptr_t va, unsigned *level);
 uint32_t uarch_asid_generation(void);
+/* TTBR0 walks on with an empty user space (end of arch_mmu_init). */
+void uarch_init(void);
 #endif
