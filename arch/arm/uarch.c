@@ -45,6 +45,7 @@
 #include <cairn/arch.h>
 #include <cairn/error.h>
 #include <cairn/log.h>
+#include <cairn/mm_arch.h>
 #include <cairn/printf.h>
 #include <cairn/string.h>
 #include <cairn/uarch.h>
@@ -245,6 +246,42 @@ static void drop_stash(const struct uarch_pt_alloc *pta, struct table_stash *st)
 	}
 }
 
+/*
+ * Make instructions written through data mappings visible to instruction
+ * fetch before a range is mapped executable: clean the data cache to the
+ * point of unification by line, then invalidate the instruction caches
+ * and the branch predictor (inner shareable). Pages outside the direct
+ * map are reached through a short-lived kernel mapping.
+ */
+static void sync_icache(paddr_t pa, uint64_t size)
+{
+	uint32_t ctr, line;
+
+	__asm__ volatile("mrc p15, 0, %0, c0, c0, 1" : "=r"(ctr));      /* CTR */
+	line = 4u << ((ctr >> 16) & 0xf);                               /* DminLine */
+	for (uint64_t off = 0; off < size; off += 4096) {
+		paddr_t p = pa + off;
+		uint8_t *k = arch_phys_to_virt(p, 4096);
+		bool mapped = false;
+
+		if (!k) {
+			k = mm_arch_kmap(p);
+			mapped = k != NULL;
+		}
+		if (!k)
+			continue;
+		for (uint32_t o = 0; o < 4096; o += line)       /* DCCMVAU */
+			__asm__ volatile("mcr p15, 0, %0, c7, c11, 1" ::"r"(k + o) : "memory");
+		if (mapped)
+			mm_arch_kunmap(k);
+	}
+	dsb_ish();
+	__asm__ volatile("mcr p15, 0, %0, c7, c1, 0" ::"r"(0) : "memory");     /* ICIALLUIS */
+	__asm__ volatile("mcr p15, 0, %0, c7, c1, 6" ::"r"(0) : "memory");     /* BPIALLIS */
+	dsb_ish();
+	isb();
+}
+
 int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
 		 paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
 {
@@ -288,9 +325,15 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 		e2 = &table_va(*l1e)[(v >> 21) & (ENTRIES - 1)];
 		if (block_fits(v, p, size - off)) {
 			if (is_table(*e2)) {
-				/* An empty level-3 table kept from earlier: the
-				 * block replaces it (tables are never freed
-				 * before the space, so it stays counted). */
+				/* An empty level-3 table kept from earlier (the
+				 * survey checked it is empty): the block takes
+				 * its place and the table goes back. */
+				paddr_t old = *e2 & PTE_ADDR_MASK;
+
+				*e2 = 0;
+				dsb_ish();
+				pta->free(pta->ctx, old);
+				vs->tables--;
 			}
 			*e2 = (p & PTE_ADDR_MASK) | bits | PTE_BLOCK;
 			off += L2_SPAN;
@@ -319,7 +362,9 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 			}
 		}
 	}
-	drop_stash(pta, &st);           /* nothing left, unless a block reused a table */
+	drop_stash(pta, &st);           /* normally empty: the survey counted exactly */
+	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
+		sync_icache(pa, size);
 	vs->pages_mapped += (uint32_t)(size >> 12);
 	dsb_ish();                      /* descriptors visible to the walker */
 	isb();

@@ -91,7 +91,22 @@ static void test_largest_translation(struct ktest *t)
 	KT_EQ(t, (d >> 2) & 7, MT_DEVICE_nGnRE);
 	uarch_vs_unmap(&vs, &pta, 0x10000000, 0x400000);
 	KT_EQ(t, uarch_vs_descriptor(&vs, 0x10000000, &level), 0);
+	/* A block over a region whose level-3 table is empty again: the
+	 * table is given back, not leaked. */
+	uarch_vs_unmap(&vs, &pta, 0x20010000, 0x10000);
+	uarch_vs_unmap(&vs, &pta, 0x20030000, 0x3000);
+	{
+		uint32_t tables = vs.tables, used = tq.used;
+
+		KT_EQ(t, uarch_vs_map(&vs, &pta, 0x20000000, pa, 0x200000, UATTR_NORMAL_WB, R_READ),
+		      0);
+		KT_EQ(t, vs.tables, tables - 1);
+		KT_EQ(t, tq.used, used - 1);
+		d = uarch_vs_descriptor(&vs, 0x20010000, &level);
+		KT_EQ(t, level, 2);
+	}
 	teardown(&vs, &pta);
+	KT_EQ(t, tq.used, 0);
 }
 
 static void test_map_checks_and_all_or_nothing(struct ktest *t)
