@@ -26,25 +26,6 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 	t->failed = true;
 }
 
-bool ktest_selected(const char *sel, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strcmp(sel, "all") == 0)
-		return true;
-	while (*sel) {
-		const char *end = strchr(sel, ',');
-		size_t len = end ? (size_t)(end - sel) : strlen(sel);
-
-		if (len == n && strncmp(sel, name, n) == 0)
-			return true;
-		if (!end)
-			break;
-		sel = end + 1;
-	}
-	return false;
-}
-
 static bool suite_exists(const char *name, size_t len)
 {
 	for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)

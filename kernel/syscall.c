@@ -219,6 +219,30 @@ static int sys_cap_inspect(struct thread *t, struct uctx *c)
 
 /* ----------------------------------------------------------- objects */
 
+/*
+ * The common decoding of the calls that make an object from an account:
+ * the account capability (with R_WRITE), the destination CSpace and an
+ * empty destination slot in it, and room for one more level of
+ * derivation under the account capability. Returns the account slot, or
+ * NULL with *err set; nothing is changed.
+ */
+static struct slot *decode_creation(struct thread *t, cptr_t acct, cptr_t dcs, uint32_t dst,
+				    struct cspace **cs, int *err)
+{
+	struct slot *as = lookup_typed(t, acct, CAP_QUOTA, R_WRITE, err);
+
+	if (!as)
+		return NULL;
+	*cs = lookup_cspace(t, dcs, err);
+	if (!*cs)
+		return NULL;
+	*err = check_dst(*cs, dst);
+	if (!*err && slot_depth(as) + 1 > SLOT_DEPTH_MAX)
+		*err = E_DEPTH;
+	return *err ? NULL : as;
+}
+
+
 static int sys_obj_create(struct thread *t, struct uctx *c)
 {
 	struct slot *as, *dst;
@@ -228,16 +252,10 @@ static int sys_obj_create(struct thread *t, struct uctx *c)
 	unsigned type = c->r[1];
 	int err = 0;
 
-	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	as = decode_creation(t, c->r[0], c->r[2], c->r[3], &cs, &err);
 	if (!as)
 		return err;
 	a = (struct account *)as->obj;
-	cs = lookup_cspace(t, c->r[2], &err);
-	if (!cs)
-		return err;
-	err = check_dst(cs, c->r[3]);
-	if (err)
-		return err;
 	switch (type) {
 	case CAP_THREAD:
 	case CAP_ENDPOINT:
@@ -253,8 +271,6 @@ static int sys_obj_create(struct thread *t, struct uctx *c)
 	default:
 		return E_TYPE;
 	}
-	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
-		return E_DEPTH;
 	err = claim_dst(cs, c->r[3], &dst);
 	if (err)
 		return err;
@@ -295,21 +311,13 @@ static int sys_mem_alloc(struct thread *t, struct uctx *c)
 	struct cspace *cs;
 	int err = 0;
 
-	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	as = decode_creation(t, c->r[0], c->r[3], c->r[4], &cs, &err);
 	if (!as)
-		return err;
-	cs = lookup_cspace(t, c->r[3], &err);
-	if (!cs)
-		return err;
-	err = check_dst(cs, c->r[4]);
-	if (err)
 		return err;
 	if (c->r[1] >= POOL_KHEAP)
 		return E_INVAL;
 	if (c->r[2] > 10)
 		return E_RANGE;
-	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
-		return E_DEPTH;
 	err = claim_dst(cs, c->r[4], &dst);
 	if (err)
 		return err;
@@ -328,21 +336,13 @@ static int sys_quota_carve(struct thread *t, struct uctx *c)
 	uint32_t limit[POOL_COUNT];
 	int err = 0;
 
-	as = lookup_typed(t, c->r[0], CAP_QUOTA, R_WRITE, &err);
+	as = decode_creation(t, c->r[0], c->r[1], c->r[2], &cs, &err);
 	if (!as)
-		return err;
-	cs = lookup_cspace(t, c->r[1], &err);
-	if (!cs)
-		return err;
-	err = check_dst(cs, c->r[2]);
-	if (err)
 		return err;
 	limit[POOL_DIRECT] = c->r[3];
 	limit[POOL_DMA32] = c->r[4];
 	limit[POOL_HIGH] = c->r[5];
 	limit[POOL_KHEAP] = c->r[6];
-	if (slot_depth(as) + 1 > SLOT_DEPTH_MAX)
-		return E_DEPTH;
 	err = claim_dst(cs, c->r[2], &dst);
 	if (err)
 		return err;
@@ -628,119 +628,163 @@ static int sys_poweroff(struct thread *t, struct uctx *c)
 
 /* ----------------------------------------------------------- dispatch */
 
-static int dispatch(struct thread *t, struct uctx *c, uint32_t n)
+/* The calls that name a capability in r0 first (IPC). */
+static int sys_ipc(struct thread *t, struct uctx *c, uint32_t n)
 {
 	struct slot *s;
 	int err = 0;
 
+	if (n == SYS_REPLY)
+		return ipc_reply(t);
+	s = lookup(t, c->r[0], &err);
+	if (!s)
+		return err;
 	switch (n) {
-	case SYS_CALL:
-	case SYS_SEND:
-	case SYS_NBSEND:
-		s = lookup(t, c->r[0], &err);
-		if (!s)
-			return err;
-		return ipc_send(t, s, n != SYS_NBSEND, n == SYS_CALL);
 	case SYS_RECV:
 	case SYS_NBRECV:
-		s = lookup(t, c->r[0], &err);
-		if (!s)
-			return err;
 		return ipc_recv(t, s, n == SYS_RECV);
 	case SYS_REPLY_RECV:
-		s = lookup(t, c->r[0], &err);
-		if (!s)
-			return err;
 		return ipc_reply_recv(t, s);
-	case SYS_REPLY:
-		return ipc_reply(t);
-	case SYS_YIELD:
-		sched_yield();
-		return 0;
-	case SYS_NULL:
-		return 0;
-	case SYS_CAP_COPY:
-	case SYS_CAP_MINT:
-	case SYS_CAP_MOVE:
-		return sys_cap_derive(t, c, n);
-	case SYS_CAP_DELETE:
-		return sys_cap_delete_revoke(t, c, false);
-	case SYS_CAP_REVOKE:
-		return sys_cap_delete_revoke(t, c, true);
-	case SYS_CAP_INSPECT:
-		return sys_cap_inspect(t, c);
-	case SYS_CAP_SAVE_REPLY: {
-		struct cspace *cs = thread_cspace(t);
-		struct slot *dst;
+	}
+	return ipc_send(t, s, n != SYS_NBSEND, n == SYS_CALL);
+}
 
-		if (!cs)
-			return E_STATE;
-		err = check_dst(cs, c->r[0]);
-		if (err)
-			return err;
-		if (!t->caller)
-			return E_STATE;
-		err = claim_dst(cs, c->r[0], &dst);
-		return err ? err : ipc_save_reply(t, dst);
-	}
-	case SYS_OBJ_CREATE:
-		return sys_obj_create(t, c);
-	case SYS_MEM_ALLOC:
-		return sys_mem_alloc(t, c);
-	case SYS_QUOTA_CARVE:
-		return sys_quota_carve(t, c);
-	case SYS_QUOTA_INFO:
-		return sys_quota_info(t, c);
-	case SYS_MAP:
-		return sys_map(t, c);
-	case SYS_UNMAP:
-		return sys_unmap(t, c);
-	case SYS_MAP_INFO:
-		return sys_map_info(t, c);
-	case SYS_THREAD_CONFIGURE:
-		return sys_thread_configure(t, c);
-	case SYS_THREAD_SET_REGS:
-		return sys_thread_set_regs(t, c);
-	case SYS_THREAD_GET_REGS:
-		return sys_thread_get_regs(t, c);
-	case SYS_THREAD_RESUME: {
-		struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+static int sys_yield(struct thread *t, struct uctx *c)
+{
+	(void)t;
+	(void)c;
+	sched_yield();
+	return 0;
+}
 
-		return x ? thread_resume(x) : err;
-	}
-	case SYS_THREAD_SUSPEND: {
-		struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+static int sys_null(struct thread *t, struct uctx *c)
+{
+	(void)t;
+	(void)c;
+	return 0;
+}
 
-		return x ? thread_suspend(x) : err;
-	}
-	case SYS_THREAD_SET_PRIO:
-		return sys_thread_prio(t, c);
-	case SYS_THREAD_INFO:
-		return sys_thread_info(t, c);
-	case SYS_IRQ_GET:
-		return sys_irq_get(t, c);
-	case SYS_IRQ_BIND: {
-		struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err);
+static int sys_cap_copy_mint_move(struct thread *t, struct uctx *c)
+{
+	return sys_cap_derive(t, c, c->r[7]);
+}
 
-		if (!h)
-			return err;
-		s = lookup(t, c->r[1], &err);
-		return s ? irqobj_bind(h, s) : err;
-	}
-	case SYS_IRQ_ACK: {
-		struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err);
+static int sys_cap_delete(struct thread *t, struct uctx *c)
+{
+	return sys_cap_delete_revoke(t, c, false);
+}
 
-		return h ? irqobj_ack(h) : err;
-	}
-	case SYS_LOG_WRITE:
-		return sys_log_write(c);
-	case SYS_LOG_READ:
-		return sys_log_read(t, c);
-	case SYS_SYSTEM_INFO:
-		return sys_system_info(c);
-	case SYS_POWEROFF:
-		return sys_poweroff(t, c);
-	}
+static int sys_cap_revoke(struct thread *t, struct uctx *c)
+{
+	return sys_cap_delete_revoke(t, c, true);
+}
+
+static int sys_cap_save_reply(struct thread *t, struct uctx *c)
+{
+	struct cspace *cs = thread_cspace(t);
+	struct slot *dst;
+	int err;
+
+	if (!cs)
+		return E_STATE;
+	err = check_dst(cs, c->r[0]);
+	if (err)
+		return err;
+	if (!t->caller)
+		return E_STATE;
+	err = claim_dst(cs, c->r[0], &dst);
+	return err ? err : ipc_save_reply(t, dst);
+}
+
+static int sys_thread_resume(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+	struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+
+	return x ? thread_resume(x) : err;
+}
+
+static int sys_thread_suspend(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+	struct thread *x = lookup_thread(t, c->r[0], R_WRITE, &err);
+
+	return x ? thread_suspend(x) : err;
+}
+
+static int sys_irq_bind(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+	struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err), *s;
+
+	if (!h)
+		return err;
+	s = lookup(t, c->r[1], &err);
+	return s ? irqobj_bind(h, s) : err;
+}
+
+static int sys_irq_ack(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+	struct slot *h = lookup_typed(t, c->r[0], CAP_IRQ_HANDLER, 0, &err);
+
+	return h ? irqobj_ack(h) : err;
+}
+
+static int sys_log_write_t(struct thread *t, struct uctx *c)
+{
+	(void)t;
+	return sys_log_write(c);
+}
+
+static int sys_system_info_t(struct thread *t, struct uctx *c)
+{
+	(void)t;
+	return sys_system_info(c);
+}
+
+typedef int (*sys_fn)(struct thread *t, struct uctx *c);
+
+/* Every call but IPC, by number; NULL: unknown. */
+static const sys_fn sys_table[SYS_COUNT] = {
+	[SYS_YIELD] = sys_yield,
+	[SYS_NULL] = sys_null,
+	[SYS_CAP_COPY] = sys_cap_copy_mint_move,
+	[SYS_CAP_MINT] = sys_cap_copy_mint_move,
+	[SYS_CAP_MOVE] = sys_cap_copy_mint_move,
+	[SYS_CAP_DELETE] = sys_cap_delete,
+	[SYS_CAP_REVOKE] = sys_cap_revoke,
+	[SYS_CAP_INSPECT] = sys_cap_inspect,
+	[SYS_CAP_SAVE_REPLY] = sys_cap_save_reply,
+	[SYS_OBJ_CREATE] = sys_obj_create,
+	[SYS_MEM_ALLOC] = sys_mem_alloc,
+	[SYS_QUOTA_CARVE] = sys_quota_carve,
+	[SYS_QUOTA_INFO] = sys_quota_info,
+	[SYS_MAP] = sys_map,
+	[SYS_UNMAP] = sys_unmap,
+	[SYS_MAP_INFO] = sys_map_info,
+	[SYS_THREAD_CONFIGURE] = sys_thread_configure,
+	[SYS_THREAD_SET_REGS] = sys_thread_set_regs,
+	[SYS_THREAD_GET_REGS] = sys_thread_get_regs,
+	[SYS_THREAD_RESUME] = sys_thread_resume,
+	[SYS_THREAD_SUSPEND] = sys_thread_suspend,
+	[SYS_THREAD_SET_PRIO] = sys_thread_prio,
+	[SYS_THREAD_INFO] = sys_thread_info,
+	[SYS_IRQ_GET] = sys_irq_get,
+	[SYS_IRQ_BIND] = sys_irq_bind,
+	[SYS_IRQ_ACK] = sys_irq_ack,
+	[SYS_LOG_WRITE] = sys_log_write_t,
+	[SYS_LOG_READ] = sys_log_read,
+	[SYS_SYSTEM_INFO] = sys_system_info_t,
+	[SYS_POWEROFF] = sys_poweroff,
+};
+
+static int dispatch(struct thread *t, struct uctx *c, uint32_t n)
+{
+	if (n <= SYS_REPLY)
+		return sys_ipc(t, c, n);
+	if (n < SYS_COUNT && sys_table[n])
+		return sys_table[n](t, c);
 	return E_NOSYS;
 }
 

@@ -82,3 +82,11 @@ int htest_main(const char *suite, const struct htest_case *cases, int n)
 	printf("%s 1 %s\n", failures ? "not ok" : "ok", suite);
 	return failures ? 1 : 0;
 }
+
+uint64_t htest_rand(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dull;
+}

@@ -12,6 +12,7 @@
 #define HTEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,5 +73,9 @@ void *htest_read_file(const char *path, size_t *len);
 			return;                                             \
 		}                                                           \
 	} while (0)
+
+/* xorshift64*: deterministic pseudo-random numbers from *state (seed it
+ * with a non-zero value). */
+uint64_t htest_rand(uint64_t *state);
 
 #endif

@@ -264,3 +264,25 @@ int mmfake_boot(const struct mm_config *cfg, struct mm_status *st)
 		printf("    # mmfake_boot: %s (%s)\n", st->why ? st->why : "?", err_name(err));
 	return err;
 }
+
+int mmfake_boot_bank(uint64_t ram, uint64_t heap, const struct mm_device *devs, unsigned ndevs)
+{
+	static struct pmem_range bank;
+	static const struct pmem_range rsv = { 0x40010000, 0x200000 };
+	struct mm_config cfg = { 0 };
+	struct mm_status st;
+
+	bank.base = 1ull << 30;
+	bank.size = ram;
+	cfg.banks = &bank;
+	cfg.nbanks = 1;
+	cfg.reserved = &rsv;
+	cfg.nreserved = 1;
+	cfg.devices = devs;
+	cfg.ndevices = ndevs;
+	cfg.direct_base = 1ull << 30;
+	cfg.direct_size = 768ull << 20;
+	cfg.ftable_size = 16u << 20;
+	cfg.kheap_override = heap;
+	return mmfake_boot(&cfg, &st);
+}

@@ -43,4 +43,10 @@ int mmfake_init_core(const struct pmem_config *cfg, size_t region_size);
  * (cfg->ftable_va is ignored) and cfg's direct window. */
 int mmfake_boot(const struct mm_config *cfg, struct mm_status *st);
 
+/* Boot the memory subsystem on one bank of `ram` bytes at 1 GiB (768 MiB
+ * of it direct-mapped), a 2 MiB reservation at 0x4001_0000, the given
+ * devices and a `heap`-byte object heap; 0 or the error of mm_init. */
+int mmfake_boot_bank(uint64_t ram, uint64_t heap, const struct mm_device *devs,
+		     unsigned ndevs);
+
 #endif

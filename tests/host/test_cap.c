@@ -24,8 +24,6 @@
 #define GB(x) ((paddr_t)(x) << 30)
 #define MB(x) ((paddr_t)(x) << 20)
 
-static const struct pmem_range banks[] = { { GB(1), GB(1) } };
-static const struct pmem_range rsv[] = { { 0x40010000, 0x200000 } };
 static const struct mm_device devs[] = { { 0x09000000, 0x1000, 0 }, { 0x10000000, MB(64), 1 } };
 
 static struct account *acct;       /* a "process" account */
@@ -34,21 +32,10 @@ static struct slot *acct_slot;
 
 static void boot(void)
 {
-	struct mm_config cfg = { 0 };
-	struct mm_status st;
 	uint32_t lim[POOL_COUNT] = { 4096, 0, 0, 10u << 20 };
 
-	cfg.banks = banks;
-	cfg.nbanks = 1;
-	cfg.reserved = rsv;
-	cfg.nreserved = 1;
-	cfg.devices = devs;
-	cfg.ndevices = 2;
-	cfg.direct_base = GB(1);
-	cfg.direct_size = MB(768);
-	cfg.ftable_size = 16u << 20;
-	cfg.kheap_override = MB(16);
-	HT_EQ(mmfake_boot(&cfg, &st), 0);
+	if (mmfake_boot_bank(GB(1), MB(16), devs, 2) != 0)
+		abort();
 	ufake_reset();
 	obj_init();
 	sched_init();

@@ -1047,15 +1047,12 @@ static void test_struct_corruptions(void)
 	EXPECT_STRUCT(b, 0, NULL);
 }
 
-/* xorshift64*: deterministic random numbers for the flip test. */
+/* Deterministic random numbers for the flip test. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return htest_rand(&rng_state);
 }
 
 static void test_random_flips(void)

@@ -19,25 +19,13 @@
 #define GB(x) ((paddr_t)(x) << 30)
 #define MB(x) ((paddr_t)(x) << 20)
 
-static const struct pmem_range banks[] = { { GB(1), GB(1) } };
-static const struct pmem_range rsv[] = { { 0x40010000, 0x200000 } };
 static struct account *acct;
 
 static void boot(void)
 {
-	struct mm_config cfg = { 0 };
-	struct mm_status st;
 	uint32_t lim[POOL_COUNT] = { 4096, 0, 0, 4u << 20 };
 
-	cfg.banks = banks;
-	cfg.nbanks = 1;
-	cfg.reserved = rsv;
-	cfg.nreserved = 1;
-	cfg.direct_base = GB(1);
-	cfg.direct_size = MB(768);
-	cfg.ftable_size = 16u << 20;
-	cfg.kheap_override = MB(8);
-	if (mmfake_boot(&cfg, &st) != 0)
+	if (mmfake_boot_bank(GB(1), MB(8), NULL, 0) != 0)
 		abort();
 	ufake_reset();
 	obj_init();

@@ -4,6 +4,7 @@
  * so tools/test reads both alike).
  */
 #include <cairn/cairn.h>
+#include <cairn/ktest.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,29 +13,8 @@ cptr_t cairn_self = SLOT_THREAD;
 
 int cairn_ipc(uint32_t n, cptr_t cap, struct msg *m)
 {
-	struct sysregs s = { { cap, 0, 0, 0, 0, 0, 0 } };
-	int err;
-
-	if (n != SYS_RECV && n != SYS_NBRECV) {     /* receives send nothing */
-		s.r[1] = m->info;
-		s.r[2] = m->mr[0];
-		s.r[3] = m->mr[1];
-		s.r[4] = m->mr[2];
-		s.r[5] = m->mr[3];
-	}
-	err = cairn_syscall(n, &s);
-
-	if (n == SYS_CALL || n == SYS_RECV || n == SYS_NBRECV || n == SYS_REPLY_RECV) {
-		m->info = s.r[1];
-		m->mr[0] = s.r[2];
-		m->mr[1] = s.r[3];
-		m->mr[2] = s.r[4];
-		m->mr[3] = s.r[5];
-		m->badge = s.r[6];
-	}
-	return err;
+	CAIRN_IPC_BODY(cairn_syscall, n, cap, m);
 }
-
 
 int sys_cap_inspect(cptr_t slot, struct cap_info *ci)
 {
@@ -152,23 +132,7 @@ void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ..
 
 bool utest_selected(const char *sel, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (!sel)
-		return false;
-	if (strcmp(sel, "all") == 0)
-		return true;
-	while (*sel) {
-		const char *end = strchr(sel, ',');
-		size_t len = end ? (size_t)(end - sel) : strlen(sel);
-
-		if (len == n && strncmp(sel, name, n) == 0)
-			return true;
-		if (!end)
-			break;
-		sel = end + 1;
-	}
-	return false;
+	return sel && ktest_selected(sel, name);
 }
 
 int utest_run(const struct utest_suite *const *suites, unsigned n, const char *sel)

@@ -19,54 +19,11 @@ static uint32_t overhead;
  * set-up and read-back as cairn_syscall()/cairn_ipc(), with the svc
  * replaced by a nop. Kernel instructions = total - dry run.
  */
-static inline __attribute__((always_inline)) int dry_syscall(uint32_t n, struct sysregs *s)
-{
-	register uint32_t r0 __asm__("r0") = s->r[0];
-	register uint32_t r1 __asm__("r1") = s->r[1];
-	register uint32_t r2 __asm__("r2") = s->r[2];
-	register uint32_t r3 __asm__("r3") = s->r[3];
-	register uint32_t r4 __asm__("r4") = s->r[4];
-	register uint32_t r5 __asm__("r5") = s->r[5];
-	register uint32_t r6 __asm__("r6") = s->r[6];
-	register uint32_t r7 __asm__("r7") = n;
+CAIRN_SYSCALL_FN(dry_syscall, "nop")
 
-	__asm__ volatile("nop"
-			 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5), "+r"(r6)
-			 : "r"(r7)
-			 : "memory");
-	s->r[0] = r0;
-	s->r[1] = r1;
-	s->r[2] = r2;
-	s->r[3] = r3;
-	s->r[4] = r4;
-	s->r[5] = r5;
-	s->r[6] = r6;
-	return (int)r0;
-}
-
-/* A copy of cairn_ipc() (user/lib/runtime.c) with the nop. */
 static __attribute__((noipa)) int dry_ipc(uint32_t n, cptr_t cap, struct msg *m)
 {
-	struct sysregs s = { { cap, 0, 0, 0, 0, 0, 0 } };
-	int err;
-
-	if (n != SYS_RECV && n != SYS_NBRECV) {
-		s.r[1] = m->info;
-		s.r[2] = m->mr[0];
-		s.r[3] = m->mr[1];
-		s.r[4] = m->mr[2];
-		s.r[5] = m->mr[3];
-	}
-	err = dry_syscall(n, &s);
-	if (n == SYS_CALL || n == SYS_RECV || n == SYS_NBRECV || n == SYS_REPLY_RECV) {
-		m->info = s.r[1];
-		m->mr[0] = s.r[2];
-		m->mr[1] = s.r[3];
-		m->mr[2] = s.r[4];
-		m->mr[3] = s.r[5];
-		m->badge = s.r[6];
-	}
-	return err;
+	CAIRN_IPC_BODY(dry_syscall, n, cap, m);
 }
 
 static void report(const char *name, uint32_t v, const char *desc)

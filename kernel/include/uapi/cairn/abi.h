@@ -96,8 +96,7 @@ enum sys {
 	SYS_LOG_READ = 51,
 	SYS_SYSTEM_INFO = 52,
 	SYS_POWEROFF = 53,
-	SYS_BENCH = 54,
-	SYS_COUNT = 55,
+	SYS_COUNT = 54,         /* numbers from here on are a fault (FAULT_SYSCALL) */
 };
 
 /* ------------------------------------------------------------ capabilities */
