@@ -125,6 +125,8 @@ void endpoint_destroy(struct endpoint *ep)
 
 void notification_destroy(struct notification *n)
 {
+	if (n->bound)
+		thread_bind_ntfn(n->bound, NULL);
 	while (n->head)
 		thread_cancel_ipc(n->head, E_CANCELLED);
 	if (n->irqs_bound)
@@ -349,9 +351,38 @@ static int ntfn_wait(struct thread *t, struct notification *n, bool block)
 	return 0;
 }
 
+/* Deliver a notification's bits to t as the MSG_LABEL_NOTIFY message. */
+static void ntfn_deliver(struct thread *t, uint32_t bits)
+{
+	t->ctx.r[1] = MSG_INFO(MSG_LABEL_NOTIFY, 1, 0);
+	t->ctx.r[2] = bits;
+	t->ctx.r[6] = bits;
+}
+
+int thread_bind_ntfn(struct thread *t, struct notification *n)
+{
+	if (n && ((n->bound && n->bound != t) || (t->bound && t->bound != n)))
+		return E_BUSY;
+	if (!n) {
+		if (t->bound)
+			t->bound->bound = NULL;
+		t->bound = NULL;
+		return 0;
+	}
+	t->bound = n;
+	n->bound = t;
+	return 0;
+}
+
 static int ep_recv(struct thread *t, struct endpoint *ep, bool block)
 {
 	drop_caller(t);
+	if (t->bound && t->bound->word) {
+		/* The bound notification first: interrupts are not starved. */
+		ntfn_deliver(t, t->bound->word);
+		t->bound->word = 0;
+		return 0;
+	}
 	if (ep->state == EP_SEND) {
 		struct thread *snd = ep->head;
 
@@ -455,6 +486,16 @@ void notification_signal(struct notification *n, uint32_t bits)
 {
 	struct thread *t = n->head;
 
+	if (!t && n->bound && n->bound->state == TS_BLOCKED_RECV) {
+		/* Its thread waits on an endpoint: end that wait. */
+		t = n->bound;
+		ep_remove(t->wait_obj, t);
+		t->wait_obj = NULL;
+		ntfn_deliver(t, n->word | bits);
+		n->word = 0;
+		wake(t, 0);
+		return;
+	}
 	if (t) {
 		q_remove(&n->head, &n->tail, t);
 		t->wait_obj = NULL;

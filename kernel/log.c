@@ -103,6 +103,39 @@ void klog(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool console_user;
+static enum log_level console_level_saved = LOG_INFO;
+
+void log_console_to_user(bool user)
+{
+	uint32_t flags = arch_irq_save();
+
+	if (user && !console_user) {
+		console_level_saved = console_level;
+		console_level = LOG_ERR;
+	} else if (!user && console_user) {
+		console_level = console_level_saved;
+	}
+	console_user = user;
+	arch_irq_restore(flags);
+}
+
+bool log_console_is_user(void)
+{
+	return console_user;
+}
+
+void log_user_write(const char *s, size_t len)
+{
+	uint32_t flags = arch_irq_save();
+
+	if (console_user)
+		ring_append(s, len);
+	else if (sink)
+		sink(s, len);
+	arch_irq_restore(flags);
+}
+
 void kputs_raw(const char *s, size_t len)
 {
 	if (sink)

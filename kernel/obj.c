@@ -32,7 +32,7 @@ _Static_assert(sizeof(struct cnode_leaf) == 64 * 40, "CSpace leaf: 64 slots, 256
 _Static_assert(sizeof(struct cnode_mid) == 256, "CSpace interior node: 256 bytes");
 _Static_assert(sizeof(struct memobj) == 32, "memory object: 32 bytes");
 _Static_assert(sizeof(struct endpoint) <= 32, "endpoint: at most 32 bytes");
-_Static_assert(sizeof(struct notification) <= 32, "notification: at most 32 bytes");
+_Static_assert(sizeof(struct notification) <= 36, "notification: at most 36 bytes");
 _Static_assert(sizeof(struct account) <= 256, "account: at most 256 bytes");
 _Static_assert(sizeof(struct cspace) <= 296, "CSpace object: at most 296 bytes");
 _Static_assert(sizeof(struct vspace) <= 64, "address space object: at most 64 bytes");

@@ -556,7 +556,7 @@ static int sys_log_write(struct uctx *c)
 	err = uarch_copy_from_user(buf, c->r[0], len);
 	if (err)
 		return err;
-	kputs_raw(buf, len);
+	log_user_write(buf, len);
 	return 0;
 }
 
@@ -737,6 +737,39 @@ static int sys_log_write_t(struct thread *t, struct uctx *c)
 	return sys_log_write(c);
 }
 
+static int sys_thread_bind(struct thread *t, struct uctx *c)
+{
+	struct thread *x;
+	struct slot *n = NULL;
+	int err = 0;
+
+	x = lookup_thread(t, c->r[0], R_WRITE, &err);
+	if (!x)
+		return err;
+	if (c->r[1] != CPTR_NULL) {
+		n = lookup_typed(t, c->r[1], CAP_NOTIFICATION, R_READ, &err);
+		if (!n)
+			return err;
+	}
+	return thread_bind_ntfn(x, n ? (struct notification *)n->obj : NULL);
+}
+
+static int sys_console(struct thread *t, struct uctx *c)
+{
+	int err = 0;
+
+	if (!lookup_typed(t, c->r[0], CAP_SYSTEM, R_WRITE, &err))
+		return err;
+	if (c->r[1] > 1)
+		return E_INVAL;
+	if (c->r[1])
+		pr_info("console: handed to user level (%s); kernel log in the ring", t->name);
+	log_console_to_user(c->r[1] != 0);
+	if (!c->r[1])
+		pr_info("console: back to the kernel");
+	return 0;
+}
+
 static int sys_system_info_t(struct thread *t, struct uctx *c)
 {
 	(void)t;
@@ -770,6 +803,7 @@ static const sys_fn sys_table[SYS_COUNT] = {
 	[SYS_THREAD_SUSPEND] = sys_thread_suspend,
 	[SYS_THREAD_SET_PRIO] = sys_thread_prio,
 	[SYS_THREAD_INFO] = sys_thread_info,
+	[SYS_THREAD_BIND] = sys_thread_bind,
 	[SYS_IRQ_GET] = sys_irq_get,
 	[SYS_IRQ_BIND] = sys_irq_bind,
 	[SYS_IRQ_ACK] = sys_irq_ack,
@@ -777,6 +811,7 @@ static const sys_fn sys_table[SYS_COUNT] = {
 	[SYS_LOG_READ] = sys_log_read,
 	[SYS_SYSTEM_INFO] = sys_system_info_t,
 	[SYS_POWEROFF] = sys_poweroff,
+	[SYS_CONSOLE] = sys_console,
 };
 
 static int dispatch(struct thread *t, struct uctx *c, uint32_t n)

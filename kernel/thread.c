@@ -199,6 +199,7 @@ void thread_destroy(struct thread *t)
 		t->reply_cap = NULL;
 		cap_delete(r);
 	}
+	thread_bind_ntfn(t, NULL);
 	t->obj.flags |= KOBJ_DYING;
 	for (unsigned i = 0; i < TSLOT_COUNT; i++)
 		if (!slot_empty(&t->tslot[i]))

@@ -126,6 +126,50 @@ static void test_capability_transfer(struct utest *t)
 	worker_free(&w);
 }
 
+static void test_bound_notification_ends_endpoint_wait(struct utest *t)
+{
+	struct worker w;
+	cptr_t ep = slot_alloc(), n = slot_alloc(), nb = slot_alloc();
+	struct msg c = { MSG_INFO(WK_RECV_CAPS, 2, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 }, r, x;
+	struct thread_info ti;
+
+	UT_EQ(worker_new(&w, true), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	UT_EQ(sys_cap_mint(n, CPTR_SELF, nb, R_WRITE, 0x20, 0), 0);
+	UT_EQ(sys_cap_mint(ep, w.p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+	UT_EQ(sys_thread_bind(w.p.thread, SLOT_VSPACE), E_TYPE);
+	UT_EQ(sys_thread_bind(w.p.thread, n), 0);
+	UT_EQ(sys_thread_bind(SLOT_THREAD, n), E_BUSY);         /* bound elsewhere */
+	/* The worker waits on the endpoint; a signal ends that wait. */
+	UT_EQ(sys_send(w.cmd, &c), 0);
+	UT_EQ(sys_thread_info(w.p.thread, &ti), 0);
+	UT_EQ(ti.state, TS_BLOCKED_RECV);
+	UT_EQ(sys_signal(nb), 0);
+	UT_EQ(sys_recv(w.report, &r), 0);
+	UT_EQ(r.mr[0], 0);
+	UT_EQ(r.mr[3], 0x20);                   /* the bits, as the badge */
+	UT_EQ(sys_thread_bind(w.p.thread, CPTR_NULL), 0);
+	/* Bits already pending are taken before the endpoint (the root task
+	 * itself, bound to a second notification, receiving where nothing
+	 * is queued). */
+	{
+		cptr_t n2 = slot_alloc();
+
+		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n2, 0), 0);
+		UT_EQ(sys_thread_bind(SLOT_THREAD, n2), 0);
+		UT_EQ(sys_signal(n2), 0);
+		UT_EQ(sys_recv(ep, &x), 0);
+		UT_EQ(MSG_LABEL(x.info), MSG_LABEL_NOTIFY);
+		UT_EQ(x.badge, 1);
+		UT_EQ(sys_thread_bind(SLOT_THREAD, CPTR_NULL), 0);
+		UT_EQ(sys_nbrecv(ep, &x), E_AGAIN);
+		UT_EQ(sys_cap_delete(CPTR_SELF, n2), 0);
+	}
+	UT_EQ(sys_nbrecv(n, &x), E_AGAIN);
+	worker_free(&w);
+}
+
 #define RTC_DR 0x00
 #define RTC_MR 0x04
 #define RTC_IMSC 0x10
@@ -171,6 +215,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_irq_handler_errors),
 	UT_CASE(test_capability_transfer),
 	UT_CASE(test_interrupt_to_notification),
+	UT_CASE(test_bound_notification_ends_endpoint_wait),
 };
 
 const struct utest_suite suite_uipc = { "uipc", cases, sizeof(cases) / sizeof(cases[0]) };

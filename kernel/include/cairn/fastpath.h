@@ -95,7 +95,7 @@ ipc_fastpath_reply_recv(struct thread *t)
 	struct slot *s;
 
 	if ((info & 0x1ff) > MSG_REG_WORDS || c->resched || !caller ||
-	    (caller->tflags & THREAD_F_FAULT))
+	    (caller->tflags & THREAD_F_FAULT) || t->bound)
 		return NULL;
 	s = fast_lookup(t, t->ctx.r[0]);
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_ENDPOINT | (R_READ << 8)))

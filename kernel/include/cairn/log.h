@@ -33,6 +33,17 @@ void vklog(enum log_level level, const char *fmt, va_list ap);
 #define pr_info(...) klog(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * Who owns the console. At boot the kernel does; once a user-level driver
+ * serves the console (SYS_CONSOLE), the kernel writes only errors to it
+ * (and panics, which always print), and what programs write with
+ * SYS_LOG_WRITE goes to the ring, where the shell shows it.
+ */
+void log_console_to_user(bool user);
+bool log_console_is_user(void);
+/* SYS_LOG_WRITE: to the console while the kernel owns it, else the ring. */
+void log_user_write(const char *s, size_t len);
+
 /* Raw console output, no timestamp, not in the ring (KTAP, panic dumps). */
 void kprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void kputs_raw(const char *s, size_t len);

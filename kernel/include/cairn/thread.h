@@ -48,6 +48,7 @@ struct thread {
 	struct thread *caller;       /* the thread waiting for our reply, or NULL */
 	struct thread *callee;       /* while BLOCKED_REPLY: who holds our reply right */
 	struct slot *reply_cap;      /* a CAP_REPLY slot naming us as caller, or NULL */
+	struct notification *bound;  /* notification bound to this thread, or NULL */
 	/* last fault (THREAD_INFO, and the fault message while it is sent) */
 	uint8_t fault_kind;
 	uint32_t fault_addr;
@@ -150,6 +151,7 @@ struct notification {
 	struct thread *head;         /* waiting threads */
 	struct thread *tail;
 	uint32_t irqs_bound;         /* IRQ handlers pointing here */
+	struct thread *bound;        /* thread it is bound to, or NULL */
 };
 
 int endpoint_create(struct account *a, struct endpoint **out);
@@ -168,6 +170,9 @@ int ipc_save_reply(struct thread *t, struct slot *dst);
 /* A CAP_REPLY capability is being deleted: its caller gets E_CANCELLED. */
 void reply_cap_deleted(struct slot *s);
 /* The fast paths for CALL and REPLY_RECV are in cairn/fastpath.h. */
+/* THREAD_BIND: bind notification n (NULL: unbind) to t. E_BUSY if either
+ * is bound elsewhere. */
+int thread_bind_ntfn(struct thread *t, struct notification *n);
 /* Notifications: signal from the kernel (IRQs) or SEND. */
 void notification_signal(struct notification *n, uint32_t bits);
 /* A fault of t: a call on its fault endpoint, or stop it. */

@@ -87,6 +87,7 @@ enum sys {
 	SYS_THREAD_SUSPEND = 34,
 	SYS_THREAD_SET_PRIO = 35,
 	SYS_THREAD_INFO = 36,
+	SYS_THREAD_BIND = 37,
 	/* interrupts */
 	SYS_IRQ_GET = 40,
 	SYS_IRQ_BIND = 41,
@@ -96,7 +97,8 @@ enum sys {
 	SYS_LOG_READ = 51,
 	SYS_SYSTEM_INFO = 52,
 	SYS_POWEROFF = 53,
-	SYS_COUNT = 54,         /* numbers from here on are a fault (FAULT_SYSCALL) */
+	SYS_CONSOLE = 54,
+	SYS_COUNT = 55,         /* numbers from here on are a fault (FAULT_SYSCALL) */
 };
 
 /* ------------------------------------------------------------ capabilities */
@@ -196,6 +198,14 @@ enum fault_kind {
 	FAULT_ALIGN = 5,        /* alignment fault (data) */
 };
 #define FAULT_LABEL_BASE 0xffff0u   /* label = FAULT_LABEL_BASE + kind */
+
+/*
+ * A thread may have a notification bound to it (SYS_THREAD_BIND): while it
+ * waits on an endpoint, a signal of that notification ends the wait with
+ * this label, MR0 and the badge (r6) holding the bits -- so one loop can
+ * serve requests and interrupts.
+ */
+#define MSG_LABEL_NOTIFY 0xfffffu
 
 /* ------------------------------------------------------------ threads */
 

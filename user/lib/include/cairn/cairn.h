@@ -231,6 +231,12 @@ static inline int sys_thread_set_prio(cptr_t t, unsigned prio, cptr_t authority)
 {
 	return SYSCALL(SYS_THREAD_SET_PRIO, t, prio, authority);
 }
+/* Bind notification n to thread t (0: unbind): its endpoint receives then
+ * also end with MSG_LABEL_NOTIFY when n is signalled. */
+static inline int sys_thread_bind(cptr_t t, cptr_t n)
+{
+	return SYSCALL(SYS_THREAD_BIND, t, n);
+}
 struct thread_info {
 	unsigned state, prio, mcp;      /* enum thread_state */
 	unsigned fault_kind;
@@ -251,6 +257,11 @@ static inline int sys_log_write(const char *s, size_t len)
 	return SYSCALL(SYS_LOG_WRITE, (uint32_t)(uintptr_t)s, (uint32_t)len);
 }
 int sys_system_info(unsigned what, uint32_t *value);
+/* Hand the console to user level (1) or back to the kernel (0). */
+static inline int sys_console(cptr_t sys, unsigned user)
+{
+	return SYSCALL(SYS_CONSOLE, sys, user);
+}
 static inline int sys_poweroff(cptr_t sys, int status)
 {
 	return SYSCALL(SYS_POWEROFF, sys, (uint32_t)status);
