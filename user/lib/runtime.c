@@ -10,6 +10,46 @@
 #include <string.h>
 
 cptr_t cairn_self = SLOT_THREAD;
+struct ipc_buffer *cairn_ipcbuf = (struct ipc_buffer *)0x00100000;
+
+size_t msg_put_text(struct msg *m, unsigned label, const char *s, size_t len)
+{
+	uint32_t words[MSG_MAX_WORDS - 1];
+	unsigned nw;
+
+	if (len > MSG_TEXT_MAX)
+		len = MSG_TEXT_MAX;
+	memset(words, 0, sizeof(words));
+	memcpy(words, s, len);
+	nw = (unsigned)((len + 3) / 4);
+	m->mr[0] = (uint32_t)len;
+	for (unsigned i = 0; i < nw; i++) {
+		if (i < 3)
+			m->mr[1 + i] = words[i];
+		else
+			cairn_ipcbuf->mr[1 + i] = words[i];
+	}
+	m->info = MSG_INFO(label, 1 + nw, 0);
+	return len;
+}
+
+size_t msg_get_text(const struct msg *m, char *buf, size_t cap)
+{
+	size_t len = m->mr[0], have = (MSG_LEN(m->info) ? MSG_LEN(m->info) - 1 : 0) * 4;
+
+	if (len > have)
+		len = have;
+	if (len > cap - 1)
+		len = cap - 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned w = (unsigned)(1 + i / 4);
+		uint32_t word = w < 4 ? m->mr[w] : cairn_ipcbuf->mr[w];
+
+		buf[i] = (char)(word >> (8 * (i % 4)));
+	}
+	buf[len] = '\0';
+	return len;
+}
 
 int cairn_ipc(uint32_t n, cptr_t cap, struct msg *m)
 {

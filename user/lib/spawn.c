@@ -39,6 +39,11 @@ void spawn_init(const struct spawn_env *e)
 	env = *e;
 }
 
+void spawn_env_get(struct spawn_env *out)
+{
+	*out = env;
+}
+
 static unsigned order_for(uint32_t pages)
 {
 	unsigned o = 0;
@@ -48,12 +53,15 @@ static unsigned order_for(uint32_t pages)
 	return o;
 }
 
-/* A zeroed memory object of 2^order pages, data copied at offset off, and
- * a child capability of it with `rights` mapped at va in vs. Returns the
- * child's slot through *mapped (the parent's is the one before it). */
-static int place(unsigned order, const void *data, size_t len, size_t off, cptr_t vs,
+/* A zeroed memory object of the 2^order pages that hold `pages`, data
+ * copied at offset off, and a child capability of its first `pages` pages
+ * with `rights` mapped at va in vs (exactly those pages: the rest of the
+ * block must not cover the next segment). Returns the child's slot through
+ * *mapped (the parent's is the one before it). */
+static int place(uint32_t pages, const void *data, size_t len, size_t off, cptr_t vs,
 		 uintptr_t va, unsigned rights, cptr_t *mapped)
 {
+	unsigned order = order_for(pages);
 	cptr_t m = slot_alloc(), c = slot_alloc();
 	int err;
 
@@ -71,7 +79,7 @@ static int place(unsigned order, const void *data, size_t len, size_t off, cptr_
 		if (err)
 			return err;
 	}
-	err = sys_cap_mint(m, CPTR_SELF, c, rights, 0, 0);
+	err = sys_cap_mint(m, CPTR_SELF, c, rights, 0, pages);
 	if (err)
 		return err;
 	err = sys_map(vs, c, va, rights, ATTR_DEFAULT);
@@ -116,15 +124,15 @@ int spawn(const char *name, unsigned cslots, unsigned prio, cptr_t fault_ep, str
 
 		if (pages > 1024)
 			return E_RANGE;
-		err = place(order_for(pages), s->data, s->filesz, s->vaddr - start, p->vspace, start,
-			    s->rights, NULL);
+		err = place(pages, s->data, s->filesz, s->vaddr - start, p->vspace, start, s->rights,
+			    NULL);
 		if (err)
 			return err;
 	}
-	err = place(PROC_STACK_ORDER, NULL, 0, 0, p->vspace,
+	err = place(1u << PROC_STACK_ORDER, NULL, 0, 0, p->vspace,
 		    PROC_STACK_TOP - (4096u << PROC_STACK_ORDER), R_READ | R_WRITE, NULL);
 	if (!err)
-		err = place(0, NULL, 0, 0, p->vspace, PROC_IPCBUF_VA, R_READ | R_WRITE, &p->ipcbuf);
+		err = place(1, NULL, 0, 0, p->vspace, PROC_IPCBUF_VA, R_READ | R_WRITE, &p->ipcbuf);
 	if (!err)
 		err = sys_thread_configure(p->thread, p->cspace, p->vspace, p->ipcbuf, fault_ep);
 	if (!err)

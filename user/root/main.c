@@ -6,8 +6,14 @@
  */
 #include "root.h"
 
+#include <cairn/cpio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const void *env_archive(void)
+{
+	return (const void *)(uintptr_t)bootinfo->archive_va;
+}
 
 const struct bootinfo *bootinfo;
 
@@ -15,6 +21,7 @@ static const struct utest_suite *const suites[] = {
 	&suite_cap_revoke,
 	&suite_faults,
 	&suite_uipc,
+	&suite_sysdesc,
 };
 
 const struct bootinfo_dev *root_device(const char *prefix)
@@ -57,6 +64,33 @@ static const char *arg_value(const char *key, char *buf, size_t len)
 	return NULL;
 }
 
+/* Start the servers of the system description and serve them; on a bad
+ * description, say why and wait. */
+static void start_system(void)
+{
+	char err[160];
+	const void *sys;
+	size_t len;
+
+	if (cpio_find(env_archive(), bootinfo->archive_size, "system.dtb", &sys, &len)) {
+		uprintf("root: no system.dtb in the boot archive; waiting\n");
+		return;
+	}
+	if (sysdesc_hardware(err, sizeof(err)) || sysdesc_load(sys, len, err, sizeof(err))) {
+		uprintf("root: system description rejected: %s\n", err);
+		return;
+	}
+	if (sysdesc_start(err, sizeof(err))) {
+		uprintf("root: starting the servers failed: %s\n", err);
+		return;
+	}
+	/* The uart server owns the console from now on; kernel and root
+	 * task messages go to the kernel log ring (the shell's `log`). */
+	sys_console(SLOT_SYSTEM, 1);
+	uprintf("root: servers started\n");
+	sysdesc_serve();
+}
+
 int cairn_main(uint32_t arg)
 {
 	struct spawn_env env;
@@ -65,6 +99,7 @@ int cairn_main(uint32_t arg)
 	bool ran = false;
 
 	bootinfo = (const struct bootinfo *)(uintptr_t)arg;
+	cairn_ipcbuf = (struct ipc_buffer *)(uintptr_t)bootinfo->ipcbuf_va;
 	if (bootinfo->magic != BOOTINFO_MAGIC) {
 		uprintf("root: bad boot info (magic 0x%08x)\n", (unsigned)bootinfo->magic);
 		return 1;
@@ -92,6 +127,6 @@ int cairn_main(uint32_t arg)
 	}
 	if (ran || arg_value("poweroff", sel, sizeof(sel)))
 		sys_poweroff(SLOT_SYSTEM, failures ? 1 : 0);
-	uprintf("root: nothing to do; waiting\n");
+	start_system();
 	return 0;
 }

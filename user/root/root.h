@@ -34,8 +34,15 @@ int worker_restart(struct worker *w);
 /* Delete everything of the worker (its thread, spaces, endpoints). */
 void worker_free(struct worker *w);
 
+/* The system description (system.c). */
+#define SERVER_PRIO_MAX 254
+int sysdesc_hardware(char *err, size_t errlen);
+int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen);
+int sysdesc_start(char *err, size_t errlen);
+void sysdesc_serve(void) __attribute__((noreturn));
+
 /* Test suites. */
-extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc;
+extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc;
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
 

@@ -288,6 +288,17 @@ static inline uint32_t cairn_cycles(void)
 	return v;
 }
 
+/* The thread's IPC buffer (spawned programs: 0x0010_0000; the root task
+ * sets it from its boot info). */
+extern struct ipc_buffer *cairn_ipcbuf;
+/* Text in a message: MR0 = length, the bytes from MR1 on (MR1..MR3 in m,
+ * the rest in the IPC buffer); at most MSG_TEXT_MAX bytes. put returns the
+ * bytes stored (and sets m->info's length), get the bytes copied out
+ * (NUL-terminated, cap > 0). */
+#define MSG_TEXT_MAX ((MSG_MAX_WORDS - 1) * 4)
+size_t msg_put_text(struct msg *m, unsigned label, const char *s, size_t len);
+size_t msg_get_text(const struct msg *m, char *buf, size_t cap);
+
 /* ------------------------------------------------------------ tests (KTAP) */
 
 struct utest {
@@ -352,6 +363,7 @@ void slots_init(cptr_t first, cptr_t limit);
 cptr_t slot_alloc(void);
 
 void spawn_init(const struct spawn_env *env);
+void spawn_env_get(struct spawn_env *out);
 /*
  * Load the ELF program `name` of the boot archive into a new address space
  * with a new CSpace of `cslots` slots and a thread at `prio` (authority:

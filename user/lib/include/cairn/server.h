@@ -1,0 +1,44 @@
+/*
+ * What a server started from the system description finds in its CSpace
+ * (the root task puts it there; dts/system.dts says what each gets).
+ */
+#ifndef CAIRN_SERVER_H
+#define CAIRN_SERVER_H
+
+#define SRV_SERVICE 1           /* receive end of the service it `provides` */
+#define SRV_VSPACE 2            /* its own address space (to map its devices) */
+#define SRV_THREAD 3            /* its own thread */
+#define SRV_ACCOUNT 4           /* its account (quotas of its node) */
+#define SRV_NTFN 5              /* its notification, bound to its thread */
+#define SRV_ROOT 6              /* send end of the root task's service */
+#define SRV_DEVICE(i) (8 + (i))         /* device ranges, in `devices` order */
+#define SRV_IRQ(i) (16 + (i))           /* their interrupt handlers (bit i) */
+#define SRV_USES(i) (24 + (i))          /* services it `uses`, in order */
+#define SRV_FIRST_FREE 32
+#define SRV_MAX_DEVICES 8
+#define SRV_MAX_USES 8
+
+/* Console protocol ("console" service). */
+enum console_op {
+	CONSOLE_WRITE = 1,      /* MR0 = length; bytes from MR1 on (IPC buffer) */
+	CONSOLE_READ = 2,       /* MR0 = most bytes; blocks until >= 1 arrives;
+				 * reply MR0 = length, bytes from MR1 on */
+};
+
+/* Time protocol ("time" service). */
+enum time_op {
+	TIME_GET = 1,           /* reply MR0 = seconds since 1970 (RTC) */
+};
+
+/* Root service (what the shell asks the root task). Reply: MR0 = length,
+ * text from MR1 on (IPC buffer), E_RANGE past the last row. */
+enum root_op {
+	ROOT_PS = 1,            /* MR0 = row */
+	ROOT_DEVICES = 2,       /* MR0 = row */
+	ROOT_MEM = 3,           /* MR0 = row */
+	ROOT_CAPS = 4,          /* MR0 = row, MR1..MR3 = server name (12 bytes, NUL padded) */
+	ROOT_LOG = 5,           /* MR0 = offset in the kernel log; reply: the text from there */
+	ROOT_POWEROFF = 6,
+};
+
+#endif

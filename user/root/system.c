@@ -1,0 +1,556 @@
+/*
+ * The system description: read dts/system.dts (system.dtb in the boot
+ * archive), check it against the hardware device tree, start the servers
+ * it declares with exactly the authority their nodes list, and serve them
+ * afterwards: their faults (logged with the decoded reason; the server is
+ * restarted or left stopped as its node says) and the shell's questions
+ * (ps, devices, mem, caps, log, poweroff).
+ */
+#include "root.h"
+
+#include <cairn/cpio.h>
+#include <cairn/dt.h>
+#include <cairn/fdt.h>
+#include <cairn/server.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SERVERS 16
+#define MAX_PROVIDES 2
+#define BADGE_FAULT 0x8000u
+
+struct server {
+	char name[24];
+	const char *program;
+	uint32_t prio;
+	uint32_t quota[POOL_IDS];
+	const char *devs[SRV_MAX_DEVICES];
+	unsigned ndevs;
+	const char *provides[MAX_PROVIDES];
+	unsigned nprovides;
+	const char *uses[SRV_MAX_USES];
+	unsigned nuses;
+	bool restart;
+	/* running */
+	struct proc p;
+	cptr_t account;
+	cptr_t service[MAX_PROVIDES];   /* root's capability to each endpoint */
+	cptr_t dev_caps[SRV_MAX_DEVICES];
+	unsigned irq[SRV_MAX_DEVICES];
+	unsigned faults, restarts;
+	bool stopped;
+};
+
+static struct server servers[MAX_SERVERS];
+static unsigned nservers;
+static struct dt_info hw;
+static struct fdt hwfdt;
+static cptr_t root_ep;                  /* faults and questions */
+
+/* ------------------------------------------------------------ parsing */
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return E_FORMAT;
+}
+
+static unsigned strings(const struct fdt *f, int node, const char *prop, const char **out,
+			unsigned max)
+{
+	const void *val;
+	uint32_t len;
+	unsigned n = 0;
+	const char *s;
+
+	if (fdt_prop(f, node, prop, &val, &len) != 0)
+		return 0;
+	while (n <= max && (s = fdt_stringlist_get(val, len, n)) != NULL) {
+		if (n < max)
+			out[n] = s;
+		n++;
+	}
+	return n;
+}
+
+static const struct dt_device *hw_device(const char *path)
+{
+	for (unsigned i = 0; i < hw.ndevices; i++)
+		if (strcmp(hw.devices[i].path, path) == 0)
+			return &hw.devices[i];
+	return NULL;
+}
+
+static bool program_exists(const char *name)
+{
+	const void *data;
+	size_t len;
+
+	return cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
+			 name, &data, &len) == 0;
+}
+
+/*
+ * Parse and check the description in `blob` against the hardware tree
+ * (already parsed into hw). Fills servers[]; on error returns E_FORMAT
+ * with a message naming the node and property.
+ */
+int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
+{
+	struct fdt f;
+	int sv, node;
+	uint32_t avail[POOL_IDS], sum[POOL_IDS] = { 0 };
+
+	nservers = 0;
+	if (fdt_open(&f, blob, size) != 0)
+		return fail(err, errlen, "system.dtb: not a device tree (%s)", f.why);
+	if (!fdt_prop_has_string(&f, fdt_root(&f), "compatible", "cairn,system-v1"))
+		return fail(err, errlen, "/: compatible is not \"cairn,system-v1\"");
+	sv = fdt_path(&f, "/servers");
+	if (sv < 0)
+		return fail(err, errlen, "/servers: missing");
+	for (unsigned i = 0; i < POOL_IDS; i++) {
+		uint32_t limit, used, carved;
+
+		sys_quota_info(SLOT_ACCOUNT, i, &limit, &used, &carved);
+		avail[i] = limit - used - carved;
+	}
+	for (node = fdt_first_child(&f, sv); node >= 0; node = fdt_next_sibling(&f, node)) {
+		struct server *s;
+		const void *val;
+		uint32_t len;
+		const char *nm = fdt_node_name(&f, node);
+
+		if (nservers == MAX_SERVERS)
+			return fail(err, errlen, "/servers: more than %u servers", MAX_SERVERS);
+		s = &servers[nservers++];
+		memset(s, 0, sizeof(*s));
+		snprintf(s->name, sizeof(s->name), "%s", nm);
+		s->program = fdt_prop_string(&f, node, "program");
+		if (!s->program)
+			return fail(err, errlen, "/servers/%s: missing property \"program\"", nm);
+		if (!program_exists(s->program))
+			return fail(err, errlen, "/servers/%s: program: \"%s\" is not in the boot archive",
+				    nm, s->program);
+		if (fdt_prop_u32(&f, node, "priority", &s->prio) != 0)
+			return fail(err, errlen, "/servers/%s: missing property \"priority\"", nm);
+		if (s->prio > SERVER_PRIO_MAX)
+			return fail(err, errlen, "/servers/%s: priority: %u is above %u", nm,
+				    (unsigned)s->prio, SERVER_PRIO_MAX);
+		if (fdt_prop(&f, node, "quota", &val, &len) != 0 || len != 4 * POOL_IDS)
+			return fail(err, errlen,
+				    "/servers/%s: quota: needs <direct dma32 high heap-bytes>", nm);
+		for (unsigned i = 0; i < POOL_IDS; i++) {
+			s->quota[i] = fdt_be32((const uint8_t *)val + 4 * i);
+			sum[i] += s->quota[i];
+			if (sum[i] > avail[i] || sum[i] < s->quota[i])
+				return fail(err, errlen,
+					    "/servers/%s: quota: %s beyond what exists (%u available)",
+					    nm, i == POOL_ID_KHEAP ? "heap bytes" : "pages",
+					    (unsigned)avail[i]);
+		}
+		s->ndevs = strings(&f, node, "devices", s->devs, SRV_MAX_DEVICES);
+		if (s->ndevs > SRV_MAX_DEVICES)
+			return fail(err, errlen, "/servers/%s: devices: more than %u", nm,
+				    SRV_MAX_DEVICES);
+		for (unsigned d = 0; d < s->ndevs; d++) {
+			const struct dt_device *dev = hw_device(s->devs[d]);
+
+			if (!dev)
+				return fail(err, errlen,
+					    "/servers/%s: devices: no hardware node \"%s\"", nm,
+					    s->devs[d]);
+			if (!dev->nreg || !dev->reg[0].translated)
+				return fail(err, errlen,
+					    "/servers/%s: devices: \"%s\" has no registers", nm,
+					    s->devs[d]);
+			if (strstr(dev->compatible, "gic"))
+				return fail(err, errlen,
+					    "/servers/%s: devices: \"%s\" is the kernel's", nm,
+					    s->devs[d]);
+			/* Least authority: one holder per device. */
+			for (unsigned o = 0; o + 1 < nservers; o++)
+				for (unsigned e = 0; e < servers[o].ndevs; e++)
+					if (strcmp(servers[o].devs[e], s->devs[d]) == 0)
+						return fail(err, errlen,
+							    "/servers/%s: devices: \"%s\" is also "
+							    "given to /servers/%s",
+							    nm, s->devs[d], servers[o].name);
+		}
+		s->nprovides = strings(&f, node, "provides", s->provides, MAX_PROVIDES);
+		if (s->nprovides > MAX_PROVIDES)
+			return fail(err, errlen, "/servers/%s: provides: more than %u", nm,
+				    MAX_PROVIDES);
+		s->nuses = strings(&f, node, "uses", s->uses, SRV_MAX_USES);
+		if (s->nuses > SRV_MAX_USES)
+			return fail(err, errlen, "/servers/%s: uses: more than %u", nm, SRV_MAX_USES);
+		s->restart = fdt_prop(&f, node, "restart", &val, &len) == 0;
+	}
+	/* Every used service has a provider (or is the root task's). */
+	for (unsigned i = 0; i < nservers; i++)
+		for (unsigned u = 0; u < servers[i].nuses; u++) {
+			bool found = strcmp(servers[i].uses[u], "root") == 0;
+
+			for (unsigned o = 0; o < nservers && !found; o++)
+				for (unsigned p = 0; p < servers[o].nprovides; p++)
+					if (strcmp(servers[o].provides[p], servers[i].uses[u]) == 0)
+						found = true;
+			if (!found)
+				return fail(err, errlen, "/servers/%s: uses: no server provides \"%s\"",
+					    servers[i].name, servers[i].uses[u]);
+		}
+	return 0;
+}
+
+int sysdesc_hardware(char *err, size_t errlen)
+{
+	int e = fdt_open(&hwfdt, (const void *)(uintptr_t)bootinfo->dtb_va, bootinfo->dtb_size);
+
+	if (e == 0)
+		e = dt_parse(&hwfdt, &hw);
+	if (e)
+		return fail(err, errlen, "hardware device tree: %s", e ? hw.why : "");
+	return 0;
+}
+
+/* ------------------------------------------------------------ starting */
+
+/* The boot-info device range holding [base, base + size). */
+static const struct bootinfo_dev *range_of(uint64_t base, uint64_t size)
+{
+	for (unsigned i = 0; i < bootinfo->ndev; i++) {
+		const struct bootinfo_dev *d = &bootinfo->dev[i];
+		uint64_t b = (uint64_t)d->base_hi << 32 | d->base_lo;
+		uint64_t sz = (uint64_t)d->size_hi << 32 | d->size_lo;
+
+		if (base >= b && base + size <= b + sz)
+			return d;
+	}
+	return NULL;
+}
+
+static unsigned dev_irq(const struct dt_device *d)
+{
+	if (d->irq_status != DT_IRQ_OK || d->nirq_cells < 3 || d->irq_parent_cells != 3)
+		return 0;
+	return d->irq[0] == 0 ? 32 + d->irq[1] : 16 + d->irq[1];
+}
+
+#define TRY(x)                                                              \
+	do {                                                                \
+		int e_ = (x);                                               \
+		if (e_) {                                                   \
+			snprintf(err, errlen, "/servers/%s: %s: %d", s->name, #x, e_); \
+			return e_;                                          \
+		}                                                           \
+	} while (0)
+
+static cptr_t service_cap(const char *name)
+{
+	if (strcmp(name, "root") == 0)
+		return root_ep;
+	for (unsigned i = 0; i < nservers; i++)
+		for (unsigned p = 0; p < servers[i].nprovides; p++)
+			if (strcmp(servers[i].provides[p], name) == 0)
+				return servers[i].service[p];
+	return CPTR_NULL;
+}
+
+static int start_one(struct server *s, unsigned idx, char *err, size_t errlen)
+{
+	cptr_t fault = slot_alloc(), ntfn = slot_alloc();
+	struct spawn_env env;
+
+	s->account = slot_alloc();
+	TRY(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, s->account, s->quota[0], s->quota[1],
+			    s->quota[2], s->quota[3]));
+	TRY(sys_cap_mint(root_ep, CPTR_SELF, fault, R_WRITE, BADGE_FAULT | idx, 0));
+	/* Its program's memory is paid from its own account. */
+	spawn_env_get(&env);
+	env.account = s->account;
+	spawn_init(&env);
+	TRY(spawn(s->program, 64, s->prio, fault, &s->p));
+	env.account = SLOT_ACCOUNT;
+	spawn_init(&env);
+	TRY(sys_cap_copy(s->p.vspace, s->p.cspace, SRV_VSPACE));
+	TRY(sys_cap_copy(s->p.thread, s->p.cspace, SRV_THREAD));
+	TRY(sys_cap_copy(s->account, s->p.cspace, SRV_ACCOUNT));
+	TRY(sys_obj_create(s->account, CAP_NOTIFICATION, CPTR_SELF, ntfn, 0));
+	TRY(sys_cap_mint(ntfn, s->p.cspace, SRV_NTFN, R_READ, 0, 0));
+	TRY(sys_thread_bind(s->p.thread, ntfn));
+	for (unsigned p = 0; p < s->nprovides; p++) {
+		s->service[p] = slot_alloc();
+		TRY(sys_obj_create(s->account, CAP_ENDPOINT, CPTR_SELF, s->service[p], 0));
+		TRY(sys_cap_mint(s->service[p], s->p.cspace, SRV_SERVICE + p * 0, R_READ, 0, 0));
+	}
+	for (unsigned d = 0; d < s->ndevs; d++) {
+		const struct dt_device *dev = hw_device(s->devs[d]);
+		uint64_t base = dev->reg[0].base & ~0xfffull;
+		uint64_t end = (dev->reg[0].base + dev->reg[0].size + 0xfff) & ~0xfffull;
+		const struct bootinfo_dev *r = range_of(base, end - base);
+		uint64_t rbase;
+
+		if (!r) {
+			snprintf(err, errlen, "/servers/%s: devices: \"%s\" is in no device range",
+				 s->name, s->devs[d]);
+			return E_NOENT;
+		}
+		rbase = (uint64_t)r->base_hi << 32 | r->base_lo;
+		s->dev_caps[d] = slot_alloc();
+		TRY(sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE,
+				 (uint32_t)((base - rbase) >> 12), (uint32_t)((end - base) >> 12)));
+		TRY(sys_cap_copy(s->dev_caps[d], s->p.cspace, SRV_DEVICE(d)));
+		s->irq[d] = dev_irq(dev);
+		if (s->irq[d]) {
+			cptr_t h = slot_alloc(), nb = slot_alloc();
+
+			TRY(sys_irq_get(SLOT_IRQ_CONTROL, s->irq[d], CPTR_SELF, h));
+			TRY(sys_cap_mint(ntfn, CPTR_SELF, nb, R_WRITE, 1u << d, 0));
+			TRY(sys_irq_bind(h, nb));
+			TRY(sys_cap_copy(h, s->p.cspace, SRV_IRQ(d)));
+		}
+	}
+	return 0;
+}
+
+static int connect(struct server *s, unsigned idx, char *err, size_t errlen)
+{
+	for (unsigned u = 0; u < s->nuses; u++) {
+		cptr_t ep = service_cap(s->uses[u]);
+
+		TRY(sys_cap_mint(ep, s->p.cspace, SRV_USES(u), R_WRITE | R_GRANT, idx + 1, 0));
+	}
+	return 0;
+}
+
+int sysdesc_start(char *err, size_t errlen)
+{
+	int e;
+
+	root_ep = slot_alloc();
+	e = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, root_ep, 0);
+	if (e)
+		return fail(err, errlen, "root endpoint: %d", e);
+	for (unsigned i = 0; i < nservers; i++) {
+		e = start_one(&servers[i], i, err, errlen);
+		if (e)
+			return e;
+	}
+	for (unsigned i = 0; i < nservers; i++) {
+		e = connect(&servers[i], i, err, errlen);
+		if (e)
+			return e;
+	}
+	for (unsigned i = 0; i < nservers; i++) {
+		e = proc_start(&servers[i].p, 0);
+		if (e)
+			return fail(err, errlen, "/servers/%s: start: %d", servers[i].name, e);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ serving */
+
+static const char *const state_names[] = {
+	"inactive", "runnable", "send", "recv", "reply", "wait", "faulted",
+};
+
+static int row_ps(unsigned row, char *buf, size_t len)
+{
+	struct thread_info ti;
+	uint32_t lim, used, hlim, hused;
+	const struct server *s;
+
+	if (row == 0)
+		return snprintf(buf, len, "%-8s %4s %-8s %14s %16s %s", "NAME", "PRIO", "STATE",
+				"PAGES used/max", "HEAP used/max", "FAULTS");
+	if (row > nservers)
+		return -1;
+	s = &servers[row - 1];
+	sys_thread_info(s->p.thread, &ti);
+	sys_quota_info(s->account, POOL_ID_DIRECT, &lim, &used, NULL);
+	sys_quota_info(s->account, POOL_ID_KHEAP, &hlim, &hused, NULL);
+	return snprintf(buf, len, "%-8s %4u %-8s %7u/%-6u %8u/%-7u %u%s", s->name, ti.prio,
+			ti.state < 7 ? state_names[ti.state] : "?", (unsigned)used, (unsigned)lim,
+			(unsigned)hused, (unsigned)hlim, s->faults, s->stopped ? " (stopped)" : "");
+}
+
+static const char *holder(uint64_t base, uint64_t size)
+{
+	for (unsigned i = 0; i < nservers; i++)
+		for (unsigned d = 0; d < servers[i].ndevs; d++) {
+			const struct dt_device *dev = hw_device(servers[i].devs[d]);
+
+			if (dev && dev->reg[0].base >= base && dev->reg[0].base < base + size)
+				return servers[i].name;
+		}
+	return "root";
+}
+
+static int row_devices(unsigned row, char *buf, size_t len)
+{
+	const struct bootinfo_dev *d;
+	uint64_t base, size;
+
+	if (row == 0)
+		return snprintf(buf, len, "%-24s %-12s %10s  %-8s %s", "DEVICE", "BASE", "SIZE",
+				"ATTR", "HOLDER");
+	if (row > bootinfo->ndev)
+		return -1;
+	d = &bootinfo->dev[row - 1];
+	base = (uint64_t)d->base_hi << 32 | d->base_lo;
+	size = (uint64_t)d->size_hi << 32 | d->size_lo;
+	return snprintf(buf, len, "%-24s 0x%010llx %9lluK  %-8s %s", d->name,
+			(unsigned long long)base, (unsigned long long)(size >> 10), "device",
+			holder(base, size));
+}
+
+static int row_mem(unsigned row, char *buf, size_t len)
+{
+	static const char *const pools[POOL_IDS] = { "direct", "dma32", "high", "kheap" };
+	uint32_t v, lim, used, carved;
+
+	switch (row) {
+	case 0:
+		sys_system_info(SYSINFO_RAM_MIB, &v);
+		return snprintf(buf, len, "RAM %u MiB; kernel heap %u KiB free", (unsigned)v,
+				(unsigned)(sys_system_info(SYSINFO_HEAP_FREE, &v) ? 0 : v >> 10));
+	case 1:
+		return snprintf(buf, len, "%-7s %10s %10s %10s (root task's account)", "POOL",
+				"LIMIT", "USED", "CARVED");
+	}
+	if (row - 2 >= POOL_IDS)
+		return -1;
+	sys_quota_info(SLOT_ACCOUNT, row - 2, &lim, &used, &carved);
+	return snprintf(buf, len, "%-7s %10u %10u %10u %s", pools[row - 2], (unsigned)lim,
+			(unsigned)used, (unsigned)carved, row - 2 == POOL_ID_KHEAP ? "bytes" : "pages");
+}
+
+static int row_caps(const char *name, unsigned row, char *buf, size_t len)
+{
+	static const char *const types[] = { "null", "mem", "device", "account", "vspace",
+					     "thread", "endpoint", "ntfn", "reply", "irq",
+					     "cspace", "irqctl", "system" };
+	for (unsigned i = 0; i < nservers; i++) {
+		const struct server *s = &servers[i];
+		struct cap_info ci;
+		unsigned n = 0;
+
+		if (strcmp(s->name, name) != 0)
+			continue;
+		if (row == 0)
+			return snprintf(buf, len, "%-4s %-9s %-6s %s", "SLOT", "TYPE", "RIGHTS",
+					"RANGE / BADGE");
+		/* The server's capabilities as the root task gave them. */
+		for (unsigned d = 0; d < s->ndevs; d++)
+			if (++n == row && sys_cap_inspect(s->dev_caps[d], &ci) == 0)
+				return snprintf(buf, len, "%-4u %-9s %c%c%c%c   0x%010llx +%u pages",
+						SRV_DEVICE(d), types[ci.type],
+						ci.rights & R_READ ? 'r' : '-',
+						ci.rights & R_WRITE ? 'w' : '-',
+						ci.rights & R_EXEC ? 'x' : '-',
+						ci.rights & R_GRANT ? 'g' : '-',
+						(unsigned long long)ci.base, (unsigned)ci.size);
+		for (unsigned d = 0; d < s->ndevs; d++)
+			if (s->irq[d] && ++n == row)
+				return snprintf(buf, len, "%-4u %-9s %-6s line %u", SRV_IRQ(d), "irq",
+						"rw--", s->irq[d]);
+		for (unsigned u = 0; u < s->nuses; u++)
+			if (++n == row)
+				return snprintf(buf, len, "%-4u %-9s %-6s %s, badge %u", SRV_USES(u),
+						"endpoint", "-w-g", s->uses[u], i + 1);
+		for (unsigned p = 0; p < s->nprovides; p++)
+			if (++n == row)
+				return snprintf(buf, len, "%-4u %-9s %-6s %s (receive)", SRV_SERVICE,
+						"endpoint", "r---", s->provides[p]);
+		return -1;
+	}
+	return row == 0 ? snprintf(buf, len, "no server named \"%s\"", name) : -1;
+}
+
+static void handle_fault(unsigned idx, const struct msg *m)
+{
+	static const char *const kinds[] = { "none", "data abort", "prefetch abort",
+					     "undefined instruction", "unknown system call",
+					     "alignment fault" };
+	struct server *s = &servers[idx];
+	unsigned kind = MSG_LABEL(m->info) - FAULT_LABEL_BASE;
+	struct msg r = { MSG_INFO(1, 0, 0), { 0 }, 0 };
+
+	s->faults++;
+	uprintf("root: server %s: %s at pc 0x%08x, address 0x%08x (status 0x%x); %s\n", s->name,
+		kind < 6 ? kinds[kind] : "fault", (unsigned)m->mr[0], (unsigned)m->mr[1],
+		(unsigned)m->mr[2], s->restart ? "restarting it" : "left stopped");
+	sys_reply(&r);                          /* non-zero label: it stays stopped */
+	if (s->restart && proc_restart(&s->p, 0) == 0)
+		s->restarts++;
+	else
+		s->stopped = true;
+}
+
+void sysdesc_serve(void)
+{
+	for (;;) {
+		struct msg m, r;
+		char text[MSG_TEXT_MAX + 1];
+		int n = -1;
+		unsigned op;
+
+		if (sys_recv(root_ep, &m))
+			continue;
+		if (m.badge & BADGE_FAULT) {
+			if ((m.badge & ~BADGE_FAULT) < nservers)
+				handle_fault(m.badge & ~BADGE_FAULT, &m);
+			continue;
+		}
+		op = MSG_LABEL(m.info);
+		switch (op) {
+		case ROOT_PS:
+			n = row_ps(m.mr[0], text, sizeof(text));
+			break;
+		case ROOT_DEVICES:
+			n = row_devices(m.mr[0], text, sizeof(text));
+			break;
+		case ROOT_MEM:
+			n = row_mem(m.mr[0], text, sizeof(text));
+			break;
+		case ROOT_CAPS: {
+			char name[13];
+
+			memcpy(name, &m.mr[1], 12);
+			name[12] = '\0';
+			n = row_caps(name, m.mr[0], text, sizeof(text));
+			break;
+		}
+		case ROOT_LOG: {
+			struct sysregs sr = { { SLOT_SYSTEM, (uint32_t)(uintptr_t)text, 200,
+						m.mr[0] } };
+
+			if (cairn_syscall(SYS_LOG_READ, &sr) == 0) {
+				n = (int)sr.r[1];
+				text[n] = '\0';
+				msg_put_text(&r, 0, text, (size_t)n);
+				sys_reply(&r);
+				continue;
+			}
+			break;
+		}
+		case ROOT_POWEROFF:
+			sys_poweroff(SLOT_SYSTEM, 0);
+			break;
+		}
+		if (n < 0) {
+			r.info = MSG_INFO(1, 1, 0);
+			r.mr[0] = (uint32_t)E_RANGE;
+		} else {
+			msg_put_text(&r, 0, text, (size_t)n);
+		}
+		sys_reply(&r);
+	}
+}

@@ -1,0 +1,211 @@
+/*
+ * shell: the console shell, a user-level program. It reads lines through
+ * the uart server's "console" service and answers from what the services
+ * it uses can tell: the root task (processes, devices, memory,
+ * capabilities, the kernel log, power), and the rtc server (date). Input
+ * may be a terminal or a pipe: characters are echoed as they come, and a
+ * line ends at CR or LF.
+ */
+#include <cairn/cairn.h>
+#include <cairn/server.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONSOLE SRV_USES(0)
+#define TIME SRV_USES(1)
+#define ROOT SRV_USES(2)
+
+static void con_write(const char *s, size_t len)
+{
+	while (len) {
+		struct msg m;
+		size_t n = msg_put_text(&m, CONSOLE_WRITE, s, len);
+
+		sys_call(CONSOLE, &m);
+		s += n;
+		len -= n;
+	}
+}
+
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0)
+		con_write(buf, (size_t)n);
+}
+
+static size_t con_read(char *buf, size_t max)
+{
+	struct msg m = { MSG_INFO(CONSOLE_READ, 1, 0), { (uint32_t)max, 0, 0, 0 }, 0 };
+
+	if (sys_call(CONSOLE, &m) || MSG_LABEL(m.info))
+		return 0;
+	return msg_get_text(&m, buf, max + 1);
+}
+
+/* Input read but not yet consumed (a pipe delivers many lines at once). */
+static char pending[65];
+static size_t npending, ipending;
+
+static size_t read_line(char *line, size_t cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		if (ipending == npending) {
+			npending = con_read(pending, 64);
+			ipending = 0;
+		}
+		while (ipending < npending) {
+			char c = pending[ipending++];
+
+			if (c == '\r' || c == '\n') {
+				con_write("\n", 1);
+				line[n] = '\0';
+				return n;
+			}
+			if ((c == 0x7f || c == 8) && n) {
+				n--;
+				con_write("\b \b", 3);
+			} else if (c >= 0x20 && c < 0x7f && n + 1 < cap) {
+				line[n++] = c;
+				con_write(&c, 1);
+			}
+		}
+	}
+}
+
+/* Print every row a root-service query returns. */
+static void rows(unsigned op, const char *arg)
+{
+	for (unsigned row = 0;; row++) {
+		struct msg m;
+		char text[MSG_TEXT_MAX + 1];
+
+		m.info = MSG_INFO(op, 4, 0);
+		m.mr[0] = row;
+		m.mr[1] = m.mr[2] = m.mr[3] = 0;
+		if (arg)                        /* a name of up to 12 bytes in MR1..MR3 */
+			memcpy(&m.mr[1], arg, strlen(arg) < 12 ? strlen(arg) : 12);
+		if (sys_call(ROOT, &m) || MSG_LABEL(m.info))
+			return;
+		msg_get_text(&m, text, sizeof(text));
+		out("%s\n", text);
+	}
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
+static void civil(uint32_t days, unsigned *y, unsigned *mo, unsigned *d)
+{
+	uint32_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*mo = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*mo <= 2);
+}
+
+static void cmd_date(void)
+{
+	struct msg m = { MSG_INFO(TIME_GET, 0, 0), { 0 }, 0 };
+	unsigned y, mo, d;
+	uint32_t t;
+
+	if (sys_call(TIME, &m) || MSG_LABEL(m.info)) {
+		out("date: the time service did not answer\n");
+		return;
+	}
+	t = m.mr[0];
+	civil(t / 86400, &y, &mo, &d);
+	out("%04u-%02u-%02u %02u:%02u:%02u UTC\n", y, mo, d, (unsigned)(t % 86400 / 3600),
+	    (unsigned)(t % 3600 / 60), (unsigned)(t % 60));
+}
+
+static void cmd_log(void)
+{
+	uint32_t off = 0;
+
+	for (;;) {
+		struct msg m = { MSG_INFO(ROOT_LOG, 1, 0), { off, 0, 0, 0 }, 0 };
+		char text[MSG_TEXT_MAX + 1];
+		size_t n;
+
+		if (sys_call(ROOT, &m) || MSG_LABEL(m.info))
+			return;
+		n = msg_get_text(&m, text, sizeof(text));
+		if (!n)
+			return;
+		con_write(text, n);
+		off += (uint32_t)n;
+	}
+}
+
+static void help(void)
+{
+	out("commands:\n"
+	    "  help          this list\n"
+	    "  ps            servers: priority, state, memory and heap used/limit, faults\n"
+	    "  devices       device ranges, their size, attributes and holder\n"
+	    "  mem           RAM, kernel heap, the pools of the root task's account\n"
+	    "  caps NAME     the capabilities server NAME was given\n"
+	    "  date          the time of day (rtc server)\n"
+	    "  log           the kernel log\n"
+	    "  poweroff      turn the machine off\n");
+}
+
+int cairn_main(uint32_t arg)
+{
+	char line[128];
+
+	(void)arg;
+	out("\nCairn shell. Type `help` for the commands.\n");
+	for (;;) {
+		char *cmd, *rest;
+
+		out("cairn> ");
+		read_line(line, sizeof(line));
+		cmd = line;
+		while (*cmd == ' ')
+			cmd++;
+		rest = strchr(cmd, ' ');
+		if (rest) {
+			*rest++ = '\0';
+			while (*rest == ' ')
+				rest++;
+		}
+		if (!*cmd)
+			continue;
+		if (strcmp(cmd, "help") == 0)
+			help();
+		else if (strcmp(cmd, "ps") == 0)
+			rows(ROOT_PS, NULL);
+		else if (strcmp(cmd, "devices") == 0)
+			rows(ROOT_DEVICES, NULL);
+		else if (strcmp(cmd, "mem") == 0)
+			rows(ROOT_MEM, NULL);
+		else if (strcmp(cmd, "caps") == 0 && rest && *rest)
+			rows(ROOT_CAPS, rest);
+		else if (strcmp(cmd, "date") == 0)
+			cmd_date();
+		else if (strcmp(cmd, "log") == 0)
+			cmd_log();
+		else if (strcmp(cmd, "poweroff") == 0) {
+			struct msg m = { MSG_INFO(ROOT_POWEROFF, 0, 0), { 0 }, 0 };
+
+			out("powering off\n");
+			sys_call(ROOT, &m);
+		} else
+			out("%s: unknown command (try `help`)\n", cmd);
+	}
+}
