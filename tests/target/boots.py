@@ -18,6 +18,8 @@ Each entry of BOOTS is a dict:
            has ktest= other than ktest=panic)
   suites   names of in-kernel KTAP suites this boot runs, so that
            `tools/test SUITE` selects it (optional)
+  input    console input (text), sent once a console line matches
+           input_after (default r"Cairn shell": the shell's banner)
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -54,6 +56,11 @@ BOOTS = [
     kernel_boot("boot_uboot", "1G", 16384, extra=[
         ("devices", r"devices: [0-9]+ "),
         ("archive", r"archive: [0-9]+ files"),
+        ("root_task", r"root: started, [0-9]+ device ranges"),
+        ("uart_server_output", r"^uart server says: console check 4711$"),
+        ("driver_fault_reported", r"root: server rtc: data abort at pc 0x[0-9a-f]{8}, "
+                                  r"address 0x10000000"),
+        ("console_after_fault", r"^console still served after the rtc fault$"),
     ]),
     kernel_boot("boot_uboot_hyp", "512M", 8192, virt=True, extra=[
         ("hyp", r"entered in HYP mode"),
@@ -66,6 +73,30 @@ BOOTS = [
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
     ]),
+    # The system as a user sees it: U-Boot, the kernel, the root task
+    # starting the servers of dts/system.dts, the shell on the uart server.
+    # Console input is sent after the shell's banner; `poweroff` ends it
+    # with status 0.
+    dict(name="shell_session", uboot=True, mem="1G", smp=1, args="", timeout=60, status=0,
+         ktap=False,
+         input="help\nps\ndevices\ndate\ncaps uart\nmem\nbogus\nlog\npoweroff\n",
+         expect=[
+             ("console_handoff", r"console: handed to user level"),
+             ("shell_banner", r"^Cairn shell\. Type `help` for the commands\.$"),
+             ("echo", r"^cairn> ps$"),
+             ("help", r"^  caps NAME +the capabilities server NAME was given$"),
+             ("ps_uart", r"^uart +200 +recv +[0-9]+/64 +[0-9]+/65536 +0$"),
+             ("ps_shell", r"^shell +100 +(runnable|reply|send) "),
+             ("devices_uart", r"^pl011@9000000 +0x0009000000 +4K +device +uart$"),
+             ("devices_rtc", r"^pl031@9010000 +0x0009010000 +4K +device +rtc$"),
+             ("date", r"^20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] UTC$"),
+             ("caps_device", r"^8 +device +rw-- +0x0009000000 \+1 pages$"),
+             ("caps_irq", r"^16 +irq +rw-- +line 33$"),
+             ("mem", r"^direct +[0-9]+ +[0-9]+ +[0-9]+ pages$"),
+             ("unknown", r"^bogus: unknown command"),
+             ("log", r"root: loaded [0-9]+ segments"),
+             ("poweroff", r"^powering off$"),
+         ]),
     failing_boot("panic", "ktest=panic", [
         ("panic", r"PANIC:"),
         ("registers", r"\br0 *[=:]"),

@@ -186,9 +186,12 @@ class RunResult:
     killed_reason: str = ""
 
 
-def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None):
+def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send=None):
     """Run QEMU with stdin=/dev/null, capturing the console (stdout+stderr).
 
+    send: (matcher, bytes): console input, written to QEMU's stdin once a
+    console line matches (the guest's UART receives it; stdin then stays
+    open until QEMU exits).
     timeout: seconds, then QEMU is killed (timed_out=True).
     kill_on: [(matcher, grace_seconds)], matcher having .search(line) (a compiled
     regex, say); when one matches a console line, QEMU is killed grace seconds
@@ -198,10 +201,11 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None):
     """
     start = time.monotonic()
     log = open(log_path, "w", encoding="utf-8", errors="replace") if log_path else None
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = []
     tripped = []
+    pending = [send] if send else []
 
     def reader():
         for raw in proc.stdout:
@@ -212,6 +216,13 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None):
                 log.flush()
             if on_line:
                 on_line(line)
+            if pending and pending[0][0].search(line):
+                try:
+                    proc.stdin.write(pending[0][1])
+                    proc.stdin.flush()
+                except (BrokenPipeError, OSError):
+                    pass
+                pending.clear()
             if not tripped:
                 for matcher, grace in kill_on:
                     if matcher.search(line):

@@ -6,14 +6,8 @@
  */
 #include "root.h"
 
-#include <cairn/cpio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const void *env_archive(void)
-{
-	return (const void *)(uintptr_t)bootinfo->archive_va;
-}
 
 const struct bootinfo *bootinfo;
 
@@ -22,6 +16,7 @@ static const struct utest_suite *const suites[] = {
 	&suite_faults,
 	&suite_uipc,
 	&suite_sysdesc,
+	&suite_drivers,
 };
 
 const struct bootinfo_dev *root_device(const char *prefix)
@@ -69,14 +64,8 @@ static const char *arg_value(const char *key, char *buf, size_t len)
 static void start_system(void)
 {
 	char err[160];
-	const void *sys;
-	size_t len;
 
-	if (cpio_find(env_archive(), bootinfo->archive_size, "system.dtb", &sys, &len)) {
-		uprintf("root: no system.dtb in the boot archive; waiting\n");
-		return;
-	}
-	if (sysdesc_hardware(err, sizeof(err)) || sysdesc_load(sys, len, err, sizeof(err))) {
+	if (sysdesc_hardware(err, sizeof(err)) || sysdesc_load_archive(err, sizeof(err))) {
 		uprintf("root: system description rejected: %s\n", err);
 		return;
 	}

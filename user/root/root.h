@@ -38,11 +38,19 @@ void worker_free(struct worker *w);
 #define SERVER_PRIO_MAX 254
 int sysdesc_hardware(char *err, size_t errlen);
 int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen);
+int sysdesc_load_archive(char *err, size_t errlen);
 int sysdesc_start(char *err, size_t errlen);
+/* Start all but the servers that use the service skip_user_of (tests run
+ * without the interactive shell). */
+int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of);
+cptr_t sysdesc_client(const char *service);
+cptr_t sysdesc_device_cap(const char *server, unsigned i);
+int sysdesc_next_fault(struct msg *m, char *server, size_t len);
 void sysdesc_serve(void) __attribute__((noreturn));
 
 /* Test suites. */
-extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc;
+extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc,
+	suite_drivers;
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
 

@@ -208,6 +208,17 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 	return 0;
 }
 
+int sysdesc_load_archive(char *err, size_t errlen)
+{
+	const void *sys;
+	size_t len;
+
+	if (cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
+		      "system.dtb", &sys, &len))
+		return fail(err, errlen, "no system.dtb in the boot archive");
+	return sysdesc_load(sys, len, err, errlen);
+}
+
 int sysdesc_hardware(char *err, size_t errlen)
 {
 	int e = fdt_open(&hwfdt, (const void *)(uintptr_t)bootinfo->dtb_va, bootinfo->dtb_size);
@@ -331,6 +342,11 @@ static int connect(struct server *s, unsigned idx, char *err, size_t errlen)
 
 int sysdesc_start(char *err, size_t errlen)
 {
+	return sysdesc_start_some(err, errlen, NULL);
+}
+
+int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of)
+{
 	int e;
 
 	root_ep = slot_alloc();
@@ -348,10 +364,51 @@ int sysdesc_start(char *err, size_t errlen)
 			return e;
 	}
 	for (unsigned i = 0; i < nservers; i++) {
+		bool skip = false;
+
+		for (unsigned u = 0; skip_user_of && u < servers[i].nuses; u++)
+			skip |= strcmp(servers[i].uses[u], skip_user_of) == 0;
+		if (skip) {
+			servers[i].stopped = true;
+			continue;
+		}
 		e = proc_start(&servers[i].p, 0);
 		if (e)
 			return fail(err, errlen, "/servers/%s: start: %d", servers[i].name, e);
 	}
+	return 0;
+}
+
+static void handle_fault(unsigned idx, const struct msg *m);
+
+/* For the tests: a send capability to a service, the capability of a
+ * server's device the root task holds (its copy's parent), and the next
+ * fault report (handled as the serve loop would). */
+cptr_t sysdesc_client(const char *service)
+{
+	cptr_t c = slot_alloc(), ep = service_cap(service);
+
+	return ep && sys_cap_mint(ep, CPTR_SELF, c, R_WRITE, 0x4000, 0) == 0 ? c : CPTR_NULL;
+}
+
+cptr_t sysdesc_device_cap(const char *server, unsigned i)
+{
+	for (unsigned k = 0; k < nservers; k++)
+		if (strcmp(servers[k].name, server) == 0 && i < servers[k].ndevs)
+			return servers[k].dev_caps[i];
+	return CPTR_NULL;
+}
+
+int sysdesc_next_fault(struct msg *m, char *server, size_t len)
+{
+	int e = sys_recv(root_ep, m);
+
+	if (e)
+		return e;
+	if (!(m->badge & BADGE_FAULT) || (m->badge & ~BADGE_FAULT) >= nservers)
+		return E_STATE;
+	snprintf(server, len, "%s", servers[m->badge & ~BADGE_FAULT].name);
+	handle_fault(m->badge & ~BADGE_FAULT, m);
 	return 0;
 }
 

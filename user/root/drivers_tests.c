@@ -1,0 +1,117 @@
+/*
+ * drivers: the servers of the system description, running, seen from a
+ * client (the root task): console output through `uart`, the `rtc` clock
+ * advancing, and the system-level revocation check -- revoking the device
+ * range the root task gave the running rtc driver makes the driver fault
+ * on its next device access, the root task gets the fault report, and the
+ * rest of the system (the console) keeps serving.
+ */
+#include "root.h"
+
+#include <cairn/server.h>
+#include <string.h>
+
+static bool started;
+
+static bool system_up(struct utest *t)
+{
+	char err[160];
+
+	if (started)
+		return true;
+	if (sysdesc_hardware(err, sizeof(err)) ||
+	    sysdesc_load_archive(err, sizeof(err)) ||
+	    sysdesc_start_some(err, sizeof(err), "console")) {
+		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
+		return false;
+	}
+	started = true;
+	return true;
+}
+
+static int console_write(cptr_t con, const char *s)
+{
+	struct msg m;
+
+	msg_put_text(&m, CONSOLE_WRITE, s, strlen(s));
+	return sys_call(con, &m) ? -1 : (int)m.mr[0];
+}
+
+static int time_get(cptr_t tm, uint32_t *secs)
+{
+	struct msg m = { MSG_INFO(TIME_GET, 0, 0), { 0 }, 0 };
+	int e = sys_call(tm, &m);
+
+	if (!e && MSG_LABEL(m.info))
+		e = (int)m.mr[0];
+	*secs = m.mr[0];
+	return e;
+}
+
+static void test_console_write_through_uart(struct utest *t)
+{
+	cptr_t con;
+	const char *line = "uart server says: console check 4711\n";
+
+	if (!system_up(t))
+		return;
+	con = sysdesc_client("console");
+	UT_ASSERT(con);
+	UT_EQ(console_write(con, line), (int)strlen(line));
+}
+
+static void test_rtc_time_advances(struct utest *t)
+{
+	cptr_t tm;
+	uint32_t t1, t2, ticks0, ticks, hz;
+
+	if (!system_up(t))
+		return;
+	tm = sysdesc_client("time");
+	UT_ASSERT(tm);
+	UT_EQ(time_get(tm, &t1), 0);
+	UT_ASSERT(t1 > 1600000000u);            /* after 2020: the host clock */
+	/* Wait 1.2 s of timer ticks (yielding), then ask again. */
+	sys_system_info(SYSINFO_TICK_HZ, &hz);
+	sys_system_info(SYSINFO_TICKS, &ticks0);
+	do {
+		sys_yield();
+		sys_system_info(SYSINFO_TICKS, &ticks);
+	} while (ticks - ticks0 < hz * 12 / 10);
+	UT_EQ(time_get(tm, &t2), 0);
+	UT_ASSERT(t2 >= t1 + 1);
+}
+
+static void test_revoke_running_driver_device(struct utest *t)
+{
+	cptr_t tm, con, dev;
+	struct msg m = { MSG_INFO(TIME_GET, 0, 0), { 0 }, 0 }, f;
+	char who[24];
+	uint32_t secs;
+
+	if (!system_up(t))
+		return;
+	tm = sysdesc_client("time");
+	con = sysdesc_client("console");
+	dev = sysdesc_device_cap("rtc", 0);
+	UT_ASSERT(tm && con && dev);
+	UT_EQ(time_get(tm, &secs), 0);
+	/* Take the rtc driver's device range away while it runs. */
+	UT_EQ(sys_cap_revoke(CPTR_SELF, dev), 0);
+	/* Its next device access faults; the fault comes to the root task. */
+	UT_EQ(sys_send(tm, &m), 0);
+	UT_EQ(sysdesc_next_fault(&f, who, sizeof(who)), 0);
+	UT_ASSERT(strcmp(who, "rtc") == 0);
+	UT_EQ(MSG_LABEL(f.info), FAULT_LABEL_BASE + FAULT_DATA);
+	UT_ASSERT(f.mr[1] >= 0x10000000u && f.mr[1] < 0x10001000u);   /* its RTC mapping */
+	/* The rest of the system keeps serving. */
+	UT_EQ(console_write(con, "console still served after the rtc fault\n"), 41);
+}
+
+static const struct utest_case cases[] = {
+	UT_CASE(test_console_write_through_uart),
+	UT_CASE(test_rtc_time_advances),
+	UT_CASE(test_revoke_running_driver_device),
+};
+
+const struct utest_suite suite_drivers = { "drivers", cases, sizeof(cases) / sizeof(cases[0]) };
