@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cpio  # noqa: E402
 import ktap  # noqa: E402
 import qemu  # noqa: E402
+import sysdesc  # noqa: E402
 
 CASES = []
 
@@ -161,6 +162,53 @@ def qemu_uboot_command():
     assert cmd[cmd.index("-M") + 1] == "virt,virtualization=on"
     assert "-bios" in cmd and "-dtb" in cmd and "-initrd" not in cmd and "-append" not in cmd
     assert cmd[-2:] == ["-s", "-S"]
+
+
+HW_DTS = """/dts-v1/;
+/ {
+	#address-cells = <2>;
+	#size-cells = <2>;
+	memory@40000000 { device_type = "memory"; reg = <0 0x40000000 0 0x40000000>; };
+	intc@8000000 { compatible = "arm,cortex-a15-gic"; reg = <0 0x8000000 0 0x10000>; };
+	pl011@9000000 { compatible = "arm,pl011"; reg = <0 0x9000000 0 0x1000>; };
+	pl031@9010000 { compatible = "arm,pl031"; reg = <0 0x9010000 0 0x1000>; };
+};
+"""
+
+
+def _dtb(text, tmp):
+    path = Path(tmp) / "x.dts"
+    path.write_text(text)
+    return sysdesc.compile(str(path))
+
+
+@case
+def sysdesc_accepts_system_dts():
+    import tempfile
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        hw = _dtb(HW_DTS, tmp)
+        sysdesc.check(sysdesc.compile(str(root / "dts/system.dts")), hw,
+                      {"uart", "rtc", "shell"})
+
+
+@case
+def sysdesc_rejects_each_mistake():
+    import tempfile
+    root = Path(__file__).resolve().parents[2]
+    fixtures = sorted((root / "tests/fixtures/sysdesc").glob("*.dts"))
+    assert len(fixtures) >= 10, fixtures
+    with tempfile.TemporaryDirectory() as tmp:
+        hw = _dtb(HW_DTS, tmp)
+        for f in fixtures:
+            blob = sysdesc.compile(str(f))
+            expect = sysdesc.strings(sysdesc.fdt_nodes(blob)["/"]["expect"])[0]
+            try:
+                sysdesc.check(blob, hw, {"uart", "rtc", "shell"})
+            except sysdesc.DescError as e:
+                assert expect in str(e), (f.name, str(e), expect)
+            else:
+                raise AssertionError("%s accepted" % f.name)
 
 
 def main():

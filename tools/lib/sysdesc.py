@@ -1,0 +1,145 @@
+"""Checking a Cairn system description against a hardware device tree.
+
+The same rules and the same messages as the root task's check at boot
+(user/root/system.c), so a mistake is caught at build time first:
+
+  /: compatible is not "cairn,system-v1"
+  /servers: missing
+  /servers/NAME: missing property "program" / "priority"
+  /servers/NAME: program: "X" is not in the boot archive
+  /servers/NAME: priority: N is above 254
+  /servers/NAME: quota: needs <direct dma32 high heap-bytes>
+  /servers/NAME: quota: pages|heap bytes beyond what exists (N available)
+  /servers/NAME: devices: no hardware node "/path"
+  /servers/NAME: devices: "/path" has no registers
+  /servers/NAME: devices: "/path" is the kernel's
+  /servers/NAME: devices: "/path" is also given to /servers/OTHER
+  /servers/NAME: uses: no server provides "svc"
+
+Device trees are read from DTB bytes (fdt_nodes); the system description
+is compiled with dtc first (compile).
+"""
+
+import struct
+import subprocess
+
+SERVER_PRIO_MAX = 254
+
+
+class DescError(Exception):
+    pass
+
+
+def fdt_nodes(blob):
+    """{path: {prop: bytes}} of a flattened device tree."""
+    magic, total, off_struct, off_strings = struct.unpack(">IIII", blob[:16])
+    if magic != 0xD00DFEED or total > len(blob):
+        raise DescError("not a device tree")
+    nodes, stack, pos = {}, [], off_struct
+
+    def string(off):
+        end = blob.index(b"\0", off_strings + off)
+        return blob[off_strings + off:end].decode()
+
+    while True:
+        (tag,) = struct.unpack(">I", blob[pos:pos + 4])
+        pos += 4
+        if tag == 1:                                    # BEGIN_NODE
+            end = blob.index(b"\0", pos)
+            name = blob[pos:end].decode()
+            pos = (end + 4) & ~3
+            stack.append(name)
+            path = "/" + "/".join(n for n in stack[1:]) if len(stack) > 1 else "/"
+            nodes[path] = {}
+        elif tag == 2:                                  # END_NODE
+            stack.pop()
+        elif tag == 3:                                  # PROP
+            length, nameoff = struct.unpack(">II", blob[pos:pos + 8])
+            pos += 8
+            path = "/" + "/".join(n for n in stack[1:]) if len(stack) > 1 else "/"
+            nodes[path][string(nameoff)] = blob[pos:pos + length]
+            pos = (pos + length + 3) & ~3
+        elif tag == 4:                                  # NOP
+            continue
+        elif tag == 9:                                  # END
+            return nodes
+        else:
+            raise DescError("bad structure tag %d" % tag)
+
+
+def strings(val):
+    return [s.decode() for s in val.split(b"\0")[:-1]] if val else []
+
+
+def cells(val):
+    return [struct.unpack(">I", val[i:i + 4])[0] for i in range(0, len(val), 4)]
+
+
+def compile(dts_path):
+    r = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", dts_path], capture_output=True)
+    if r.returncode:
+        raise DescError("%s: dtc: %s" % (dts_path, r.stderr.decode().strip()))
+    return r.stdout
+
+
+def ram_pages(hw):
+    total = 0
+    for path, props in hw.items():
+        if props.get("device_type") == b"memory\0" and "reg" in props:
+            c = cells(props["reg"])
+            for i in range(0, len(c) - 3, 4):           # 2 address + 2 size cells (virt)
+                total += ((c[i + 2] << 32) | c[i + 3]) >> 12
+    return total
+
+
+def check(sysdtb, hwdtb, programs, heap_bytes=None):
+    """Raise DescError with the root task's message for the first mistake."""
+    s = fdt_nodes(sysdtb)
+    hw = fdt_nodes(hwdtb)
+    if "cairn,system-v1" not in strings(s["/"].get("compatible", b"")):
+        raise DescError('/: compatible is not "cairn,system-v1"')
+    names = [p[len("/servers/"):] for p in s if p.startswith("/servers/")
+             and "/" not in p[len("/servers/"):]]
+    if "/servers" not in s:
+        raise DescError("/servers: missing")
+    avail = [ram_pages(hw), 1 << 32, 1 << 32, heap_bytes if heap_bytes else 1 << 32]
+    sums = [0, 0, 0, 0]
+    holders, provided, users = {}, {"root"}, []
+    for nm in names:
+        props = s["/servers/" + nm]
+        where = "/servers/%s" % nm
+        if "program" not in props:
+            raise DescError('%s: missing property "program"' % where)
+        prog = strings(props["program"])[0]
+        if prog not in programs:
+            raise DescError('%s: program: "%s" is not in the boot archive' % (where, prog))
+        if "priority" not in props:
+            raise DescError('%s: missing property "priority"' % where)
+        prio = cells(props["priority"])[0]
+        if prio > SERVER_PRIO_MAX:
+            raise DescError("%s: priority: %d is above %d" % (where, prio, SERVER_PRIO_MAX))
+        q = cells(props.get("quota", b""))
+        if len(q) != 4:
+            raise DescError("%s: quota: needs <direct dma32 high heap-bytes>" % where)
+        for i in range(4):
+            sums[i] += q[i]
+            if sums[i] > avail[i]:
+                raise DescError("%s: quota: %s beyond what exists (%d available)"
+                                % (where, "heap bytes" if i == 3 else "pages", avail[i]))
+        for dev in strings(props.get("devices", b"")):
+            node = hw.get(dev)
+            if node is None:
+                raise DescError('%s: devices: no hardware node "%s"' % (where, dev))
+            if "reg" not in node:
+                raise DescError('%s: devices: "%s" has no registers' % (where, dev))
+            if any("gic" in c for c in strings(node.get("compatible", b""))):
+                raise DescError('%s: devices: "%s" is the kernel\'s' % (where, dev))
+            if dev in holders:
+                raise DescError('%s: devices: "%s" is also given to /servers/%s'
+                                % (where, dev, holders[dev]))
+            holders[dev] = nm
+        provided.update(strings(props.get("provides", b"")))
+        users += [(nm, u) for u in strings(props.get("uses", b""))]
+    for nm, u in users:
+        if u not in provided:
+            raise DescError('/servers/%s: uses: no server provides "%s"' % (nm, u))
