@@ -617,6 +617,13 @@ static int sys_poweroff(struct thread *t, struct uctx *c)
 
 	if (!lookup_typed(t, c->r[0], CAP_SYSTEM, R_WRITE, &err))
 		return err;
+	if (c->r[2] == POWEROFF_RESET) {
+		pr_info("reset requested by %s", t->name);
+		plat_reset();
+		return E_NOSYS;                 /* no PSCI: nothing happened */
+	}
+	if (c->r[2])
+		return E_INVAL;
 	{
 		/* Kernel test failures of this boot count too. */
 		int status = c->r[1] ? (int)c->r[1] : kernel_test_failures ? 1 : 0;

@@ -8,6 +8,7 @@
 #include "virt.h"
 
 #define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
 
 enum psci_conduit { PSCI_NONE, PSCI_HVC, PSCI_SMC };
 static enum psci_conduit conduit;
@@ -40,6 +41,11 @@ static int32_t psci_call(uint32_t fn, uint32_t a1, uint32_t a2, uint32_t a3)
 	else
 		return -1;
 	return (int32_t)r0;
+}
+
+void plat_reset(void)
+{
+	psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
 }
 
 void plat_poweroff(void)

@@ -20,6 +20,8 @@ Each entry of BOOTS is a dict:
            `tools/test SUITE` selects it (optional)
   input    console input (text), sent once a console line matches
            input_after (default r"Cairn shell": the shell's banner)
+  disk     True: a fresh zeroed 1 MiB disk image for the virtio block device
+  reboots  how many machine restarts the boot may do (default 0)
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -43,7 +45,8 @@ def kernel_boot(name, mem, heap_kib, uboot=True, args="ktest=all", extra=(), **k
     expect += ram_checks(int(mem[:-1]) * (1024 if mem.endswith("G") else 1), heap_kib)
     expect += list(extra)
     return dict(name=name, uboot=uboot, mem=mem, smp=kw.pop("smp", 1), args=args,
-                timeout=kw.pop("timeout", 60), status=0, expect=expect, ktap=True, **kw)
+                timeout=kw.pop("timeout", 60), status=0, expect=expect, ktap=True,
+                disk=kw.pop("disk", True), **kw)
 
 
 def failing_boot(name, args, expect):
@@ -73,13 +76,19 @@ BOOTS = [
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
     ]),
+    # A disk write survives a restart of the machine: the first boot writes
+    # a sector and resets (PSCI SYSTEM_RESET), the second finds it.
+    dict(name="blk_persist", uboot=True, mem="1G", smp=1, args="ktest=blk_persist",
+         timeout=60, status=0, ktap=True, disk=True, reboots=1,
+         expect=[("written", r"# blk_persist: sector written; restarting the machine"),
+                 ("found", r"# blk_persist: the sector written before the restart is there")]),
     # The system as a user sees it: U-Boot, the kernel, the root task
     # starting the servers of dts/system.dts, the shell on the uart server.
     # Console input is sent after the shell's banner; `poweroff` ends it
     # with status 0.
     dict(name="shell_session", uboot=True, mem="1G", smp=1, args="", timeout=60, status=0,
-         ktap=False,
-         input="help\nps\ndevices\ndate\ncaps uart\nmem\nbogus\nlog\npoweroff\n",
+         ktap=False, disk=True,
+         input="help\nps\ndevices\ndate\ncaps uart\nmem\nbogus\nblk read 0\nlog\npoweroff\n",
          expect=[
              ("console_handoff", r"console: handed to user level"),
              ("shell_banner", r"^Cairn shell\. Type `help` for the commands\.$"),
@@ -94,6 +103,7 @@ BOOTS = [
              ("caps_irq", r"^16 +irq +rw-- +line 33$"),
              ("mem", r"^direct +[0-9]+ +[0-9]+ +[0-9]+ pages$"),
              ("unknown", r"^bogus: unknown command"),
+             ("blk_read", r"^1f0: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  \.{16}$"),
              ("log", r"root: loaded [0-9]+ segments"),
              ("poweroff", r"^powering off$"),
          ]),

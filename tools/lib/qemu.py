@@ -69,6 +69,7 @@ class Boot:
     image: Path = None      # default: build/cairn.img (or $CAIRN_IMAGE)
     initrd: Path = None     # default: build/archive.cpio (or $CAIRN_ARCHIVE)
     use_initrd: bool = True
+    disk: Path = None       # raw disk image for a virtio-blk device (None: no disk)
 
     @property
     def mem_mib(self):
@@ -161,6 +162,11 @@ def command(boot, dtb=True):
             cmd += ["-initrd", str(initrd)]
     if boot.args:
         cmd += ["-append", boot.args]
+    if boot.disk is not None:
+        # The first virtio-mmio device takes the last transport
+        # (0x0a003e00 on virt), the one dts/system.dts gives `blk`.
+        cmd += ["-drive", f"file={boot.disk},if=none,format=raw,id=disk0",
+                "-device", "virtio-blk-device,drive=disk0"]
     cmd += SEMIHOSTING
     if boot.icount:
         cmd += ICOUNT
@@ -170,6 +176,19 @@ def command(boot, dtb=True):
         else:
             cmd += ["-gdb", f"tcp::{boot.gdb}", "-S"]
     return cmd
+
+
+DISK_SIZE = 1 << 20
+
+
+def make_disk(path, size=DISK_SIZE):
+    """A zeroed raw disk image at path (kept if it already exists)."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            f.truncate(size)
+    return path
 
 
 def qemu_errors(lines):

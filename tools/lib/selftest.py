@@ -172,6 +172,7 @@ HW_DTS = """/dts-v1/;
 	intc@8000000 { compatible = "arm,cortex-a15-gic"; reg = <0 0x8000000 0 0x10000>; };
 	pl011@9000000 { compatible = "arm,pl011"; reg = <0 0x9000000 0 0x1000>; };
 	pl031@9010000 { compatible = "arm,pl031"; reg = <0 0x9010000 0 0x1000>; };
+	virtio_mmio@a003e00 { compatible = "virtio,mmio"; reg = <0 0xa003e00 0 0x200>; };
 };
 """
 
@@ -189,7 +190,7 @@ def sysdesc_accepts_system_dts():
     with tempfile.TemporaryDirectory() as tmp:
         hw = _dtb(HW_DTS, tmp)
         sysdesc.check(sysdesc.compile(str(root / "dts/system.dts")), hw,
-                      {"uart", "rtc", "shell"})
+                      {"uart", "rtc", "shell", "blk"})
 
 
 @case
@@ -204,7 +205,7 @@ def sysdesc_rejects_each_mistake():
             blob = sysdesc.compile(str(f))
             expect = sysdesc.strings(sysdesc.fdt_nodes(blob)["/"]["expect"])[0]
             try:
-                sysdesc.check(blob, hw, {"uart", "rtc", "shell"})
+                sysdesc.check(blob, hw, {"uart", "rtc", "shell", "blk"})
             except sysdesc.DescError as e:
                 assert expect in str(e), (f.name, str(e), expect)
             else:

@@ -121,7 +121,7 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
         q = cells(props.get("quota", b""))
         if len(q) != 4:
             raise DescError("%s: quota: needs <direct dma32 high heap-bytes>" % where)
-        for i in range(4):
+        for i in range(4):              # (dma32 is checked with direct: RAM below 4 GiB)
             sums[i] += q[i]
             if sums[i] > avail[i]:
                 raise DescError("%s: quota: %s beyond what exists (%d available)"

@@ -12,43 +12,56 @@
 cptr_t cairn_self = SLOT_THREAD;
 struct ipc_buffer *cairn_ipcbuf = (struct ipc_buffer *)0x00100000;
 
-size_t msg_put_text(struct msg *m, unsigned label, const char *s, size_t len)
+static uint32_t *mr_at(struct msg *m, unsigned i)
 {
-	uint32_t words[MSG_MAX_WORDS - 1];
+	return i < 4 ? &m->mr[i] : (uint32_t *)&cairn_ipcbuf->mr[i];
+}
+
+size_t msg_put_data(struct msg *m, unsigned label, unsigned first, const void *data, size_t len)
+{
+	uint32_t words[MSG_MAX_WORDS];
+	size_t max = (MSG_MAX_WORDS - first - 1) * 4;
 	unsigned nw;
 
-	if (len > MSG_TEXT_MAX)
-		len = MSG_TEXT_MAX;
+	if (len > max)
+		len = max;
 	memset(words, 0, sizeof(words));
-	memcpy(words, s, len);
+	memcpy(words, data, len);
 	nw = (unsigned)((len + 3) / 4);
-	m->mr[0] = (uint32_t)len;
-	for (unsigned i = 0; i < nw; i++) {
-		if (i < 3)
-			m->mr[1 + i] = words[i];
-		else
-			cairn_ipcbuf->mr[1 + i] = words[i];
-	}
-	m->info = MSG_INFO(label, 1 + nw, 0);
+	*mr_at(m, first) = (uint32_t)len;
+	for (unsigned i = 0; i < nw; i++)
+		*mr_at(m, first + 1 + i) = words[i];
+	m->info = MSG_INFO(label, first + 1 + nw, 0);
 	return len;
+}
+
+size_t msg_get_data(const struct msg *m, unsigned first, void *buf, size_t cap)
+{
+	unsigned words = MSG_LEN(m->info);
+	size_t len = *mr_at((struct msg *)m, first);
+	size_t have = words > first + 1 ? (words - first - 1) * 4 : 0;
+	uint8_t *out = buf;
+
+	if (len > have)
+		len = have;
+	if (len > cap)
+		len = cap;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (uint8_t)(*mr_at((struct msg *)m, (unsigned)(first + 1 + i / 4)) >> (8 * (i % 4)));
+	return len;
+}
+
+size_t msg_put_text(struct msg *m, unsigned label, const char *s, size_t len)
+{
+	return msg_put_data(m, label, 0, s, len);
 }
 
 size_t msg_get_text(const struct msg *m, char *buf, size_t cap)
 {
-	size_t len = m->mr[0], have = (MSG_LEN(m->info) ? MSG_LEN(m->info) - 1 : 0) * 4;
+	size_t n = msg_get_data(m, 0, buf, cap - 1);
 
-	if (len > have)
-		len = have;
-	if (len > cap - 1)
-		len = cap - 1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned w = (unsigned)(1 + i / 4);
-		uint32_t word = w < 4 ? m->mr[w] : cairn_ipcbuf->mr[w];
-
-		buf[i] = (char)(word >> (8 * (i % 4)));
-	}
-	buf[len] = '\0';
-	return len;
+	buf[n] = '\0';
+	return n;
 }
 
 int cairn_ipc(uint32_t n, cptr_t cap, struct msg *m)
@@ -175,6 +188,13 @@ bool utest_selected(const char *sel, const char *name)
 	return sel && ktest_selected(sel, name);
 }
 
+static bool suite_selected(const char *sel, const struct utest_suite *s)
+{
+	if (s->by_name_only && sel && strcmp(sel, "all") == 0)
+		return false;
+	return utest_selected(sel, s->name);
+}
+
 int utest_run(const struct utest_suite *const *suites, unsigned n, const char *sel)
 {
 	unsigned nsel = 0, idx = 0;
@@ -198,7 +218,7 @@ int utest_run(const struct utest_suite *const *suites, unsigned n, const char *s
 		p = end + 1;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (utest_selected(sel, suites[i]->name))
+		if (suite_selected(sel, suites[i]))
 			nsel++;
 	if (!nsel)
 		return failures;
@@ -207,7 +227,7 @@ int utest_run(const struct utest_suite *const *suites, unsigned n, const char *s
 		const struct utest_suite *s = suites[i];
 		bool failed = false;
 
-		if (!utest_selected(sel, s->name))
+		if (!suite_selected(sel, s))
 			continue;
 		idx++;
 		uprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", s->name, s->ncases);

@@ -380,4 +380,4 @@ static const struct utest_case cases[] = {
 };
 
 const struct utest_suite suite_cap_revoke = { "cap_revoke", cases,
-					      sizeof(cases) / sizeof(cases[0]) };
+					      sizeof(cases) / sizeof(cases[0]), false };

@@ -108,10 +108,103 @@ static void test_revoke_running_driver_device(struct utest *t)
 	UT_EQ(console_write(con, "console still served after the rtc fault\n"), 41);
 }
 
+/* Sector I/O through the blk service, in chunks. */
+static int blk_io(cptr_t blk, bool write, uint32_t sector, uint8_t *buf)
+{
+	for (unsigned off = 0; off < 512;) {
+		struct msg m = { MSG_INFO(BLK_READ, 2, 0), { sector, off, 0, 0 }, 0 };
+		size_t n = 0;
+
+		if (write) {
+			n = msg_put_data(&m, BLK_WRITE, 2, buf + off, 512 - off < 240 ? 512 - off : 240);
+			m.mr[0] = sector;
+			m.mr[1] = off;
+		}
+		if (sys_call(blk, &m))
+			return E_STATE;
+		if (MSG_LABEL(m.info))
+			return (int)m.mr[0];
+		if (!write)
+			n = msg_get_data(&m, 0, buf + off, 512 - off);
+		if (!n)
+			return E_TRUNC;
+		off += (unsigned)n;
+	}
+	return 0;
+}
+
+static void test_blk_write_read_back(struct utest *t)
+{
+	uint8_t out[512], in[512];
+	cptr_t blk;
+
+	if (!system_up(t))
+		return;
+	blk = sysdesc_client("blk");
+	UT_ASSERT(blk);
+	for (unsigned i = 0; i < 512; i++)
+		out[i] = (uint8_t)(i * 7 + 3);
+	UT_EQ(blk_io(blk, true, 5, out), 0);
+	memset(in, 0, sizeof(in));
+	UT_EQ(blk_io(blk, false, 4, in), 0);            /* another sector in between */
+	UT_EQ(blk_io(blk, false, 5, in), 0);
+	UT_ASSERT(memcmp(in, out, sizeof(in)) == 0);
+	{
+		struct msg m = { MSG_INFO(BLK_INFO, 0, 0), { 0 }, 0 };
+
+		UT_EQ(sys_call(blk, &m), 0);
+		UT_EQ(m.mr[0], 2048);                   /* the 1 MiB test disk */
+		m.info = MSG_INFO(BLK_READ, 2, 0);
+		m.mr[0] = 2048;
+		m.mr[1] = 0;
+		UT_EQ(sys_call(blk, &m), 0);
+		UT_EQ((int)m.mr[0], E_RANGE);           /* past the end */
+	}
+}
+
+#define PERSIST_SECTOR 9
+#define PERSIST_MAGIC "CAIRN-PERSIST-1"
+
+/*
+ * blk_persist (its own suite): the first boot writes a sector and restarts
+ * the machine; the second boot, with the same disk image, finds it.
+ */
+static void test_blk_survives_reboot(struct utest *t)
+{
+	uint8_t buf[512];
+	cptr_t blk;
+
+	if (!system_up(t))
+		return;
+	blk = sysdesc_client("blk");
+	UT_ASSERT(blk);
+	UT_EQ(blk_io(blk, false, PERSIST_SECTOR, buf), 0);
+	if (memcmp(buf, PERSIST_MAGIC, sizeof(PERSIST_MAGIC)) != 0) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, PERSIST_MAGIC, sizeof(PERSIST_MAGIC));
+		for (unsigned i = 64; i < 512; i++)
+			buf[i] = (uint8_t)(i ^ 0x5a);
+		UT_EQ(blk_io(blk, true, PERSIST_SECTOR, buf), 0);
+		uprintf("# blk_persist: sector written; restarting the machine\n");
+		root_reset_after_tests = true;  /* after this boot's KTAP is complete */
+		return;
+	}
+	for (unsigned i = 64; i < 512; i++)
+		UT_EQ(buf[i], (uint8_t)(i ^ 0x5a));
+	uprintf("# blk_persist: the sector written before the restart is there\n");
+}
+
+static const struct utest_case persist_cases[] = {
+	UT_CASE(test_blk_survives_reboot),
+};
+
+const struct utest_suite suite_blk_persist = { "blk_persist", persist_cases, 1, true };
+
 static const struct utest_case cases[] = {
 	UT_CASE(test_console_write_through_uart),
 	UT_CASE(test_rtc_time_advances),
+	UT_CASE(test_blk_write_read_back),
 	UT_CASE(test_revoke_running_driver_device),
 };
 
-const struct utest_suite suite_drivers = { "drivers", cases, sizeof(cases) / sizeof(cases[0]) };
+const struct utest_suite suite_drivers = { "drivers", cases, sizeof(cases) / sizeof(cases[0]), false };

@@ -120,4 +120,4 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_no_fault_endpoint_stops_thread),
 };
 
-const struct utest_suite suite_faults = { "faults", cases, sizeof(cases) / sizeof(cases[0]) };
+const struct utest_suite suite_faults = { "faults", cases, sizeof(cases) / sizeof(cases[0]), false };

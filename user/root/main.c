@@ -10,6 +10,7 @@
 #include <string.h>
 
 const struct bootinfo *bootinfo;
+bool root_reset_after_tests;
 
 static const struct utest_suite *const suites[] = {
 	&suite_cap_revoke,
@@ -17,6 +18,7 @@ static const struct utest_suite *const suites[] = {
 	&suite_uipc,
 	&suite_sysdesc,
 	&suite_drivers,
+	&suite_blk_persist,
 };
 
 const struct bootinfo_dev *root_device(const char *prefix)
@@ -114,6 +116,8 @@ int cairn_main(uint32_t arg)
 		root_bench();
 		ran = true;
 	}
+	if (root_reset_after_tests && !failures)
+		sys_reset(SLOT_SYSTEM);
 	if (ran || arg_value("poweroff", sel, sizeof(sel)))
 		sys_poweroff(SLOT_SYSTEM, failures ? 1 : 0);
 	start_system();

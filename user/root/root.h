@@ -11,6 +11,9 @@
 #define WORKER_PRIO 129         /* workers run as soon as they are sent to */
 
 extern const struct bootinfo *bootinfo;
+/* Set by a test: restart the machine instead of powering off after the
+ * suites (blk_persist). */
+extern bool root_reset_after_tests;
 
 /* A device range given at boot whose node name starts with prefix. */
 const struct bootinfo_dev *root_device(const char *prefix);
@@ -50,7 +53,7 @@ void sysdesc_serve(void) __attribute__((noreturn));
 
 /* Test suites. */
 extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc,
-	suite_drivers;
+	suite_drivers, suite_blk_persist;
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
 

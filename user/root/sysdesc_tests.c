@@ -63,4 +63,4 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_invalid_descriptions_rejected),
 };
 
-const struct utest_suite suite_sysdesc = { "sysdesc", cases, sizeof(cases) / sizeof(cases[0]) };
+const struct utest_suite suite_sysdesc = { "sysdesc", cases, sizeof(cases) / sizeof(cases[0]), false };

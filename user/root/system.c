@@ -146,8 +146,14 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 		if (fdt_prop(&f, node, "quota", &val, &len) != 0 || len != 4 * POOL_IDS)
 			return fail(err, errlen,
 				    "/servers/%s: quota: needs <direct dma32 high heap-bytes>", nm);
-		for (unsigned i = 0; i < POOL_IDS; i++) {
+		for (unsigned i = 0; i < POOL_IDS; i++)
 			s->quota[i] = fdt_be32((const uint8_t *)val + 4 * i);
+		if (!avail[POOL_ID_DMA32]) {
+			/* All RAM is direct-mapped, and below 4 GiB: DMA-capable. */
+			s->quota[POOL_ID_DIRECT] += s->quota[POOL_ID_DMA32];
+			s->quota[POOL_ID_DMA32] = 0;
+		}
+		for (unsigned i = 0; i < POOL_IDS; i++) {
 			sum[i] += s->quota[i];
 			if (sum[i] > avail[i] || sum[i] < s->quota[i])
 				return fail(err, errlen,

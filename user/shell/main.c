@@ -10,11 +10,13 @@
 #include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CONSOLE SRV_USES(0)
 #define TIME SRV_USES(1)
 #define ROOT SRV_USES(2)
+#define BLK SRV_USES(3)
 
 static void con_write(const char *s, size_t len)
 {
@@ -151,6 +153,51 @@ static void cmd_log(void)
 	}
 }
 
+/* blk read N: the sector as a hex dump. */
+static void cmd_blk(const char *args)
+{
+	uint8_t sector[512];
+	unsigned long n;
+	char *end;
+
+	if (!args || strncmp(args, "read ", 5) != 0 || !*(args + 5)) {
+		out("usage: blk read SECTOR\n");
+		return;
+	}
+	n = strtoul(args + 5, &end, 0);
+	if (*end) {
+		out("blk: bad sector number \"%s\"\n", args + 5);
+		return;
+	}
+	for (unsigned off = 0; off < 512;) {
+		struct msg m = { MSG_INFO(BLK_READ, 2, 0), { (uint32_t)n, off, 0, 0 }, 0 };
+		char text[MSG_TEXT_MAX + 1];
+		size_t got;
+
+		if (sys_call(BLK, &m) || MSG_LABEL(m.info)) {
+			out("blk: sector %lu: error %d\n", n, (int)m.mr[0]);
+			return;
+		}
+		got = msg_get_text(&m, text, sizeof(text));
+		if (!got)
+			return;
+		memcpy(sector + off, text, got);
+		off += (unsigned)got;
+	}
+	for (unsigned i = 0; i < 512; i += 16) {
+		char line[80];
+		int k = snprintf(line, sizeof(line), "%03x:", i);
+
+		for (unsigned j = 0; j < 16; j++)
+			k += snprintf(line + k, sizeof(line) - (size_t)k, " %02x", sector[i + j]);
+		k += snprintf(line + k, sizeof(line) - (size_t)k, "  ");
+		for (unsigned j = 0; j < 16; j++)
+			line[k++] = sector[i + j] >= 0x20 && sector[i + j] < 0x7f ? (char)sector[i + j] : '.';
+		line[k++] = '\n';
+		con_write(line, (size_t)k);
+	}
+}
+
 static void help(void)
 {
 	out("commands:\n"
@@ -160,6 +207,7 @@ static void help(void)
 	    "  mem           RAM, kernel heap, the pools of the root task's account\n"
 	    "  caps NAME     the capabilities server NAME was given\n"
 	    "  date          the time of day (rtc server)\n"
+	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  log           the kernel log\n"
 	    "  poweroff      turn the machine off\n");
 }
@@ -198,6 +246,8 @@ int cairn_main(uint32_t arg)
 			rows(ROOT_CAPS, rest);
 		else if (strcmp(cmd, "date") == 0)
 			cmd_date();
+		else if (strcmp(cmd, "blk") == 0)
+			cmd_blk(rest);
 		else if (strcmp(cmd, "log") == 0)
 			cmd_log();
 		else if (strcmp(cmd, "poweroff") == 0) {

@@ -35,5 +35,8 @@ void kernel_tick(void);
 void plat_psci_init(const struct dt_info *dt);
 /* Returns only if PSCI is unavailable. */
 void plat_poweroff(void);
+/* PSCI SYSTEM_RESET: the machine restarts (firmware, then this kernel
+ * again). Returns only if PSCI is unavailable. */
+void plat_reset(void);
 
 #endif

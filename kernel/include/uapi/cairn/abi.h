@@ -228,6 +228,10 @@ enum thread_state {
 
 /* ------------------------------------------------------------ system */
 
+/* SYS_POWEROFF r2: 0 = power off (r1 the exit status), POWEROFF_RESET =
+ * restart the machine. */
+#define POWEROFF_RESET 1
+
 #define SYSINFO_RAM_MIB 0
 #define SYSINFO_TICKS 1
 #define SYSINFO_TICK_HZ 2

@@ -264,7 +264,11 @@ static inline int sys_console(cptr_t sys, unsigned user)
 }
 static inline int sys_poweroff(cptr_t sys, int status)
 {
-	return SYSCALL(SYS_POWEROFF, sys, (uint32_t)status);
+	return SYSCALL(SYS_POWEROFF, sys, (uint32_t)status, 0);
+}
+static inline int sys_reset(cptr_t sys)
+{
+	return SYSCALL(SYS_POWEROFF, sys, 0, POWEROFF_RESET);
 }
 
 /* ------------------------------------------------------------ runtime */
@@ -298,6 +302,11 @@ extern struct ipc_buffer *cairn_ipcbuf;
 #define MSG_TEXT_MAX ((MSG_MAX_WORDS - 1) * 4)
 size_t msg_put_text(struct msg *m, unsigned label, const char *s, size_t len);
 size_t msg_get_text(const struct msg *m, char *buf, size_t cap);
+/* The same for bytes after `first` leading words of the caller's own:
+ * MR[first] = length, data from MR[first + 1]. */
+size_t msg_put_data(struct msg *m, unsigned label, unsigned first, const void *data,
+		    size_t len);
+size_t msg_get_data(const struct msg *m, unsigned first, void *buf, size_t cap);
 
 /* ------------------------------------------------------------ tests (KTAP) */
 
@@ -313,6 +322,7 @@ struct utest_suite {
 	const char *name;
 	const struct utest_case *cases;
 	unsigned ncases;
+	bool by_name_only;      /* not part of "all" (e.g. it restarts the machine) */
 };
 
 void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ...)

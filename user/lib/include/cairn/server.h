@@ -30,6 +30,15 @@ enum time_op {
 	TIME_GET = 1,           /* reply MR0 = seconds since 1970 (RTC) */
 };
 
+/* Block protocol ("blk" service): one 512-byte sector in chunks. */
+enum blk_op {
+	BLK_READ = 1,           /* MR0 = sector, MR1 = offset: reply text (offset 0 reads the disk) */
+	BLK_WRITE = 2,          /* MR0 = sector, MR1 = offset, MR2 = length, data from MR3:
+				 * the chunk ending the sector writes it to the disk;
+				 * reply MR0 = bytes taken */
+	BLK_INFO = 3,           /* reply MR0 = capacity in sectors */
+};
+
 /* Root service (what the shell asks the root task). Reply: MR0 = length,
  * text from MR1 on (IPC buffer), E_RANGE past the last row. */
 enum root_op {
