@@ -198,6 +198,66 @@ static void cmd_blk(const char *args)
 	}
 }
 
+static uint32_t boot_cycles;           /* kernel entry to the first prompt */
+
+static uint32_t cycles(void)
+{
+	uint32_t v = 0;
+
+	sys_system_info(SYSINFO_CYCLES_LO, &v);
+	return v;
+}
+
+static void bench_line(const char *name, uint32_t v, const char *desc)
+{
+	out("bench: %s %u insns # %s\n", name, (unsigned)v, desc);
+}
+
+/*
+ * System figures, read from the kernel's cycle counter (an instruction
+ * count under QEMU -icount, as tools/bench runs it): minimum over runs,
+ * less the cost of reading the counter itself.
+ */
+static void cmd_bench(void)
+{
+	uint32_t overhead = ~0u, con = ~0u, blk = ~0u;
+
+	for (int i = 0; i < 16; i++) {
+		uint32_t c0 = cycles(), d = cycles() - c0;
+
+		overhead = d < overhead ? d : overhead;
+	}
+	bench_line("boot_to_shell_prompt", boot_cycles,
+		   "kernel entry to the shell's first prompt (servers started, console handed over)");
+	for (int i = 0; i < 16; i++) {
+		struct msg m;
+		uint32_t c0 = cycles(), d;
+
+		msg_put_text(&m, CONSOLE_WRITE, "", 0);
+		sys_call(CONSOLE, &m);
+		d = cycles() - c0 - overhead;
+		con = d < con ? d : con;
+	}
+	bench_line("console_request_roundtrip", con,
+		   "an empty CONSOLE_WRITE call to the uart server and its reply");
+	for (int i = 0; i < 4; i++) {
+		uint32_t c0 = cycles(), d;
+
+		/* 4 KiB: eight sectors, each read from the disk at offset 0
+		 * and carried in three chunks. */
+		for (uint32_t sec = 0; sec < 8; sec++)
+			for (uint32_t off = 0; off < 512; off += MSG_TEXT_MAX) {
+				struct msg m = { MSG_INFO(BLK_READ, 2, 0),
+						 { 16 + sec + (uint32_t)i * 8, off, 0, 0 }, 0 };
+
+				sys_call(BLK, &m);
+			}
+		d = cycles() - c0 - overhead;
+		blk = d < blk ? d : blk;
+	}
+	bench_line("blk_read_4k", blk, "read 4 KiB (8 sectors) through the blk server");
+}
+
 static void help(void)
 {
 	out("commands:\n"
@@ -209,6 +269,7 @@ static void help(void)
 	    "  date          the time of day (rtc server)\n"
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  log           the kernel log\n"
+	    "  bench         boot, console and disk figures (instructions under -icount)\n"
 	    "  poweroff      turn the machine off\n");
 }
 
@@ -218,6 +279,7 @@ int cairn_main(uint32_t arg)
 
 	(void)arg;
 	out("\nCairn shell. Type `help` for the commands.\n");
+	boot_cycles = cycles();
 	for (;;) {
 		char *cmd, *rest;
 
@@ -248,6 +310,8 @@ int cairn_main(uint32_t arg)
 			cmd_date();
 		else if (strcmp(cmd, "blk") == 0)
 			cmd_blk(rest);
+		else if (strcmp(cmd, "bench") == 0)
+			cmd_bench();
 		else if (strcmp(cmd, "log") == 0)
 			cmd_log();
 		else if (strcmp(cmd, "poweroff") == 0) {
