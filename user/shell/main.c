@@ -260,7 +260,8 @@ static void cmd_bench(void)
 
 static void help(void)
 {
-	out("commands:\n"
+	static const char text[] =
+	    "commands:\n"
 	    "  help          this list\n"
 	    "  ps            servers: priority, state, memory and heap used/limit, faults\n"
 	    "  devices       device ranges, their size, attributes and holder\n"
@@ -270,7 +271,9 @@ static void help(void)
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  log           the kernel log\n"
 	    "  bench         boot, console and disk figures (instructions under -icount)\n"
-	    "  poweroff      turn the machine off\n");
+	    "  poweroff      turn the machine off\n";
+
+	con_write(text, sizeof(text) - 1);
 }
 
 int cairn_main(uint32_t arg)
