@@ -16,6 +16,7 @@
 #include <cairn/boot.h>
 #include <cairn/fastpath.h>
 #include <cairn/irq.h>
+#include <cairn/frame.h>
 #include <cairn/log.h>
 #include <cairn/plat.h>
 #include <cairn/pmem.h>
@@ -606,6 +607,24 @@ static int sys_system_info(struct uctx *c)
 		return 0;
 	case SYSINFO_PREEMPTIONS:
 		c->r[1] = cap_preemptions;
+		return 0;
+	case SYSINFO_FRAME_TABLE:
+		c->r[1] = (uint32_t)frame_backed_bytes();
+		return 0;
+	}
+	if (c->r[0] >= SYSINFO_KCACHE && c->r[0] < SYSINFO_KCACHE + 64) {
+		const struct kcache *k = kcache_first();
+		char name[16];
+
+		for (uint32_t i = c->r[0] - SYSINFO_KCACHE; k && i; i--)
+			k = k->next;
+		if (!k)
+			return E_RANGE;
+		c->r[1] = kcache_inuse(k);
+		c->r[2] = (uint32_t)kcache_bytes(k);
+		memset(name, 0, sizeof(name));
+		strlcpy(name, k->name, sizeof(name));
+		memcpy(&c->r[3], name, sizeof(name));
 		return 0;
 	}
 	return E_INVAL;

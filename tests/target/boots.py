@@ -88,7 +88,8 @@ BOOTS = [
     # with status 0.
     dict(name="shell_session", uboot=True, mem="1G", smp=1, args="", timeout=60, status=0,
          ktap=False, disk=True,
-         input="help\nps\ndevices\ndate\ncaps uart\nmem\nbogus\nblk read 0\nlog\npoweroff\n",
+         input="help\nps\ndevices\ndate\ncaps uart\nmem\nbogus\nblk read 0\nlog\n"
+               "test faults\npoweroff\n",
          expect=[
              ("console_handoff", r"console: handed to user level"),
              ("shell_banner", r"^Cairn shell\. Type `help` for the commands\.$"),
@@ -105,6 +106,10 @@ BOOTS = [
              ("unknown", r"^bogus: unknown command"),
              ("blk_read", r"^1f0: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  \.{16}$"),
              ("log", r"root: loaded [0-9]+ segments"),
+             ("mem_caches", r"^  thread +[0-9]+ objects +[0-9]+ bytes$"),
+             ("frame_table", r"^frame table: [0-9]+ KiB backed"),
+             ("test_from_shell", r"^ok 1 faults$"),
+             ("test_result", r"^test: 0 failures$"),
              ("poweroff", r"^powering off$"),
          ]),
     failing_boot("panic", "ktest=panic", [

@@ -10,6 +10,7 @@
 #include <string.h>
 
 cptr_t cairn_self = SLOT_THREAD;
+void (*cairn_out)(const char *s, size_t len);
 struct ipc_buffer *cairn_ipcbuf = (struct ipc_buffer *)0x00100000;
 
 static uint32_t *mr_at(struct msg *m, unsigned i)
@@ -158,7 +159,10 @@ int uprintf(const char *fmt, ...)
 		return n;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	sys_log_write(buf, (size_t)n);
+	if (cairn_out)
+		cairn_out(buf, (size_t)n);
+	else
+		sys_log_write(buf, (size_t)n);
 	return n;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "root.h"
 
+#include <cairn/server.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,46 @@ static const char *arg_value(const char *key, char *buf, size_t len)
 		p = end;
 	}
 	return NULL;
+}
+
+static cptr_t console;
+
+static void console_out(const char *s, size_t len)
+{
+	while (len) {
+		struct msg m;
+		size_t n = msg_put_text(&m, CONSOLE_WRITE, s, len);
+
+		if (sys_call(console, &m))
+			return;
+		s += n;
+		len -= n;
+	}
+}
+
+/* Suites that leave the running servers alone (the others claim the RTC's
+ * interrupt, restart the machine or reload the description). */
+static const struct utest_suite *const shell_suites[] = {
+	&suite_cap_revoke,
+	&suite_faults,
+};
+
+int root_run_tests_on_console(const char *suite)
+{
+	int failures;
+	bool known = !suite;
+
+	for (unsigned i = 0; suite && i < sizeof(shell_suites) / sizeof(shell_suites[0]); i++)
+		known |= strcmp(shell_suites[i]->name, suite) == 0;
+	if (!known)
+		return -1;
+	if (!console)
+		console = sysdesc_client("console");
+	cairn_out = console_out;
+	failures = utest_run(shell_suites, sizeof(shell_suites) / sizeof(shell_suites[0]),
+			     suite ? suite : "all");
+	cairn_out = NULL;
+	return failures;
 }
 
 /* Start the servers of the system description and serve them; on a bad

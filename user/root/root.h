@@ -51,6 +51,11 @@ cptr_t sysdesc_device_cap(const char *server, unsigned i);
 int sysdesc_next_fault(struct msg *m, char *server, size_t len);
 void sysdesc_serve(void) __attribute__((noreturn));
 
+/* The shell's `test [SUITE]`: the suites that can run beside the running
+ * servers (cap_revoke, faults), output through the console service;
+ * returns the failures (negative: no such suite). */
+int root_run_tests_on_console(const char *suite);
+
 /* Test suites. */
 extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc,
 	suite_drivers, suite_blk_persist;

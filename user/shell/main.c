@@ -258,6 +258,22 @@ static void cmd_bench(void)
 	bench_line("blk_read_4k", blk, "read 4 KiB (8 sectors) through the blk server");
 }
 
+static void cmd_test(const char *suite)
+{
+	struct msg m = { MSG_INFO(ROOT_TEST, 4, 0), { 0 }, 0 };
+
+	if (suite)
+		memcpy(&m.mr[1], suite, strlen(suite) < 12 ? strlen(suite) : 12);
+	if (sys_call(ROOT, &m) || MSG_LABEL(m.info)) {
+		out("test: the root task did not answer\n");
+		return;
+	}
+	if ((int)m.mr[0] < 0)
+		out("test: no suite \"%s\" (cap_revoke, faults)\n", suite);
+	else
+		out("test: %d failure%s\n", (int)m.mr[0], m.mr[0] == 1 ? "" : "s");
+}
+
 static void help(void)
 {
 	static const char text[] =
@@ -270,6 +286,7 @@ static void help(void)
 	    "  date          the time of day (rtc server)\n"
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  log           the kernel log\n"
+	    "  test [SUITE]  run the user-level suites cap_revoke and faults (KTAP)\n"
 	    "  bench         boot, console and disk figures (instructions under -icount)\n"
 	    "  poweroff      turn the machine off\n";
 
@@ -313,6 +330,8 @@ int cairn_main(uint32_t arg)
 			cmd_date();
 		else if (strcmp(cmd, "blk") == 0)
 			cmd_blk(rest);
+		else if (strcmp(cmd, "test") == 0)
+			cmd_test(rest && *rest ? rest : NULL);
 		else if (strcmp(cmd, "bench") == 0)
 			cmd_bench();
 		else if (strcmp(cmd, "log") == 0)

@@ -238,6 +238,9 @@ enum thread_state {
 #define SYSINFO_HEAP_FREE 3
 #define SYSINFO_CYCLES_LO 4
 #define SYSINFO_PREEMPTIONS 5     /* long operations (revoke) preempted so far */
+#define SYSINFO_FRAME_TABLE 6     /* bytes of frame table backed by RAM */
+#define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
+				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
 
 /* ------------------------------------------------------------ boot info */
 

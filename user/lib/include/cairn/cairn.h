@@ -273,8 +273,10 @@ static inline int sys_reset(cptr_t sys)
 
 /* ------------------------------------------------------------ runtime */
 
-/* Formatted output to the console through SYS_LOG_WRITE. */
+/* Formatted output to the console through SYS_LOG_WRITE, or through
+ * cairn_out when set (e.g. to a console service once a driver owns it). */
 int uprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern void (*cairn_out)(const char *s, size_t len);
 /* Program entry, called by crt0 with the kernel's argument in r0. */
 int cairn_main(uint32_t arg);
 /* Called when cairn_main returns: suspends the thread named by

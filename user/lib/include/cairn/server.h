@@ -48,6 +48,9 @@ enum root_op {
 	ROOT_CAPS = 4,          /* MR0 = row, MR1..MR3 = server name (12 bytes, NUL padded) */
 	ROOT_LOG = 5,           /* MR0 = offset in the kernel log; reply: the text from there */
 	ROOT_POWEROFF = 6,
+	ROOT_TEST = 7,          /* MR1..MR3 = suite name ("" = all the shell may run):
+				 * the root task runs it, its KTAP on the console;
+				 * reply MR0 = failures */
 };
 
 #endif
