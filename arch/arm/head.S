@@ -186,7 +186,16 @@ reset:
 
 	.text
 high_entry:
-	ldr sp, =boot_stack_top
+	/* This CPU's kernel stack, by MPIDR.Aff0; its top also goes to
+	 * TPIDRPRW, where the user-mode entry paths find it. */
+	mrc p15, 0, r0, c0, c0, 5       /* MPIDR */
+	and r0, r0, #0xff
+	cmp r0, #ARCH_MAX_CPUS
+	bhs .                           /* a core this kernel has no stack for */
+	ldr sp, =kernel_stacks + BOOT_STACK_SIZE
+	mov r1, #BOOT_STACK_SIZE
+	mla sp, r0, r1, sp
+	mcr p15, 0, sp, c13, c0, 4      /* TPIDRPRW */
 	ldr r0, =vectors
 	mcr p15, 0, r0, c12, c0, 0      /* VBAR */
 	isb
@@ -223,7 +232,6 @@ __pt_end:
 
 	.section .bss.stack, "aw", %nobits
 	.balign 8
-boot_stack:
-	.space BOOT_STACK_SIZE
-	.global boot_stack_top
-boot_stack_top:
+	.global kernel_stacks
+kernel_stacks:
+	.space BOOT_STACK_SIZE * ARCH_MAX_CPUS

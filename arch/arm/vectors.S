@@ -99,7 +99,7 @@ vec_svc:
 	movne r1, #TRAP_SVC
 	bne trap_common
 	mov r0, sp
-	ldr sp, =boot_stack_top         /* this CPU's kernel stack */
+	mrc p15, 0, sp, c13, c0, 4      /* TPIDRPRW: this CPU's kernel stack top */
 	/* fp keeps the user's value: the unwinder ignores frame pointers
 	 * outside the kernel's stack and image. r7 still holds the call
 	 * number: the two IPC fast paths are entered directly. */
@@ -152,7 +152,7 @@ trap_return:
 	 * (SP_svc ends just past that context, ready for the next entry). */
 user_trap:
 	mov r0, sp
-	ldr sp, =boot_stack_top
+	mrc p15, 0, sp, c13, c0, 4      /* this CPU's kernel stack top */
 	mov fp, #0
 	bl arch_user_trap
 	mov sp, r0

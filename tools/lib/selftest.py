@@ -173,6 +173,7 @@ HW_DTS = """/dts-v1/;
 	pl011@9000000 { compatible = "arm,pl011"; reg = <0 0x9000000 0 0x1000>; };
 	pl031@9010000 { compatible = "arm,pl031"; reg = <0 0x9010000 0 0x1000>; };
 	virtio_mmio@a003e00 { compatible = "virtio,mmio"; reg = <0 0xa003e00 0 0x200>; };
+	pl061@9030000 { compatible = "arm,pl061"; reg = <0 0x9030000 0 0x1000>; };
 };
 """
 

@@ -14,6 +14,11 @@ The same rules and the same messages as the root task's check at boot
   /servers/NAME: devices: "/path" has no registers
   /servers/NAME: devices: "/path" is the kernel's
   /servers/NAME: devices: "/path" is also given to /servers/OTHER
+  /servers/NAME: devices: "/path" overlaps a range given to /servers/OTHER
+  /servers/NAME: regions: needs <base-hi base-lo size-hi size-lo>..., ...
+  /servers/NAME: regions: B+S is empty, wraps or is not page aligned
+  /servers/NAME: regions: B+S falls outside the hardware's device ranges
+  /servers/NAME: regions: B+S overlaps a range given to /servers/OTHER
   /servers/NAME: uses: no server provides "svc"
 
 Device trees are read from DTB bytes (fdt_nodes); the system description
@@ -92,6 +97,26 @@ def ram_pages(hw):
     return total
 
 
+def device_spans(hw):
+    """Page-rounded [base, end) of every `reg` entry of the hardware tree
+    (two address and two size cells, as on QEMU virt), memory excluded."""
+    out = []
+    for path, props in hw.items():
+        if "reg" not in props or props.get("device_type") == b"memory\0" or path == "/":
+            continue
+        c = cells(props["reg"])
+        for i in range(0, len(c) - 3, 4):
+            b, z = (c[i] << 32) | c[i + 1], (c[i + 2] << 32) | c[i + 3]
+            out.append((b & ~0xfff, (b + z + 0xfff) & ~0xfff))
+    return out
+
+
+def node_span(node):
+    c = cells(node["reg"])
+    b, z = (c[0] << 32) | c[1], (c[2] << 32) | c[3]
+    return (b & ~0xfff, (b + z + 0xfff) & ~0xfff)
+
+
 def check(sysdtb, hwdtb, programs, heap_bytes=None):
     """Raise DescError with the root task's message for the first mistake."""
     s = fdt_nodes(sysdtb)
@@ -105,6 +130,8 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
     avail = [ram_pages(hw), 1 << 32, 1 << 32, heap_bytes if heap_bytes else 1 << 32]
     sums = [0, 0, 0, 0]
     holders, provided, users = {}, {"root"}, []
+    spans = []                          # (base, end, server) given so far
+    hwspans = device_spans(hw)
     for nm in names:
         props = s["/servers/" + nm]
         where = "/servers/%s" % nm
@@ -134,10 +161,34 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
                 raise DescError('%s: devices: "%s" has no registers' % (where, dev))
             if any("gic" in c for c in strings(node.get("compatible", b""))):
                 raise DescError('%s: devices: "%s" is the kernel\'s' % (where, dev))
+            b, e = node_span(node)
+            for ob, oe, other in spans:
+                if b < oe and ob < e and other != nm and dev not in holders:
+                    raise DescError('%s: devices: "%s" overlaps a range given to /servers/%s'
+                                    % (where, dev, other))
             if dev in holders:
                 raise DescError('%s: devices: "%s" is also given to /servers/%s'
                                 % (where, dev, holders[dev]))
             holders[dev] = nm
+            spans.append((b, e, nm))
+        if "regions" in props:
+            c = cells(props["regions"])
+            if len(c) % 4 or len(c) // 4 + len(strings(props.get("devices", b""))) > 8:
+                raise DescError("%s: regions: needs <base-hi base-lo size-hi size-lo>..., "
+                                "at most 8 ranges with the devices" % where)
+            for i in range(0, len(c), 4):
+                b, z = (c[i] << 32) | c[i + 1], (c[i + 2] << 32) | c[i + 3]
+                if not z or (b | z) & 0xfff:
+                    raise DescError("%s: regions: 0x%x+0x%x is empty, wraps or is not page "
+                                    "aligned" % (where, b, z))
+                if not any(hb <= b and b + z <= he for hb, he in hwspans):
+                    raise DescError("%s: regions: 0x%x+0x%x falls outside the hardware's "
+                                    "device ranges" % (where, b, z))
+                for ob, oe, other in spans:
+                    if b < oe and ob < b + z:
+                        raise DescError("%s: regions: 0x%x+0x%x overlaps a range given to "
+                                        "/servers/%s" % (where, b, z, other))
+                spans.append((b, b + z, nm))
         provided.update(strings(props.get("provides", b"")))
         users += [(nm, u) for u in strings(props.get("uses", b""))]
     for nm, u in users:

@@ -27,6 +27,8 @@ struct server {
 	uint32_t quota[POOL_IDS];
 	const char *devs[SRV_MAX_DEVICES];
 	unsigned ndevs;
+	uint64_t region[SRV_MAX_DEVICES][2];    /* explicit [base, size) ranges */
+	unsigned nregions;
 	const char *provides[MAX_PROVIDES];
 	unsigned nprovides;
 	const char *uses[SRV_MAX_USES];
@@ -94,6 +96,50 @@ static bool program_exists(const char *name)
 
 	return cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
 			 name, &data, &len) == 0;
+}
+
+static const struct bootinfo_dev *range_of(uint64_t base, uint64_t size);
+
+/* The page-rounded physical range of a server's i-th device or region. */
+static void span_of(const struct server *s, unsigned i, uint64_t *base, uint64_t *end)
+{
+	if (i < s->ndevs) {
+		const struct dt_device *dev = hw_device(s->devs[i]);
+
+		*base = dev->reg[0].base & ~0xfffull;
+		*end = (dev->reg[0].base + dev->reg[0].size + 0xfff) & ~0xfffull;
+	} else {
+		*base = s->region[i - s->ndevs][0];
+		*end = *base + s->region[i - s->ndevs][1];
+	}
+}
+
+/* Another server (parsed before `self`), or self's own devices, holding a
+ * page of [b, b + z)? (own devices only when `mine`) */
+static const struct server *region_taken_by(uint64_t b, uint64_t z, const struct server *self,
+					    bool mine)
+{
+	for (const struct server *o = servers; o < self; o++)
+		for (unsigned i = 0; i < o->ndevs + o->nregions; i++) {
+			uint64_t ob, oe;
+
+			span_of(o, i, &ob, &oe);
+			if (b < oe && ob < b + z)
+				return o;
+		}
+	for (unsigned i = 0; mine && i < self->ndevs; i++) {
+		uint64_t ob, oe;
+
+		span_of(self, i, &ob, &oe);
+		if (b < oe && ob < b + z)
+			return self;
+	}
+	return NULL;
+}
+
+static const struct server *region_taken(uint64_t b, uint64_t z, const struct server *self)
+{
+	return region_taken_by(b, z, self, true);
 }
 
 /*
@@ -188,6 +234,47 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 							    "/servers/%s: devices: \"%s\" is also "
 							    "given to /servers/%s",
 							    nm, s->devs[d], servers[o].name);
+			{
+				/* A page of it in another server's regions? */
+				uint64_t b = dev->reg[0].base & ~0xfffull;
+				uint64_t e = (dev->reg[0].base + dev->reg[0].size + 0xfff) & ~0xfffull;
+				const struct server *o = region_taken_by(b, e - b, s, false);
+
+				if (o)
+					return fail(err, errlen,
+						    "/servers/%s: devices: \"%s\" overlaps a range "
+						    "given to /servers/%s", nm, s->devs[d], o->name);
+			}
+		}
+		if (fdt_prop(&f, node, "regions", &val, &len) == 0) {
+			if (len % 16 || len / 16 + s->ndevs > SRV_MAX_DEVICES)
+				return fail(err, errlen,
+					    "/servers/%s: regions: needs <base-hi base-lo size-hi size-lo>..., "
+					    "at most %u ranges with the devices", nm, SRV_MAX_DEVICES);
+			for (uint32_t k = 0; k < len / 16; k++) {
+				const uint8_t *c = (const uint8_t *)val + 16 * k;
+				uint64_t b = (uint64_t)fdt_be32(c) << 32 | fdt_be32(c + 4);
+				uint64_t z = (uint64_t)fdt_be32(c + 8) << 32 | fdt_be32(c + 12);
+
+				if (!z || ((b | z) & 0xfff) || b + z < b)
+					return fail(err, errlen,
+						    "/servers/%s: regions: 0x%llx+0x%llx is empty, "
+						    "wraps or is not page aligned", nm,
+						    (unsigned long long)b, (unsigned long long)z);
+				if (!range_of(b, z))
+					return fail(err, errlen,
+						    "/servers/%s: regions: 0x%llx+0x%llx falls outside "
+						    "the hardware's device ranges", nm,
+						    (unsigned long long)b, (unsigned long long)z);
+				if (region_taken(b, z, s))
+					return fail(err, errlen,
+						    "/servers/%s: regions: 0x%llx+0x%llx overlaps a range "
+						    "given to /servers/%s", nm, (unsigned long long)b,
+						    (unsigned long long)z, region_taken(b, z, s)->name);
+				s->region[s->nregions][0] = b;
+				s->region[s->nregions][1] = z;
+				s->nregions++;
+			}
 		}
 		s->nprovides = strings(&f, node, "provides", s->provides, MAX_PROVIDES);
 		if (s->nprovides > MAX_PROVIDES)
@@ -306,16 +393,17 @@ static int start_one(struct server *s, unsigned idx, char *err, size_t errlen)
 		TRY(sys_obj_create(s->account, CAP_ENDPOINT, CPTR_SELF, s->service[p], 0));
 		TRY(sys_cap_mint(s->service[p], s->p.cspace, SRV_SERVICE + p * 0, R_READ, 0, 0));
 	}
-	for (unsigned d = 0; d < s->ndevs; d++) {
-		const struct dt_device *dev = hw_device(s->devs[d]);
-		uint64_t base = dev->reg[0].base & ~0xfffull;
-		uint64_t end = (dev->reg[0].base + dev->reg[0].size + 0xfff) & ~0xfffull;
-		const struct bootinfo_dev *r = range_of(base, end - base);
+	for (unsigned d = 0; d < s->ndevs + s->nregions; d++) {
+		const struct dt_device *dev = d < s->ndevs ? hw_device(s->devs[d]) : NULL;
+		uint64_t base, end;
+		const struct bootinfo_dev *r;
 		uint64_t rbase;
 
+		span_of(s, d, &base, &end);
+		r = range_of(base, end - base);
 		if (!r) {
-			snprintf(err, errlen, "/servers/%s: devices: \"%s\" is in no device range",
-				 s->name, s->devs[d]);
+			snprintf(err, errlen, "/servers/%s: device %u is in no device range", s->name,
+				 d);
 			return E_NOENT;
 		}
 		rbase = (uint64_t)r->base_hi << 32 | r->base_lo;
@@ -323,7 +411,7 @@ static int start_one(struct server *s, unsigned idx, char *err, size_t errlen)
 		TRY(sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE,
 				 (uint32_t)((base - rbase) >> 12), (uint32_t)((end - base) >> 12)));
 		TRY(sys_cap_copy(s->dev_caps[d], s->p.cspace, SRV_DEVICE(d)));
-		s->irq[d] = dev_irq(dev);
+		s->irq[d] = dev ? dev_irq(dev) : 0;
 		if (s->irq[d]) {
 			cptr_t h = slot_alloc(), nb = slot_alloc();
 
@@ -447,10 +535,11 @@ static int row_ps(unsigned row, char *buf, size_t len)
 static const char *holder(uint64_t base, uint64_t size)
 {
 	for (unsigned i = 0; i < nservers; i++)
-		for (unsigned d = 0; d < servers[i].ndevs; d++) {
-			const struct dt_device *dev = hw_device(servers[i].devs[d]);
+		for (unsigned d = 0; d < servers[i].ndevs + servers[i].nregions; d++) {
+			uint64_t b, e;
 
-			if (dev && dev->reg[0].base >= base && dev->reg[0].base < base + size)
+			span_of(&servers[i], d, &b, &e);
+			if (b < base + size && base < e)
 				return servers[i].name;
 		}
 	return "root";
@@ -528,7 +617,7 @@ static int row_caps(const char *name, unsigned row, char *buf, size_t len)
 			return snprintf(buf, len, "%-4s %-9s %-6s %s", "SLOT", "TYPE", "RIGHTS",
 					"RANGE / BADGE");
 		/* The server's capabilities as the root task gave them. */
-		for (unsigned d = 0; d < s->ndevs; d++)
+		for (unsigned d = 0; d < s->ndevs + s->nregions; d++)
 			if (++n == row && sys_cap_inspect(s->dev_caps[d], &ci) == 0)
 				return snprintf(buf, len, "%-4u %-9s %c%c%c%c   0x%010llx +%u pages",
 						SRV_DEVICE(d), types[ci.type],

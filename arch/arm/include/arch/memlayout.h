@@ -44,5 +44,9 @@
 #define L2_BLOCK_SIZE 0x200000
 
 #define BOOT_STACK_SIZE 16384
+/* Kernel stacks: one of BOOT_STACK_SIZE per CPU, indexed by MPIDR.Aff0
+ * (kernel_stacks in head.S); TPIDRPRW holds the running CPU's stack top,
+ * which every entry from user mode loads (vectors.S). */
+#define ARCH_MAX_CPUS 4
 
 #endif
