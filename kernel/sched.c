@@ -200,10 +200,16 @@ struct uctx *sched_exit(void)
 		 * stack as it is (interrupts nest on it and return here). */
 		c->vs_dirty = true;
 		prev = NULL;
-		flags = arch_irq_save();
-		arch_irq_enable();
-		if (!obj_reap_pending())
-			arch_wait_for_interrupt();
-		arch_irq_restore(flags);
+		{
+			uint32_t t0 = (uint32_t)arch_cycles();
+
+			flags = arch_irq_save();
+			arch_irq_enable();
+			if (!obj_reap_pending())
+				arch_wait_for_interrupt();
+			arch_irq_restore(flags);
+			/* Waiting, and the interrupts taken while waiting. */
+			c->idle_cycles += (uint32_t)arch_cycles() - t0;
+		}
 	}
 }

@@ -608,6 +608,9 @@ static int sys_system_info(struct uctx *c)
 	case SYSINFO_PREEMPTIONS:
 		c->r[1] = cap_preemptions;
 		return 0;
+	case SYSINFO_IDLE_LO:
+		c->r[1] = this_cpu()->idle_cycles;
+		return 0;
 	case SYSINFO_FRAME_TABLE:
 		c->r[1] = (uint32_t)frame_backed_bytes();
 		return 0;

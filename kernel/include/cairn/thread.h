@@ -84,7 +84,7 @@ struct cpu {
 	bool resched;                /* pick again before leaving the kernel */
 	bool vs_dirty;               /* TTBR0 may not be cur's address space */
 	uint32_t switches;
-	uint32_t reserved;
+	uint32_t idle_cycles;        /* cycle counter time spent idle (wraps) */
 	uint64_t ticks;
 };
 extern struct cpu cpu0;

@@ -239,6 +239,7 @@ enum thread_state {
 #define SYSINFO_CYCLES_LO 4
 #define SYSINFO_PREEMPTIONS 5     /* long operations (revoke) preempted so far */
 #define SYSINFO_FRAME_TABLE 6     /* bytes of frame table backed by RAM */
+#define SYSINFO_IDLE_LO 7         /* cycle-counter time spent idle (low word) */
 #define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
 				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
 
