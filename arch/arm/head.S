@@ -23,6 +23,7 @@
 #include <arch/memlayout.h>
 
 #define MAIR0_VALUE 0x0444ff00 /* attr0 dev-nGnRnE, 1 normal WB, 2 normal NC, 3 dev-nGnRE */
+#define MAIR1_VALUE 0x00000044 /* attr4 normal NC (user write-combine) */
 #define TTBCR_VALUE 0xb5023500 /* EAE, T1SZ=2, SH1/SH0 inner, WBWA walks, T0SZ=0 */
 
 /* Descriptor bits (low word). */
@@ -157,7 +158,7 @@ reset:
 
 	ldr r0, =MAIR0_VALUE
 	mcr p15, 0, r0, c10, c2, 0
-	mov r0, #0
+	mov r0, #MAIR1_VALUE
 	mcr p15, 0, r0, c10, c2, 1      /* MAIR1 */
 	ldr r0, =TTBCR_VALUE
 	mcr p15, 0, r0, c2, c0, 2

@@ -93,12 +93,12 @@ vec_svc:
 	stmia sp, {r0-r12}
 	add r0, sp, #52
 	stmia r0, {sp, lr}^
+	mov r0, sp                      /* the frame, for either path */
 	mrs r1, spsr
 	tst r1, #0xf                    /* USR is the only mode with low bits 0 */
 	strne lr, [sp, #60]             /* lr_svc matters to kernel frames only */
 	movne r1, #TRAP_SVC
 	bne trap_common
-	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4      /* TPIDRPRW: this CPU's kernel stack top */
 	/* fp keeps the user's value: the unwinder ignores frame pointers
 	 * outside the kernel's stack and image. r7 still holds the call
@@ -158,8 +158,56 @@ user_trap:
 	mov sp, r0
 	b trap_return
 
-	/* uarch_enter_user(ctx): leave the kernel into a thread. */
+	/* uarch_enter_user(ctx): leave the kernel into a thread. The kernel
+	 * stack is abandoned: the next entry starts again at its top. */
 	.global uarch_enter_user
 uarch_enter_user:
 	mov sp, r0
 	b trap_return
+
+	/* Self-tests running user code (uarch_test_run): save the caller's
+	 * callee-saved registers and stack, make traps from user mode use the
+	 * stack below them (TPIDRPRW), enter ctx. uarch_test_leave, called on
+	 * that stack by the hook's trap, restores all that and returns from
+	 * uarch_test_enter. */
+	.global uarch_test_enter
+uarch_test_enter:
+	push {r4-r12, lr}               /* 40 bytes: sp stays 8-byte aligned */
+	ldr r1, =test_saved
+	mrc p15, 0, r2, c13, c0, 4
+	str r2, [r1]                    /* the CPU's kernel stack top */
+	str sp, [r1, #4]
+	mcr p15, 0, sp, c13, c0, 4
+	mov sp, r0
+	b trap_return
+
+	.global uarch_test_leave
+uarch_test_leave:
+	ldr r1, =test_saved
+	ldr r2, [r1]
+	ldr sp, [r1, #4]
+	mcr p15, 0, r2, c13, c0, 4
+	pop {r4-r12, pc}
+
+	/* The vector table of uarch_test_run(hook_svc): svc from user mode
+	 * takes the general path to arch_user_trap. */
+	.balign 32
+	.global vectors_test
+vectors_test:
+	b vec_reset
+	b vec_undef
+	b vec_svc_general
+	b vec_pabt
+	b vec_dabt
+	b vec_reset
+	b vec_irq
+	b vec_fiq
+vec_svc_general:
+	trap_entry 0, TRAP_SVC
+
+	.ltorg
+
+	.bss
+	.balign 8
+test_saved:
+	.space 8

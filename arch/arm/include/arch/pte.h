@@ -27,11 +27,12 @@ _Static_assert(sizeof(pte_t) == 8, "LPAE descriptors are 64-bit");
 #define PTE_XN (1ull << 54)    /* execute-never at every privilege level (ARMv7) */
 #define PTE_ADDR_MASK 0x000000fffffff000ull
 
-/* MAIR0 attribute indexes (programmed in head.S). */
+/* MAIR0/MAIR1 attribute indexes (programmed in head.S). */
 #define MT_DEVICE_nGnRnE 0
 #define MT_NORMAL 1
 #define MT_NORMAL_NC 2
 #define MT_DEVICE_nGnRE 3
+#define MT_NORMAL_WC 4  /* normal NC again: ARMv7's write-combining type */
 
 #define PTE_KERNEL_RW (PTE_AF | PTE_SH_INNER | PTE_ATTR(MT_NORMAL) | PTE_XN | PTE_PXN)
 #define PTE_KERNEL_RO (PTE_KERNEL_RW | PTE_AP_RO)

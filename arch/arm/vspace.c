@@ -1,0 +1,771 @@
+/*
+ * User address spaces on ARMv7-A LPAE: TTBR0 page tables, ASIDs, and
+ * kernel access to user memory with the user's permissions.
+ *
+ * Layout. TTBCR.T0SZ = 0 and T1SZ = 2: TTBR0 translates 0..0xBFFF_FFFF for
+ * the current space, TTBR1 the kernel above. A space is a level-1 table
+ * (4 entries used; a whole page from the owner's allocator), a level-2
+ * table per GiB in use and a level-3 table per 2 MiB region in use that is
+ * not one block, all DIRECT frames reached through the direct map.
+ * "No user space" is not EPD0 but an empty level-1 table with ASID 0
+ * (empty_l1), so switching spaces is always one TTBR0 write.
+ *
+ * Translations. The largest one alignment allows: 2 MiB blocks at level 2
+ * where va, pa and the remaining size allow, else 64 KiB runs of 16
+ * level-3 entries with the contiguous hint, else 4 KiB pages. Every user
+ * translation is nG (tagged with the ASID), AF set, PXN (the kernel never
+ * executes user memory), and XN unless the mapping is executable, which
+ * is never writable. AP[1] gives PL0 access; AP[2] makes it read-only.
+ * AttrIndx: MAIR (head.S) 1 normal WB, 2 normal NC, 3 device-nGnRE,
+ * 4 normal NC again for write-combine (ARMv7 has no separate WC type; the
+ * alias lets uarch_vs_query report what was asked for).
+ *
+ * Table lifetime. Every table descriptor (level 1 -> level 2, level 2 ->
+ * level 3) carries in its bits [11:2], which the walker ignores in table
+ * descriptors, the number of valid entries of the table it points to
+ * (0..512). A table that becomes empty in an unmap is unlinked, the TLB
+ * invalidated, and then it goes back through the caller's allocator --
+ * except that a space keeps up to SPARES emptied tables (all zero, still
+ * charged to it, their addresses in the unused words of the level-1 page)
+ * and takes those first when it needs tables again, so that mapping and
+ * unmapping in an otherwise empty region does not allocate, zero and free
+ * two tables every time. A space thus holds tables for what is mapped
+ * plus at most SPARES. Invariant: no table linked in a tree is empty.
+ * Tables taken or freed are chained through their first word (a
+ * page-aligned address is an invalid descriptor).
+ *
+ * Coherency. TTBCR gives both walks inner-shareable, inner and outer
+ * write-back write-allocate attributes (IRGN/ORGN = 01, SH = 11), and all
+ * tables are normal WB RAM, so the walker is coherent with the data cache:
+ * no cache cleaning for descriptors, only a DSB before a new descriptor
+ * may be used, and DSB, TLB invalidation, DSB after one is removed.
+ * Descriptors are written with one STRD (64-bit single-copy atomic with
+ * LPAE), so a walk never sees half of one. Newly mapped executable RAM is
+ * cleaned to the point of unification and the I-cache invalidated.
+ *
+ * ASIDs. 8 bits; 0 is the empty space's, 1..255 are handed out in order
+ * within a generation, each space recording its ASID and generation. When
+ * they run out: TTBR0 goes to the empty space first (so no speculative
+ * walk tags entries with an old ASID after the flush), the generation
+ * advances, the whole TLB is invalidated, and numbering restarts; every
+ * space gets a new ASID when it is next activated (lazily, in
+ * uarch_vs_activate). An ASID is never reused within a generation, so
+ * destroy only invalidates its entries. Unmap invalidates by ASID and
+ * address (by ASID for many entries) before it returns; on the Cortex-A15
+ * the intermediate walk caches are tagged by ASID and invalidated by the
+ * same operations. The inner-shareable forms make all of this complete on
+ * every core once SMP comes.
+ */
+#include <arch/cpu.h>
+#include <arch/internal.h>
+#include <arch/pte.h>
+#include <cairn/abi.h>
+#include <cairn/arch.h>
+#include <cairn/error.h>
+#include <cairn/mm_arch.h>
+#include <cairn/string.h>
+#include <cairn/uarch.h>
+
+#define L2_SPAN (1u << 21)
+#define L1_SPAN (1u << 30)
+#define ENTRIES 512u
+#define ASID_MAX 255u
+#define FLUSH_MAX 32u           /* more leaf entries than this: invalidate the ASID */
+#define TCOUNT_MASK (0x3ffull << 2)
+#define SPARE_SLOT 8            /* root[8..]: spare tables (0: none); never walked */
+#define SPARES 2
+
+static uint32_t asid_gen = 1;
+static uint32_t asid_next = 1;
+static const struct uarch_vs *asid_owner[ASID_MAX + 1];
+static uint64_t empty_l1[4] __attribute__((aligned(32)));
+
+/* ----------------------------------------------------------- descriptors */
+
+static inline void pte_write(uint64_t *p, uint64_t v)
+{
+	__asm__ volatile("strd %1, %H1, [%0]" ::"r"(p), "r"(v) : "memory");
+}
+
+static uint64_t *table_va(uint64_t desc)
+{
+	return arch_phys_to_virt(desc & PTE_ADDR_MASK, 4096);
+}
+
+static bool is_table(uint64_t d) { return (d & PTE_TYPE_MASK) == PTE_TABLE; }
+static bool is_block(uint64_t d) { return (d & PTE_TYPE_MASK) == PTE_BLOCK; }
+
+/* Valid entries of the table a table descriptor points to. */
+static unsigned tcount(uint64_t d) { return (unsigned)((d & TCOUNT_MASK) >> 2); }
+
+static void tcount_add(uint64_t *d, int n)
+{
+	uint64_t c = (uint64_t)(tcount(*d) + n);
+
+	pte_write(d, (*d & ~TCOUNT_MASK) | (c << 2));
+}
+
+static uint64_t leaf_bits(unsigned attr, unsigned rights)
+{
+	uint64_t d = PTE_AF | PTE_NG | PTE_AP_USER | PTE_PXN;
+
+	switch (attr) {
+	case UATTR_DEVICE:
+		d |= PTE_ATTR(MT_DEVICE_nGnRE);
+		break;
+	case UATTR_NORMAL_NC:
+		d |= PTE_ATTR(MT_NORMAL_NC) | PTE_SH_INNER;
+		break;
+	case UATTR_WRITE_COMBINE:
+		d |= PTE_ATTR(MT_NORMAL_WC) | PTE_SH_INNER;
+		break;
+	default:
+		d |= PTE_ATTR(MT_NORMAL) | PTE_SH_INNER;
+		break;
+	}
+	if (!(rights & R_WRITE))
+		d |= PTE_AP_RO;
+	if (!(rights & R_EXEC) || attr == UATTR_DEVICE)
+		d |= PTE_XN;
+	return d;
+}
+
+static int get_table(const struct uarch_pt_alloc *pta, paddr_t *pa)
+{
+	int err = pta->alloc(pta->ctx, pa);
+
+	if (!err && !arch_phys_to_virt(*pa, 4096)) {
+		pta->free(pta->ctx, *pa);
+		err = E_NOMEM;          /* the allocator must give DIRECT memory */
+	}
+	return err;
+}
+
+int uarch_vs_init(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
+{
+	paddr_t pa;
+	int err;
+
+	memset(vs, 0, sizeof(*vs));
+	err = get_table(pta, &pa);
+	if (err)
+		return err;
+	vs->root_pa = pa;
+	vs->root = arch_phys_to_virt(pa, 4096);
+	/* The allocator zeroes; the entries and spare slots for sure. */
+	memset(vs->root, 0, (SPARE_SLOT + SPARES) * sizeof(uint64_t));
+	vs->tables = 1;
+	return 0;
+}
+
+static unsigned spare_count(const struct uarch_vs *vs)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SPARES; i++)
+		n += vs->root[SPARE_SLOT + i] != 0;
+	return n;
+}
+
+static paddr_t spare_take(struct uarch_vs *vs)
+{
+	for (unsigned i = 0; i < SPARES; i++) {
+		paddr_t pa = vs->root[SPARE_SLOT + i];
+
+		if (pa) {
+			vs->root[SPARE_SLOT + i] = 0;
+			return pa;
+		}
+	}
+	return 0;
+}
+
+/* A table no longer linked (all zero but word 0) and no longer reachable
+ * by a walk: kept as a spare, or given back. */
+static void release_table(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, paddr_t pa)
+{
+	for (unsigned i = 0; i < SPARES; i++) {
+		if (!vs->root[SPARE_SLOT + i]) {
+			((uint64_t *)arch_phys_to_virt(pa, 4096))[0] = 0;
+			vs->root[SPARE_SLOT + i] = pa;
+			return;
+		}
+	}
+	pta->free(pta->ctx, pa);
+	vs->tables--;
+}
+
+/* Level-2 entry of va, or NULL if its level-2 table does not exist. */
+static uint64_t *l2_entry(const struct uarch_vs *vs, uintptr_t va)
+{
+	uint64_t d1 = vs->root[va >> 30];
+
+	if (!is_table(d1))
+		return NULL;
+	return &table_va(d1)[(va >> 21) & (ENTRIES - 1)];
+}
+
+/* Will [va, va + left) use a block at va? */
+static bool block_fits(uintptr_t va, paddr_t pa, uint64_t left)
+{
+	return (va & (L2_SPAN - 1)) == 0 && (pa & (L2_SPAN - 1)) == 0 && left >= L2_SPAN;
+}
+
+/*
+ * Pass 1 of a map: is every page free, and how many tables are missing?
+ * Missing level-2 tables are counted once per GiB, level-3 ones once per
+ * 2 MiB region that will not be a block. A present level-2 entry is
+ * never an empty table (see the invariant above).
+ */
+static int map_survey(const struct uarch_vs *vs, uintptr_t va, paddr_t pa, uint64_t size,
+		      unsigned *need)
+{
+	uint64_t off = 0;
+	uintptr_t last_gib = ~(uintptr_t)0;
+
+	*need = 0;
+	while (off < size) {
+		uintptr_t v = va + (uintptr_t)off;
+		uint64_t *e2 = l2_entry(vs, v);
+		uint64_t step;
+
+		if (!e2 && (v >> 30) != last_gib) {
+			(*need)++;                      /* a level-2 table */
+			last_gib = v >> 30;
+		}
+		if (block_fits(v, pa + off, size - off)) {
+			if (e2 && *e2)
+				return E_EXIST;
+			step = L2_SPAN;
+		} else {
+			step = MIN(size - off, (uint64_t)L2_SPAN - (v & (L2_SPAN - 1)));
+			if (e2 && is_block(*e2))
+				return E_EXIST;
+			if (!e2 || !*e2) {
+				(*need)++;              /* a level-3 table */
+			} else {
+				const uint64_t *t3 = table_va(*e2);
+
+				for (uint64_t o = 0; o < step; o += 4096)
+					if (t3[((v + (uintptr_t)o) >> 12) & (ENTRIES - 1)])
+						return E_EXIST;
+			}
+		}
+		off += step;
+	}
+	return 0;
+}
+
+/* Tables taken before anything is written, chained through word 0. */
+struct table_chain {
+	paddr_t head;
+	unsigned n;
+};
+
+static void chain_push(struct table_chain *c, paddr_t pa, uint64_t *t)
+{
+	t[0] = c->head;         /* page aligned, or 0: an invalid descriptor */
+	c->head = pa;
+	c->n++;
+}
+
+static paddr_t chain_pop(struct table_chain *c)
+{
+	paddr_t pa = c->head;
+	uint64_t *t = arch_phys_to_virt(pa, 4096);
+
+	c->head = t[0];
+	c->n--;
+	t[0] = 0;               /* the rest is zero (allocator, or emptied) */
+	return pa;
+}
+
+static uint64_t take_table(struct table_chain *c)
+{
+	return chain_pop(c) | PTE_TABLE;
+}
+
+/* Give back tables never linked (allocated for a map that failed). */
+static void free_chain(const struct uarch_pt_alloc *pta, struct table_chain *c)
+{
+	while (c->n)
+		pta->free(pta->ctx, chain_pop(c));
+}
+
+/*
+ * Make instructions written through data mappings visible to instruction
+ * fetch before a range is mapped executable: clean the data cache to the
+ * point of unification by line, then invalidate the instruction caches
+ * and the branch predictor (inner shareable). Pages outside the direct
+ * map are reached through a short-lived kernel mapping.
+ */
+static void sync_icache(paddr_t pa, uint64_t size)
+{
+	uint32_t ctr, line;
+
+	__asm__ volatile("mrc p15, 0, %0, c0, c0, 1" : "=r"(ctr));      /* CTR */
+	line = 4u << ((ctr >> 16) & 0xf);                               /* DminLine */
+	for (uint64_t off = 0; off < size; off += 4096) {
+		paddr_t p = pa + off;
+		uint8_t *k = arch_phys_to_virt(p, 4096);
+		bool mapped = false;
+
+		if (!k) {
+			k = mm_arch_kmap(p);
+			mapped = k != NULL;
+		}
+		if (!k)
+			continue;
+		for (uint32_t o = 0; o < 4096; o += line)       /* DCCMVAU */
+			__asm__ volatile("mcr p15, 0, %0, c7, c11, 1" ::"r"(k + o) : "memory");
+		if (mapped)
+			mm_arch_kunmap(k);
+	}
+	dsb_ish();
+	__asm__ volatile("mcr p15, 0, %0, c7, c1, 0" ::"r"(0) : "memory");     /* ICIALLUIS */
+	__asm__ volatile("mcr p15, 0, %0, c7, c1, 6" ::"r"(0) : "memory");     /* BPIALLIS */
+	dsb_ish();
+	isb();
+}
+
+int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
+		 paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
+{
+	struct table_chain st = { 0, 0 };
+	uint64_t bits, off = 0;
+	unsigned need, spares;
+	int err;
+
+	if ((rights & ~(unsigned)(R_READ | R_WRITE | R_EXEC)) || !(rights & R_READ) ||
+	    ((rights & R_WRITE) && (rights & R_EXEC)) || attr > UATTR_NORMAL_WB)
+		return E_INVAL;
+	if ((va | pa | size) & 0xfff)
+		return E_ALIGN;
+	if (size == 0 || size > UARCH_USER_TOP || va > UARCH_USER_TOP - size ||
+	    pa + size - 1 > 0xffffffffffull || pa + size < pa)
+		return E_RANGE;
+	err = map_survey(vs, va, pa, size, &need);
+	if (err)
+		return err;
+	/* Every table before the first write: new ones, then the spares. */
+	spares = MIN(need, spare_count(vs));
+	while (st.n < need - spares) {
+		paddr_t t;
+
+		err = get_table(pta, &t);
+		if (err) {
+			free_chain(pta, &st);
+			return err;
+		}
+		chain_push(&st, t, arch_phys_to_virt(t, 4096));
+	}
+	vs->tables += st.n;
+	while (st.n < need) {
+		paddr_t t = spare_take(vs);
+
+		chain_push(&st, t, arch_phys_to_virt(t, 4096));
+	}
+	if (need)
+		dsb_ish();              /* zeroed tables visible before they are linked */
+	bits = leaf_bits(attr, rights);
+	while (off < size) {
+		uintptr_t v = va + (uintptr_t)off;
+		paddr_t p = pa + off;
+		uint64_t *l1e = &vs->root[v >> 30];
+		uint64_t *e2, *t3;
+		uint64_t end;
+		int n = 0;
+
+		if (!is_table(*l1e))
+			pte_write(l1e, take_table(&st));
+		e2 = &table_va(*l1e)[(v >> 21) & (ENTRIES - 1)];
+		if (block_fits(v, p, size - off)) {
+			pte_write(e2, (p & PTE_ADDR_MASK) | bits | PTE_BLOCK);
+			tcount_add(l1e, 1);
+			off += L2_SPAN;
+			continue;
+		}
+		if (!is_table(*e2)) {
+			pte_write(e2, take_table(&st));
+			tcount_add(l1e, 1);
+		}
+		t3 = table_va(*e2);
+		end = MIN(size, off + L2_SPAN - (v & (L2_SPAN - 1)));
+		while (off < end) {
+			uintptr_t vv = va + (uintptr_t)off;
+			paddr_t pp = pa + off;
+			unsigned i = (vv >> 12) & (ENTRIES - 1);
+
+			if (((vv | pp) & 0xffff) == 0 && end - off >= 0x10000) {
+				for (unsigned k = 0; k < 16; k++)
+					pte_write(&t3[i + k], ((pp + k * 4096u) & PTE_ADDR_MASK) |
+								      bits | PTE_CONTIG | PTE_PAGE);
+				n += 16;
+				off += 0x10000;
+			} else {
+				pte_write(&t3[i], (pp & PTE_ADDR_MASK) | bits | PTE_PAGE);
+				n++;
+				off += 4096;
+			}
+		}
+		tcount_add(e2, n);
+	}
+	while (st.n)                    /* none: the survey counted exactly */
+		release_table(vs, pta, chain_pop(&st));
+	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
+		sync_icache(pa, size);
+	vs->pages_mapped += (uint32_t)(size >> 12);
+	dsb_ish();                      /* descriptors visible to the walker */
+	isb();
+	return 0;
+}
+
+static bool asid_live(const struct uarch_vs *vs)
+{
+	return vs->asid && vs->asid_gen == asid_gen && asid_owner[vs->asid] == vs;
+}
+
+static void tlb_inval_asid_va(uint32_t asid, uintptr_t va)
+{
+	/* TLBIMVAIS: this address, this ASID, inner shareable; also the
+	 * intermediate walk entries used to translate it. */
+	__asm__ volatile("mcr p15, 0, %0, c8, c3, 1" ::"r"((va & ~0xfffu) | asid) : "memory");
+}
+
+static void tlb_inval_asid(uint32_t asid)
+{
+	/* TLBIASIDIS */
+	__asm__ volatile("mcr p15, 0, %0, c8, c3, 2" ::"r"(asid) : "memory");
+}
+
+/* Leaf translations removed by one unmap, to invalidate. */
+struct flush_list {
+	unsigned n;
+	bool all;
+	uintptr_t va[FLUSH_MAX];
+};
+
+static void flush_note(struct flush_list *f, uintptr_t va)
+{
+	if (f->n < FLUSH_MAX)
+		f->va[f->n++] = va;
+	else
+		f->all = true;
+}
+
+void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
+		    uint64_t size)
+{
+	struct table_chain dead = { 0, 0 };
+	struct flush_list fl;
+	uint64_t off = 0;
+	uint32_t cleared = 0;
+
+	if (size == 0 || ((va | size) & 0xfff) || va >= UARCH_USER_TOP ||
+	    size > UARCH_USER_TOP - va)
+		return;
+	fl.n = 0;
+	fl.all = false;
+	while (off < size) {
+		uintptr_t v = va + (uintptr_t)off;
+		uint64_t left = size - off;
+		uint64_t *l1e = &vs->root[v >> 30];
+		uint64_t *e2, step;
+
+		if (!is_table(*l1e)) {
+			off += MIN(left, (uint64_t)L1_SPAN - (v & (L1_SPAN - 1)));
+			continue;
+		}
+		e2 = &table_va(*l1e)[(v >> 21) & (ENTRIES - 1)];
+		step = MIN(left, (uint64_t)L2_SPAN - (v & (L2_SPAN - 1)));
+		if (is_block(*e2)) {
+			/* Part of a block is outside the contract (a range is
+			 * what one map made): only whole blocks go. */
+			if (step == L2_SPAN) {
+				pte_write(e2, 0);
+				tcount_add(l1e, -1);
+				cleared += L2_SPAN >> 12;
+				flush_note(&fl, v);
+			}
+		} else if (is_table(*e2)) {
+			uint64_t *t3 = table_va(*e2);
+			int n = 0;
+
+			for (uint64_t o = 0; o < step; o += 4096) {
+				unsigned i = ((v + (uintptr_t)o) >> 12) & (ENTRIES - 1);
+
+				if (t3[i]) {
+					pte_write(&t3[i], 0);
+					n++;
+					flush_note(&fl, v + (uintptr_t)o);
+				}
+			}
+			cleared += (uint32_t)n;
+			if (n && tcount(*e2) == (unsigned)n) {
+				paddr_t t = *e2 & PTE_ADDR_MASK;
+
+				pte_write(e2, 0);
+				tcount_add(l1e, -1);
+				chain_push(&dead, t, t3);
+			} else if (n) {
+				tcount_add(e2, -n);
+			}
+		}
+		if (tcount(*l1e) == 0) {
+			paddr_t t = *l1e & PTE_ADDR_MASK;
+
+			pte_write(l1e, 0);
+			chain_push(&dead, t, table_va(t | PTE_TABLE));
+		}
+		off += step;
+	}
+	vs->pages_mapped -= MIN(vs->pages_mapped, cleared);
+	dsb_ish();                      /* the cleared entries reach the walker */
+	/* A space without a live ASID has no TLB entries: a rollover flushed
+	 * them (with TTBR0 away from it) and it was not active since. */
+	if (asid_live(vs) && (fl.n || fl.all)) {
+		if (fl.all) {
+			tlb_inval_asid(vs->asid);
+		} else {
+			for (unsigned i = 0; i < fl.n; i++)
+				tlb_inval_asid_va(vs->asid, fl.va[i]);
+		}
+		__asm__ volatile("mcr p15, 0, %0, c7, c1, 6" ::"r"(0) : "memory"); /* BPIALLIS */
+		dsb_ish();
+		isb();
+	}
+	/* Only now can no walk reach the unlinked tables. */
+	while (dead.n)
+		release_table(vs, pta, chain_pop(&dead));
+}
+
+int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,
+		   unsigned *rights)
+{
+	uint64_t *e2, d;
+	unsigned idx;
+
+	if (va >= UARCH_USER_TOP)
+		return E_NOENT;
+	e2 = l2_entry(vs, va);
+	if (!e2 || !*e2)
+		return E_NOENT;
+	if (is_block(*e2)) {
+		d = *e2;
+		*pa = (d & PTE_ADDR_MASK & ~(uint64_t)(L2_SPAN - 1)) | (va & (L2_SPAN - 1));
+	} else {
+		d = table_va(*e2)[(va >> 12) & (ENTRIES - 1)];
+		if (!d)
+			return E_NOENT;
+		*pa = (d & PTE_ADDR_MASK) | (va & 0xfff);
+	}
+	idx = (unsigned)(d >> 2) & 7;
+	*attr = idx == MT_NORMAL_NC  ? UATTR_NORMAL_NC
+		: idx == MT_NORMAL_WC ? UATTR_WRITE_COMBINE
+		: idx == MT_NORMAL    ? UATTR_NORMAL_WB
+				      : UATTR_DEVICE;
+	*rights = R_READ | ((d & PTE_AP_RO) ? 0 : R_WRITE) | ((d & PTE_XN) ? 0 : R_EXEC);
+	return 0;
+}
+
+uint64_t uarch_vs_descriptor(const struct uarch_vs *vs, uintptr_t va, unsigned *level)
+{
+	uint64_t *e2;
+
+	*level = 1;
+	if (!is_table(vs->root[va >> 30]))
+		return vs->root[va >> 30];
+	e2 = l2_entry(vs, va);
+	*level = 2;
+	if (!is_table(*e2))
+		return *e2;
+	*level = 3;
+	return table_va(*e2)[(va >> 12) & (ENTRIES - 1)];
+}
+
+unsigned uarch_vs_table_entries(const struct uarch_vs *vs, uintptr_t va, unsigned level)
+{
+	uint64_t *e2;
+
+	if (!is_table(vs->root[va >> 30]))
+		return 0;
+	if (level == 2)
+		return tcount(vs->root[va >> 30]);
+	e2 = l2_entry(vs, va);
+	return is_table(*e2) ? tcount(*e2) : 0;
+}
+
+static bool vs_is_current(const struct uarch_vs *vs)
+{
+	return (read_ttbr0() & 0xffffffffffull) == vs->root_pa;
+}
+
+static void switch_to_empty(void)
+{
+	write_ttbr0(arch_virt_to_phys_kimage(empty_l1));
+	isb();
+}
+
+void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
+{
+	if (!vs->root)
+		return;
+	/* No walk may reach tables about to be freed. */
+	if (vs_is_current(vs))
+		switch_to_empty();
+	if (asid_live(vs)) {
+		dsb_ish();
+		tlb_inval_asid(vs->asid);
+		dsb_ish();
+		isb();
+		asid_owner[vs->asid] = NULL;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t d1 = vs->root[i];
+
+		if (!is_table(d1))
+			continue;
+		for (unsigned j = 0; j < ENTRIES; j++) {
+			uint64_t d2 = table_va(d1)[j];
+
+			if (is_table(d2))
+				pta->free(pta->ctx, d2 & PTE_ADDR_MASK);
+		}
+		pta->free(pta->ctx, d1 & PTE_ADDR_MASK);
+	}
+	for (unsigned i = 0; i < SPARES; i++)
+		if (vs->root[SPARE_SLOT + i])
+			pta->free(pta->ctx, vs->root[SPARE_SLOT + i]);
+	pta->free(pta->ctx, vs->root_pa);
+	memset(vs, 0, sizeof(*vs));
+}
+
+/* A new generation: off every old ASID first (no speculative walk may tag
+ * an entry with one after the flush), then an empty TLB. */
+static void asid_rollover(void)
+{
+	switch_to_empty();
+	asid_gen++;
+	asid_next = 1;
+	memset(asid_owner, 0, sizeof(asid_owner));
+	tlb_flush_all();
+}
+
+static void asid_assign(struct uarch_vs *vs)
+{
+	if (asid_next > ASID_MAX)
+		asid_rollover();
+	vs->asid = asid_next++;
+	vs->asid_gen = asid_gen;
+	vs->ttbr = (uint64_t)vs->root_pa | ((uint64_t)vs->asid << 48);
+	asid_owner[vs->asid] = vs;
+}
+
+uint32_t uarch_asid_generation(void)
+{
+	return asid_gen;
+}
+
+void uarch_asid_force_rollover(void)
+{
+	asid_rollover();
+}
+
+/*
+ * Called once the kernel runs on its own tables (arch_mmu_init): TTBR0
+ * walks on for good, "no user space" being the empty level-1 table with
+ * ASID 0, so that activating a space is one register write. User mode
+ * gets no VFP/Advanced SIMD (CPACR cp10/cp11 no access): its use is an
+ * undefined instruction.
+ */
+void uarch_init(void)
+{
+	switch_to_empty();
+	write_ttbcr(read_ttbcr() & ~(1u << 7));         /* EPD0 off */
+	isb();
+	write_cpacr(read_cpacr() & ~(0xfu << 20));      /* cp10, cp11: no access */
+	isb();
+	tlb_flush_all();
+}
+
+static __attribute__((noinline)) void activate_slow(struct uarch_vs *vs)
+{
+	if (!vs) {
+		switch_to_empty();
+		return;
+	}
+	if (!asid_live(vs))
+		asid_assign(vs);
+	write_ttbr0(vs->ttbr);
+	isb();
+}
+
+__attribute__((optimize("omit-frame-pointer"))) void uarch_vs_activate(struct uarch_vs *vs)
+{
+	/* The common case (a space with an ASID of this generation) is a
+	 * compare and one register write: within a generation an ASID
+	 * belongs to one space only. No ISB: the exception return to user
+	 * mode synchronizes the context, and the kernel's own accesses go
+	 * through TTBR1; the one kernel use of TTBR0 (user_ok) starts with
+	 * an ISB. */
+	if (vs && vs->asid_gen == asid_gen) {
+		write_ttbr0(vs->ttbr);
+		return;
+	}
+	activate_slow(vs);
+}
+
+/* ----------------------------------------------------------- user memory */
+
+/*
+ * Can the current user space access [va, va + len) for read (or write)?
+ * ATS1CUR/ATS1CUW translate with PL0's permissions; PAR (64-bit format
+ * with LPAE) has F in bit 0 and the MAIR attribute byte in [63:56].
+ * Device memory is refused too: the kernel's copy could have side effects
+ * there, make unaligned accesses or take an external abort.
+ */
+static bool user_ok(uintptr_t va, size_t len, bool write)
+{
+	uintptr_t end;
+
+	if (len == 0)
+		return true;
+	if (va >= UARCH_USER_TOP || len > UARCH_USER_TOP - va)
+		return false;
+	end = va + len;
+	isb();                          /* a TTBR0 switch just before is visible */
+	for (uintptr_t p = va & ~0xfffu; p < end; p += 4096) {
+		uint64_t par;
+
+		if (write)
+			__asm__ volatile("mcr p15, 0, %0, c7, c8, 3" ::"r"(p) : "memory"); /* ATS1CUW */
+		else
+			__asm__ volatile("mcr p15, 0, %0, c7, c8, 2" ::"r"(p) : "memory"); /* ATS1CUR */
+		isb();
+		par = read_par64();
+		if ((par & 1) || (par >> 60) == 0)
+			return false;
+		if (p + 4096 < p)
+			break;
+	}
+	return true;
+}
+
+/* After the check the copy goes through the user address itself (TTBR0
+ * of the current space): interrupts are masked and only this CPU changes
+ * page tables, so nothing can unmap in between. */
+int uarch_copy_from_user(void *dst, uintptr_t usrc, size_t len)
+{
+	if (!user_ok(usrc, len, false))
+		return E_FAULT;
+	memcpy(dst, (const void *)usrc, len);
+	return 0;
+}
+
+int uarch_copy_to_user(uintptr_t udst, const void *src, size_t len)
+{
+	if (!user_ok(udst, len, true))
+		return E_FAULT;
+	memcpy((void *)udst, src, len);
+	return 0;
+}
