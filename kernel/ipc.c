@@ -1,25 +1,36 @@
 /*
- * IPC: endpoints, replies, notifications, fault messages, and the fast
- * path for call and reply-receive.
+ * IPC: endpoints, replies, notifications, fault messages. The fast paths
+ * for call and reply-receive are in cairn/fastpath.h; docs/ipc.md has the
+ * whole picture.
  *
  * An endpoint holds a FIFO of blocked senders or of blocked receivers
  * (never both). A message is an info word (label, length, capability
  * count), message registers MR0..MR3 in r2..r5 and MR4.. in the IPC buffer,
  * and the badge of the sender's capability, which the receiver gets in
- * r6. A call delivers its message and blocks the caller until the
- * receiver answers: the receiver holds an implicit one-shot reply right
+ * r6. If either side has no IPC buffer a longer message is cut to the
+ * four register words, and the received length says so. NBSEND with no
+ * receiver waiting drops the message and returns 0 (as in seL4).
+ *
+ * A call delivers its message and blocks the caller until the receiver
+ * answers: the receiver holds an implicit one-shot reply right
  * (thread->caller) that REPLY or REPLY_RECV uses, or that CAP_SAVE_REPLY
- * turns into a CAP_REPLY capability to answer later. Receiving again while
- * a caller is unanswered cancels that caller (E_CANCELLED).
+ * turns into a CAP_REPLY capability to answer later (SEND on it). A reply
+ * carries no capabilities and its badge is 0; REPLY with no caller does
+ * nothing and returns 0. Receiving on an endpoint again while a caller is
+ * unanswered cancels that caller (E_CANCELLED), as does deleting its
+ * reply capability; waiting on a notification keeps the reply right.
  *
  * Notifications are a word of bits: a send ORs the capability's badge in
- * (1 if it has none), a wait takes and clears the word, blocking while it
- * is zero; a poll returns E_AGAIN instead of blocking. Interrupt lines
- * signal them (irqobj.c).
+ * (1 if it has none; the info word is ignored), a wait takes and clears
+ * the word, blocking while it is zero; a poll returns E_AGAIN instead of
+ * blocking. Interrupt lines signal them (irqobj.c), from interrupt context:
+ * a signal only makes a waiter runnable, and asks for a reschedule when
+ * the waiter outranks the running thread.
  *
  * A fault becomes a call on the thread's fault endpoint, built from the
  * fault record of the thread instead of its registers (which the handler
- * may want intact); a reply with label 0 resumes the thread.
+ * may want intact); a reply with label 0 resumes the thread where its pc
+ * (possibly changed) says, any other label leaves it stopped (TS_FAULTED).
  */
 #include <cairn/log.h>
 #include <cairn/string.h>
@@ -142,7 +153,10 @@ static unsigned transfer_caps(struct thread *from, struct thread *to, unsigned n
 	struct cspace *fcs = thread_cspace(from), *tcs;
 	unsigned done = 0;
 
-	if (!fb || !tb || !fcs || !tb->recv_slot)
+	if (!tb)
+		return 0;
+	tb->recv_caps = 0;
+	if (!fb || !fcs || !tb->recv_slot)
 		return 0;
 	if (tb->recv_cspace == CPTR_SELF || tb->recv_cspace == 0) {
 		tcs = thread_cspace(to);
@@ -191,6 +205,7 @@ static void transfer(struct thread *from, struct thread *to, uint32_t badge, boo
 		if (to->ipcbuf) {
 			to->ipcbuf->mr[4] = from->ctx.cpsr;
 			to->ipcbuf->mr[5] = from->ctx.sp;
+			to->ipcbuf->recv_caps = 0;
 			len = 6;
 		}
 		to->ctx.r[1] = MSG_INFO(FAULT_LABEL_BASE + from->fault_kind, len, 0);
@@ -307,27 +322,29 @@ static int reply_through(struct thread *t, struct slot *s)
 int ipc_send(struct thread *t, struct slot *s, bool block, bool call)
 {
 	unsigned rights = slot_rights(s);
-	int err = check_info(t->ctx.r[1]);
 
-	if (err)
-		return err;
 	switch (slot_type(s)) {
 	case CAP_ENDPOINT:
 		if (!(rights & R_WRITE))
 			return E_PERM;
+		if (check_info(t->ctx.r[1]))
+			return E_INVAL;
 		if (MSG_CAPS(t->ctx.r[1]) && !(rights & R_GRANT))
 			return E_PERM;
 		return ep_send(t, (struct endpoint *)s->obj, s->a, rights & R_GRANT, block, call);
 	case CAP_NOTIFICATION:
-		if (!(rights & R_WRITE))
-			return E_PERM;
+		/* A signal carries no message: the info word is not looked at. */
 		if (call)
 			return E_TYPE;
+		if (!(rights & R_WRITE))
+			return E_PERM;
 		notification_signal((struct notification *)s->obj, s->a ? s->a : 1);
 		return 0;
 	case CAP_REPLY:
 		if (call)
 			return E_TYPE;
+		if (check_info(t->ctx.r[1]))
+			return E_INVAL;
 		return reply_through(t, s);
 	}
 	return E_TYPE;
