@@ -58,6 +58,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/internal.h>
+#include <arch/memlayout.h>
 #include <arch/pte.h>
 #include <cairn/abi.h>
 #include <cairn/arch.h>
@@ -87,9 +88,18 @@ static inline void pte_write(uint64_t *p, uint64_t v)
 	__asm__ volatile("strd %1, %H1, [%0]" ::"r"(p), "r"(v) : "memory");
 }
 
+/* A table's kernel address: tables are DIRECT frames (get_table checks),
+ * so this is the direct map's offset, without arch_phys_to_virt's checks. */
+static paddr_t direct_base;     /* physical address at DIRECT_MAP_BASE */
+
+static inline uint64_t *tva(paddr_t pa)
+{
+	return (uint64_t *)(uintptr_t)(DIRECT_MAP_BASE + (uint32_t)(pa - direct_base));
+}
+
 static uint64_t *table_va(uint64_t desc)
 {
-	return arch_phys_to_virt(desc & PTE_ADDR_MASK, 4096);
+	return tva(desc & PTE_ADDR_MASK);
 }
 
 static bool is_table(uint64_t d) { return (d & PTE_TYPE_MASK) == PTE_TABLE; }
@@ -151,7 +161,7 @@ int uarch_vs_init(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 	if (err)
 		return err;
 	vs->root_pa = pa;
-	vs->root = arch_phys_to_virt(pa, 4096);
+	vs->root = tva(pa);
 	/* The allocator zeroes; the entries and spare slots for sure. */
 	memset(vs->root, 0, (SPARE_SLOT + SPARES) * sizeof(uint64_t));
 	vs->tables = 1;
@@ -186,7 +196,7 @@ static void release_table(struct uarch_vs *vs, const struct uarch_pt_alloc *pta,
 {
 	for (unsigned i = 0; i < SPARES; i++) {
 		if (!vs->root[SPARE_SLOT + i]) {
-			((uint64_t *)arch_phys_to_virt(pa, 4096))[0] = 0;
+			tva(pa)[0] = 0;
 			vs->root[SPARE_SLOT + i] = pa;
 			return;
 		}
@@ -272,7 +282,7 @@ static void chain_push(struct table_chain *c, paddr_t pa, uint64_t *t)
 static paddr_t chain_pop(struct table_chain *c)
 {
 	paddr_t pa = c->head;
-	uint64_t *t = arch_phys_to_virt(pa, 4096);
+	uint64_t *t = tva(pa);
 
 	c->head = t[0];
 	c->n--;
@@ -357,13 +367,13 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 			free_chain(pta, &st);
 			return err;
 		}
-		chain_push(&st, t, arch_phys_to_virt(t, 4096));
+		chain_push(&st, t, tva(t));
 	}
 	vs->tables += st.n;
 	while (st.n < need) {
 		paddr_t t = spare_take(vs);
 
-		chain_push(&st, t, arch_phys_to_virt(t, 4096));
+		chain_push(&st, t, tva(t));
 	}
 	if (need)
 		dsb_ish();              /* zeroed tables visible before they are linked */
@@ -515,7 +525,7 @@ void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintp
 			paddr_t t = *l1e & PTE_ADDR_MASK;
 
 			pte_write(l1e, 0);
-			chain_push(&dead, t, table_va(t | PTE_TABLE));
+			chain_push(&dead, t, tva(t));
 		}
 		off += step;
 	}
@@ -680,6 +690,7 @@ void uarch_asid_force_rollover(void)
  */
 void uarch_init(void)
 {
+	direct_base = arch_direct_map_base();
 	switch_to_empty();
 	write_ttbcr(read_ttbcr() & ~(1u << 7));         /* EPD0 off */
 	isb();
