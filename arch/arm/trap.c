@@ -9,8 +9,9 @@
  * kernel mode are bugs: they are reported in full (mode, PC/LR with
  * symbols, decoded DFSR/IFSR with DFAR/IFAR, all registers, backtrace)
  * and the kernel stops, unless a self-test armed a fault catcher.
- * User-mode traps are not yet possible (no user threads) and would be
- * turned into fault messages by the thread layer.
+ * Traps from user mode never come here: trap_common (vectors.S) sends
+ * them to arch_user_trap (uarch.c), which hands them to the portable
+ * kernel as system calls, interrupts or decoded faults.
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
