@@ -134,7 +134,9 @@ void sched_tick(void)
 	struct cpu *c = this_cpu();
 
 	c->ticks++;
-	if (c->cur && c->cur->slice && --c->cur->slice == 0)
+	/* A thread the IPC fast path switched to may have no turn left (it
+	 * does not hand out turns): that counts as the end of its turn. */
+	if (c->cur && (c->cur->slice == 0 || --c->cur->slice == 0))
 		c->resched = true;
 }
 

@@ -2,9 +2,10 @@
  * The IPC fast paths, inlined into the system-call entry (kernel/syscall.c)
  * so that a call or reply-receive that qualifies costs one function
  * frame: a short message (at most MSG_REG_WORDS words, no capabilities)
- * on an endpoint capability with the right, a partner already waiting,
- * priorities that make the partner the next thread to run anyway, and no
- * scheduling decision pending. Everything else returns NULL and takes the
+ * on an endpoint capability with the right, a partner already waiting, and
+ * priorities that make the partner the next thread to run anyway (no
+ * scheduling decision can be pending at a system-call entry: every other
+ * kernel exit takes it in sched_exit). Everything else returns NULL and takes the
  * general path in ipc.c, which has the same semantics.
  */
 #ifndef CAIRN_FASTPATH_H
@@ -51,7 +52,9 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	struct thread *r;
 	struct slot *s;
 
-	if ((info & 0x1ff) > MSG_REG_WORDS || c->resched)      /* caps or long */
+	/* No scheduling decision can be pending here: every kernel exit but
+	 * the fast paths goes through sched_exit, which takes it. */
+	if ((info & 0x1ff) > MSG_REG_WORDS)                     /* caps or long */
 		return NULL;
 	s = fast_lookup(t, t->ctx.r[0]);
 	if (!s || (s->info & (0xff | (R_WRITE << 8))) != (CAP_ENDPOINT | (R_WRITE << 8)))
@@ -94,8 +97,10 @@ ipc_fastpath_reply_recv(struct thread *t)
 	struct endpoint *ep;
 	struct slot *s;
 
-	if ((info & 0x1ff) > MSG_REG_WORDS || c->resched || !caller ||
-	    (caller->tflags & THREAD_F_FAULT) || t->bound)
+	/* (a bound notification with bits pending must be delivered first:
+	 * the general path does that) */
+	if ((info & 0x1ff) > MSG_REG_WORDS || !caller || (caller->tflags & THREAD_F_FAULT) ||
+	    (t->bound && t->bound->word))
 		return NULL;
 	s = fast_lookup(t, t->ctx.r[0]);
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_ENDPOINT | (R_READ << 8)))
