@@ -5,13 +5,23 @@
  * that must be refused (W+X, overlap, wrap, beyond the user half, file
  * size above memory size) with their documented errors, and thousands of
  * random byte flips with no sanitizer report.
+ *
+ * Then the real programs the build made (build/user/\*.elf, or the
+ * directory $CAIRN_USER_ELFS; the build makes them before this test):
+ * each must be accepted with the layout user/lib/user.ld promises, must
+ * not read the TLS register (picolibc's errno: Cairn threads have none),
+ * and the root task's ELF goes through every truncation, the same
+ * corruptions and seeded random flips.
  */
+#define _POSIX_C_SOURCE 200809L /* opendir */
+
 #include "htest.h"
 
 #include <cairn/abi.h>
 #include <cairn/elf.h>
 #include <cairn/error.h>
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,12 +247,299 @@ static void random_flips(void)
 	HT_ASSERT(accepted > 0);        /* flips in padding leave it valid */
 }
 
+/* ---- the programs the build made ---- */
+
+static const char *user_dir(void)
+{
+	const char *d = getenv("CAIRN_USER_ELFS");
+
+	return d && *d ? d : "build/user";
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The root task's ELF (malloc'd), or NULL after a failure. */
+static uint8_t *load_root(size_t *len)
+{
+	char path[512];
+	uint8_t *b;
+
+	snprintf(path, sizeof(path), "%s/root.elf", user_dir());
+	b = htest_read_file(path, len);
+	if (!b)
+		htest_fail(__FILE__, __LINE__, "%s missing: build it first (ninja)", path);
+	return b;
+}
+
+/* Bytes of the file elf_parse needs: program headers and segment data. */
+static size_t needed_len(const uint8_t *b)
+{
+	size_t need = rd32(b + 28) + 32u * (b[44] | b[45] << 8);
+
+	for (unsigned i = 0; i < (unsigned)(b[44] | b[45] << 8); i++) {
+		const uint8_t *p = b + rd32(b + 28) + 32 * i;
+
+		if (rd32(p) == 1 && rd32(p + 20) && rd32(p + 4) + rd32(p + 16) > need)
+			need = rd32(p + 4) + rd32(p + 16);
+	}
+	return need;
+}
+
+/* Where an executable segment reads TPIDRURO (mrc p15, 0, Rt, c13, c0,
+ * 3), in ARM or Thumb-2 encoding: thread-local storage, which Cairn
+ * threads do not have. Returns the address or 0. */
+static uint32_t tls_read_at(const struct elf_seg *sg)
+{
+	const uint8_t *d = sg->data;
+
+	for (uint32_t i = 0; i + 4 <= sg->filesz; i += 2) {
+		uint32_t w = rd32(d + i);
+		uint16_t h1 = (uint16_t)(d[i] | d[i + 1] << 8);
+		uint16_t h2 = (uint16_t)(d[i + 2] | d[i + 3] << 8);
+
+		if (!(i & 3) && (w & 0x0fff0fffu) == 0x0e1d0f70u && (w >> 28) != 0xf)
+			return sg->vaddr + i;
+		if (h1 == 0xee1d && (h2 & 0x0fff) == 0x0f70)
+			return sg->vaddr + i;
+	}
+	return 0;
+}
+
+static void built_programs(void)
+{
+	DIR *dir = opendir(user_dir());
+	struct dirent *de;
+	unsigned nprog = 0;
+	bool root = false;
+
+	HT_ASSERT_MSG(dir, "%s: no directory of user programs (build first)", user_dir());
+	while ((de = readdir(dir))) {
+		size_t nl = strlen(de->d_name), len;
+		char path[512];
+		uint8_t *b;
+		struct elf_image e;
+		const char *why;
+		unsigned exec = 0;
+		int err;
+
+		if (nl < 5 || strcmp(de->d_name + nl - 4, ".elf") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", user_dir(), de->d_name);
+		b = htest_read_file(path, &len);
+		if (!b)
+			continue;
+		nprog++;
+		root |= strcmp(de->d_name, "root.elf") == 0;
+		err = elf_parse(b, len, &e, &why);
+		if (err) {
+			free(b);
+			closedir(dir);
+			HT_ASSERT_MSG(0, "%s: %s (%s)", path, err_name(err), why);
+		}
+		for (unsigned i = 0; i < e.nseg; i++) {
+			const struct elf_seg *sg = &e.seg[i];
+			uint32_t at = sg->rights & R_EXEC ? tls_read_at(sg) : 0;
+			bool ok = (sg->vaddr & 0xfff) == 0 && sg->vaddr >= 0x00400000u &&
+				  !((sg->rights & R_WRITE) && (sg->rights & R_EXEC)) && !at;
+
+			exec += (sg->rights & R_EXEC) != 0;
+			if (!ok) {
+				free(b);
+				closedir(dir);
+				if (at)
+					HT_ASSERT_MSG(0, "%s: reads TPIDRURO (thread-local storage, "
+						      "e.g. picolibc's errno) at 0x%08x; Cairn threads "
+						      "have no TLS", path, at);
+				HT_ASSERT_MSG(0, "%s: segment %u at 0x%08x rights %u breaks "
+					      "user.ld's layout", path, i, sg->vaddr, sg->rights);
+			}
+		}
+		free(b);
+		/* text, rodata (absent when empty: the linker leaves an empty
+		 * PT_LOAD, which is skipped), data; _start first in text. */
+		if (e.nseg < 2 || e.nseg > 3 || exec != 1 || e.seg[0].rights != (R_READ | R_EXEC) ||
+		    e.entry != 0x00400000u) {
+			closedir(dir);
+			HT_ASSERT_MSG(0, "%s: %u segments, %u executable, entry 0x%08x: expected "
+				      "text, rodata, data and _start at 0x00400000", path, e.nseg,
+				      exec, e.entry);
+		}
+	}
+	closedir(dir);
+	HT_ASSERT_MSG(root, "%s/root.elf missing", user_dir());
+	HT_ASSERT(nprog >= 2);
+}
+
+static void built_root_truncated(void)
+{
+	size_t len, need;
+	uint8_t *b = load_root(&len);
+	struct elf_image e;
+	const char *why;
+
+	if (!b)
+		return;
+	need = needed_len(b);
+	HT_ASSERT(need <= len);
+	for (size_t n = 0; n < need; n++) {
+		int err = elf_parse(b, n, &e, &why);
+
+		if (err != E_TRUNC) {
+			free(b);
+			HT_ASSERT_MSG(0, "length %zu of %zu: %d (%s)", n, need, err, why ? why : "");
+		}
+	}
+	HT_EQ(elf_parse(b, need, &e, &why), 0);
+	free(b);
+}
+
+static void built_root_corrupted(void)
+{
+	size_t len;
+	uint8_t *b = load_root(&len);
+	uint8_t *copy;
+	struct elf_image e;
+	const char *why;
+	uint32_t phoff;
+	int text = -1, rodata = -1, data = -1;
+
+	if (!b)
+		return;
+	copy = malloc(len);
+	HT_ASSERT(copy);
+	memcpy(copy, b, len);
+	phoff = rd32(b + 28);
+	for (unsigned i = 0; i < (unsigned)(b[44] | b[45] << 8); i++) {
+		uint8_t *p = b + phoff + 32 * i;
+
+		if (rd32(p) != 1)
+			continue;
+		if (rd32(p + 24) == 5)
+			text = (int)i;
+		else if (rd32(p + 24) == 4)
+			rodata = (int)i;
+		else if (rd32(p + 24) == 6)
+			data = (int)i;
+	}
+	if (text < 0 || rodata < 0 || data < 0) {
+		free(b);
+		free(copy);
+		HT_ASSERT_MSG(0, "root.elf: no RX, R and RW segments");
+	}
+#define PH(i) (b + phoff + 32 * (unsigned)(i))
+#define CHECK(expect, what)                                                         \
+	do {                                                                        \
+		int err_ = elf_parse(b, len, &e, &why);                             \
+		memcpy(b, copy, len);                                               \
+		if (err_ != (expect)) {                                             \
+			free(b);                                                    \
+			free(copy);                                                 \
+			HT_ASSERT_MSG(0, "%s: %s, expected %s (%s)", what, err_name(err_), \
+				      err_name(expect), why ? why : "");            \
+		}                                                                   \
+	} while (0)
+	put32(PH(text) + 24, 7);
+	CHECK(E_PERM, "text made writable");
+	put32(PH(data) + 24, 7);
+	CHECK(E_PERM, "data made executable");
+	put32(PH(text) + 24, 4);
+	CHECK(E_INVAL, "text not executable (entry outside)");
+	put32(b + 24, rd32(PH(rodata) + 8));
+	CHECK(E_INVAL, "entry in rodata");
+	put32(b + 24, 0x00300000u);
+	CHECK(E_INVAL, "entry below the program");
+	put32(PH(data) + 8, rd32(PH(text) + 8));
+	put32(PH(data) + 4, rd32(PH(text) + 4));
+	CHECK(E_EXIST, "data over text");
+	put32(PH(rodata) + 20, 0xfffff000u);
+	CHECK(E_RANGE, "huge rodata memsz");
+	put32(PH(data) + 8, 0xbffff000u);
+	put32(PH(data) + 4, rd32(PH(data) + 4) & ~0xfffu);
+	put32(PH(data) + 20, 0x2000);
+	CHECK(E_RANGE, "data across 0xC000_0000");
+	put32(PH(data) + 16, rd32(PH(data) + 20) + 1);
+	CHECK(E_FORMAT, "data filesz above memsz");
+	put32(PH(text) + 4, (uint32_t)len - 0x100);
+	CHECK(E_TRUNC, "text beyond the end of the file");
+	put32(PH(text) + 4, 0xfffff000u);
+	CHECK(E_TRUNC, "text offset wraps");
+	put32(PH(rodata) + 8, rd32(PH(rodata) + 8) + 4);
+	CHECK(E_ALIGN, "rodata address and offset disagree");
+	b[18] = 62;
+	CHECK(E_FORMAT, "x86-64 machine");
+	b[16] = 3;
+	CHECK(E_FORMAT, "ET_DYN");
+#undef CHECK
+#undef PH
+	free(copy);
+	free(b);
+}
+
+static void built_root_random_flips(void)
+{
+	size_t len;
+	uint8_t *b = load_root(&len);
+	uint64_t state = 0x2545f4914f6cdd1dull;
+	size_t need, span, hdrs;
+	unsigned accepted = 0;
+
+	if (!b)
+		return;
+	need = needed_len(b);
+	span = need < 4096 ? need : 4096;
+	hdrs = rd32(b + 28) + 32u * (b[44] | b[45] << 8);       /* ELF and program headers */
+	HT_ASSERT(hdrs <= span);
+	for (unsigned n = 0; n < 5000; n++) {
+		size_t pos[4];
+		uint8_t old[4];
+		unsigned flips = 1 + (unsigned)(htest_rand(&state) % 4);
+		struct elf_image e;
+		const char *why;
+		int err;
+
+		for (unsigned k = 0; k < flips; k++) {
+			uint64_t r = htest_rand(&state);
+
+			/* Headers mostly; sometimes anywhere the parser reads. */
+			pos[k] = (size_t)((r >> 8) % ((r & 3) ? hdrs : span));
+			old[k] = b[pos[k]];
+			b[pos[k]] ^= (uint8_t)(1u << (r % 8));
+		}
+		err = elf_parse(b, need, &e, &why);
+		if (!err) {
+			accepted++;
+			for (unsigned i = 0; i < e.nseg; i++) {
+				const struct elf_seg *sg = &e.seg[i];
+
+				HT_ASSERT(sg->filesz <= sg->memsz);
+				HT_ASSERT((uint64_t)sg->vaddr + sg->memsz <= ELF_USER_TOP);
+				HT_ASSERT(!((sg->rights & R_WRITE) && (sg->rights & R_EXEC)));
+				HT_ASSERT((const uint8_t *)sg->data >= b &&
+					  (const uint8_t *)sg->data + sg->filesz <= b + need);
+			}
+		} else {
+			HT_ASSERT(why != NULL);
+		}
+		for (unsigned k = flips; k-- > 0;)
+			b[pos[k]] = old[k];
+	}
+	free(b);
+	HT_ASSERT(accepted > 0);
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(good_executable),
 	HT_CASE(every_truncation),
 	HT_CASE(header_fields),
 	HT_CASE(segment_layouts),
 	HT_CASE(random_flips),
+	HT_CASE(built_programs),
+	HT_CASE(built_root_truncated),
+	HT_CASE(built_root_corrupted),
+	HT_CASE(built_root_random_flips),
 };
 
 int main(void)

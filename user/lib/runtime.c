@@ -136,6 +136,37 @@ int sys_thread_info(cptr_t t, struct thread_info *ti)
 	return err;
 }
 
+int sys_thread_get_regs(cptr_t t, struct thread_regs *regs)
+{
+	struct sysregs s = { { t } };
+	int err = cairn_syscall(SYS_THREAD_GET_REGS, &s);
+
+	if (regs) {
+		memset(regs, 0, sizeof(*regs));
+		if (!err) {
+			regs->pc = s.r[1];
+			regs->sp = s.r[2];
+			regs->r0 = s.r[3];
+			regs->r1 = s.r[4];
+			regs->cpsr = s.r[5];
+		}
+	}
+	return err;
+}
+
+int sys_log_read(cptr_t sys, void *buf, size_t len, uint32_t offset, uint32_t *got,
+		 uint32_t *next)
+{
+	struct sysregs s = { { sys, (uint32_t)(uintptr_t)buf, (uint32_t)len, offset } };
+	int err = cairn_syscall(SYS_LOG_READ, &s);
+
+	if (got)
+		*got = err ? 0 : s.r[1];
+	if (next)
+		*next = err ? offset : s.r[2];
+	return err;
+}
+
 int sys_system_info(unsigned what, uint32_t *value)
 {
 	struct sysregs s = { { what } };
@@ -166,6 +197,38 @@ int uprintf(const char *fmt, ...)
 	return n;
 }
 
+bool cairn_parse_u32(const char *s, uint32_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return false;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return false;
+	}
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		v = v * base + d;
+		if (v > 0xffffffffu)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
 __attribute__((weak, noreturn)) void cairn_exit(int status)
 {
 	(void)status;
@@ -173,7 +236,98 @@ __attribute__((weak, noreturn)) void cairn_exit(int status)
 		sys_thread_suspend(cairn_self);
 }
 
+/* ------------------------------------------------------------ KTAP */
+
+static struct {
+	bool in_suite;
+	const char *suite;
+	unsigned suites;        /* top-level results so far */
+	unsigned cases;         /* results so far in the open suite */
+	unsigned failed;        /* failures in the open suite */
+} ktap;
+
+void ktap_plan(unsigned nsuites)
+{
+	uprintf("KTAP version 1\n1..%u\n", nsuites);
+	ktap.in_suite = false;
+	ktap.suites = 0;
+}
+
+void ktap_suite_begin(const char *name, unsigned ncases)
+{
+	uprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", name, ncases);
+	ktap.in_suite = true;
+	ktap.suite = name;
+	ktap.cases = 0;
+	ktap.failed = 0;
+}
+
+/* One result line "ok N desc[ # SKIP why]", indented inside a suite. */
+static void ktap_result(bool ok, const char *skip, const char *fmt, va_list ap)
+{
+	char desc[160];
+	unsigned n;
+
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	if (ktap.in_suite) {
+		n = ++ktap.cases;
+		if (!ok)
+			ktap.failed++;
+	} else {
+		n = ++ktap.suites;
+	}
+	uprintf("%s%s %u %s%s%s\n", ktap.in_suite ? "    " : "", ok ? "ok" : "not ok", n, desc,
+		skip ? " # SKIP " : "", skip ? skip : "");
+}
+
+bool ktap_ok(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ktap_result(ok, NULL, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+void ktap_skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ktap_result(true, why ? why : "", fmt, ap);
+	va_end(ap);
+}
+
+void ktap_diag(const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	uprintf("%s# %s\n", ktap.in_suite ? "    " : "", msg);
+}
+
+unsigned ktap_suite_end(void)
+{
+	unsigned failed = ktap.failed;
+
+	ktap.in_suite = false;
+	uprintf("%s %u %s\n", failed ? "not ok" : "ok", ++ktap.suites, ktap.suite);
+	return failed;
+}
+
 /* ------------------------------------------------------------ tests */
+
+extern const struct utest_suite *const __utest_suites_start[], *const __utest_suites_end[];
+
+const struct utest_suite *const *utest_registered(unsigned *n)
+{
+	*n = (unsigned)(__utest_suites_end - __utest_suites_start);
+	return __utest_suites_start;
+}
 
 void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ...)
 {
@@ -184,7 +338,7 @@ void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ..
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	t->failed = true;
-	uprintf("    # %s:%d: %s\n", file, line, msg);
+	ktap_diag("%s:%d: %s", file, line, msg);
 }
 
 bool utest_selected(const char *sel, const char *name)
@@ -201,7 +355,7 @@ static bool suite_selected(const char *sel, const struct utest_suite *s)
 
 int utest_run(const struct utest_suite *const *suites, unsigned n, const char *sel)
 {
-	unsigned nsel = 0, idx = 0;
+	unsigned nsel = 0;
 	int failures = 0;
 
 	/* Names that match no suite are reported and count as failures. */
@@ -226,30 +380,25 @@ int utest_run(const struct utest_suite *const *suites, unsigned n, const char *s
 			nsel++;
 	if (!nsel)
 		return failures;
-	uprintf("KTAP version 1\n1..%u\n", nsel);
+	ktap_plan(nsel);
 	for (unsigned i = 0; i < n; i++) {
 		const struct utest_suite *s = suites[i];
-		bool failed = false;
 
 		if (!suite_selected(sel, s))
 			continue;
-		idx++;
-		uprintf("    KTAP version 1\n    # Subtest: %s\n    1..%u\n", s->name, s->ncases);
+		ktap_suite_begin(s->name, s->ncases);
 		for (unsigned c = 0; c < s->ncases; c++) {
 			struct utest t = { false, NULL };
 
 			s->cases[c].fn(&t);
-			if (t.failed) {
-				failures++;
-				failed = true;
-				uprintf("    not ok %u %s\n", c + 1, s->cases[c].name);
-			} else if (t.skip) {
-				uprintf("    ok %u %s # SKIP %s\n", c + 1, s->cases[c].name, t.skip);
-			} else {
-				uprintf("    ok %u %s\n", c + 1, s->cases[c].name);
-			}
+			if (t.failed)
+				ktap_ok(false, "%s", s->cases[c].name);
+			else if (t.skip)
+				ktap_skip(t.skip, "%s", s->cases[c].name);
+			else
+				ktap_ok(true, "%s", s->cases[c].name);
 		}
-		uprintf("%s %u %s\n", failed ? "not ok" : "ok", idx, s->name);
+		failures += (int)ktap_suite_end();
 	}
 	return failures;
 }

@@ -379,5 +379,10 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_nothing_reachable_after_revoke),
 };
 
-const struct utest_suite suite_cap_revoke = { "cap_revoke", cases,
-					      sizeof(cases) / sizeof(cases[0]), false };
+static const struct utest_suite suite_cap_revoke = {
+	.name = "cap_revoke",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+	.beside_servers = true,
+};
+UTEST_REGISTER(suite_cap_revoke, 10);

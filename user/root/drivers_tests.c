@@ -198,7 +198,13 @@ static const struct utest_case persist_cases[] = {
 	UT_CASE(test_blk_survives_reboot),
 };
 
-const struct utest_suite suite_blk_persist = { "blk_persist", persist_cases, 1, true };
+static const struct utest_suite suite_blk_persist = {
+	.name = "blk_persist",
+	.cases = persist_cases,
+	.ncases = 1,
+	.by_name_only = true,   /* restarts the machine */
+};
+UTEST_REGISTER(suite_blk_persist, 60);
 
 static const struct utest_case cases[] = {
 	UT_CASE(test_console_write_through_uart),
@@ -207,4 +213,9 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_revoke_running_driver_device),
 };
 
-const struct utest_suite suite_drivers = { "drivers", cases, sizeof(cases) / sizeof(cases[0]), false };
+static const struct utest_suite suite_drivers = {
+	.name = "drivers",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+};
+UTEST_REGISTER(suite_drivers, 50);

@@ -120,4 +120,10 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_no_fault_endpoint_stops_thread),
 };
 
-const struct utest_suite suite_faults = { "faults", cases, sizeof(cases) / sizeof(cases[0]), false };
+static const struct utest_suite suite_faults = {
+	.name = "faults",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+	.beside_servers = true,
+};
+UTEST_REGISTER(suite_faults, 20);

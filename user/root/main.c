@@ -1,8 +1,10 @@
 /*
  * The root task: the first user program, holding every authority the
- * kernel hands out at boot (see docs/capabilities.md). Today it runs the
- * user-level test suites and benchmarks the kernel command line asks for
- * (ktest=..., bench) and powers off after them; otherwise it waits.
+ * kernel hands out at boot (see docs/capabilities.md). It checks its boot
+ * info, runs the user-level test suites and benchmarks the kernel command
+ * line asks for (ktest=..., bench) and powers off after them (or at once
+ * with `poweroff`); otherwise it starts the servers of the system
+ * description and serves them (system.c).
  */
 #include "root.h"
 
@@ -12,15 +14,6 @@
 
 const struct bootinfo *bootinfo;
 bool root_reset_after_tests;
-
-static const struct utest_suite *const suites[] = {
-	&suite_cap_revoke,
-	&suite_faults,
-	&suite_uipc,
-	&suite_sysdesc,
-	&suite_drivers,
-	&suite_blk_persist,
-};
 
 const struct bootinfo_dev *root_device(const char *prefix)
 {
@@ -77,29 +70,42 @@ static void console_out(const char *s, size_t len)
 	}
 }
 
-/* Suites that leave the running servers alone (the others claim the RTC's
- * interrupt, restart the machine or reload the description). */
-static const struct utest_suite *const shell_suites[] = {
-	&suite_cap_revoke,
-	&suite_faults,
-};
-
+/* The shell's `test [SUITE]`: the registered suites that leave the
+ * running servers alone (the others claim the RTC's interrupt, restart
+ * the machine or reload the description), output through the console. */
 int root_run_tests_on_console(const char *suite)
 {
+	const struct utest_suite *beside[32];
+	const struct utest_suite *const *all;
+	unsigned n, nbeside = 0;
 	int failures;
 	bool known = !suite;
 
-	for (unsigned i = 0; suite && i < sizeof(shell_suites) / sizeof(shell_suites[0]); i++)
-		known |= strcmp(shell_suites[i]->name, suite) == 0;
+	all = utest_registered(&n);
+	for (unsigned i = 0; i < n && nbeside < sizeof(beside) / sizeof(beside[0]); i++)
+		if (all[i]->beside_servers) {
+			beside[nbeside++] = all[i];
+			known |= suite && strcmp(all[i]->name, suite) == 0;
+		}
 	if (!known)
 		return -1;
 	if (!console)
 		console = sysdesc_client("console");
 	cairn_out = console_out;
-	failures = utest_run(shell_suites, sizeof(shell_suites) / sizeof(shell_suites[0]),
-			     suite ? suite : "all");
+	failures = utest_run(beside, nbeside, suite ? suite : "all");
 	cairn_out = NULL;
 	return failures;
+}
+
+/* The user-level test suites the kernel left to the root task (ktest=):
+ * every suite registered with UTEST_REGISTER in user/root/. Weak, so that
+ * a build can replace the whole runner. Returns the failures. */
+__attribute__((weak)) int root_run_tests(const char *selection)
+{
+	unsigned n;
+	const struct utest_suite *const *suites = utest_registered(&n);
+
+	return utest_run(suites, n, selection);
 }
 
 /* Start the servers of the system description and serve them; on a bad
@@ -149,7 +155,7 @@ int cairn_main(uint32_t arg)
 
 	if (arg_value("ktest", sel, sizeof(sel))) {
 		/* The kernel ran its own suites and left us the rest. */
-		failures = utest_run(suites, sizeof(suites) / sizeof(suites[0]), bootinfo->ktest);
+		failures = root_run_tests(bootinfo->ktest);
 		uprintf("root: user tests: %d failure%s\n", failures, failures == 1 ? "" : "s");
 		ran = true;
 	}

@@ -56,9 +56,10 @@ void sysdesc_serve(void) __attribute__((noreturn));
  * returns the failures (negative: no such suite). */
 int root_run_tests_on_console(const char *suite);
 
-/* Test suites. */
-extern const struct utest_suite suite_cap_revoke, suite_faults, suite_uipc, suite_sysdesc,
-	suite_drivers, suite_blk_persist;
+/* The user-level test suites: each is a file of user/root/ that defines a
+ * struct utest_suite and registers it with UTEST_REGISTER(suite, order);
+ * root_run_tests() runs the ones `ktest=` selects (weak: replaceable). */
+int root_run_tests(const char *selection);
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
 

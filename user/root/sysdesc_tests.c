@@ -63,4 +63,9 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_invalid_descriptions_rejected),
 };
 
-const struct utest_suite suite_sysdesc = { "sysdesc", cases, sizeof(cases) / sizeof(cases[0]), false };
+static const struct utest_suite suite_sysdesc = {
+	.name = "sysdesc",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+};
+UTEST_REGISTER(suite_sysdesc, 40);

@@ -698,11 +698,10 @@ void sysdesc_serve(void)
 			break;
 		}
 		case ROOT_LOG: {
-			struct sysregs sr = { { SLOT_SYSTEM, (uint32_t)(uintptr_t)text, 200,
-						m.mr[0] } };
+			uint32_t got;
 
-			if (cairn_syscall(SYS_LOG_READ, &sr) == 0) {
-				n = (int)sr.r[1];
+			if (sys_log_read(SLOT_SYSTEM, text, 200, m.mr[0], &got, NULL) == 0) {
+				n = (int)got;
 				text[n] = '\0';
 				msg_put_text(&r, 0, text, (size_t)n);
 				sys_reply(&r);

@@ -218,4 +218,9 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_bound_notification_ends_endpoint_wait),
 };
 
-const struct utest_suite suite_uipc = { "uipc", cases, sizeof(cases) / sizeof(cases[0]), false };
+static const struct utest_suite suite_uipc = {
+	.name = "uipc",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+};
+UTEST_REGISTER(suite_uipc, 30);

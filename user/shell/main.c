@@ -157,25 +157,23 @@ static void cmd_log(void)
 static void cmd_blk(const char *args)
 {
 	uint8_t sector[512];
-	unsigned long n;
-	char *end;
+	uint32_t n;
 
 	if (!args || strncmp(args, "read ", 5) != 0 || !*(args + 5)) {
 		out("usage: blk read SECTOR\n");
 		return;
 	}
-	n = strtoul(args + 5, &end, 0);
-	if (*end) {
+	if (!cairn_parse_u32(args + 5, &n)) {
 		out("blk: bad sector number \"%s\"\n", args + 5);
 		return;
 	}
 	for (unsigned off = 0; off < 512;) {
-		struct msg m = { MSG_INFO(BLK_READ, 2, 0), { (uint32_t)n, off, 0, 0 }, 0 };
+		struct msg m = { MSG_INFO(BLK_READ, 2, 0), { n, off, 0, 0 }, 0 };
 		char text[MSG_TEXT_MAX + 1];
 		size_t got;
 
 		if (sys_call(BLK, &m) || MSG_LABEL(m.info)) {
-			out("blk: sector %lu: error %d\n", n, (int)m.mr[0]);
+			out("blk: sector %u: error %d\n", (unsigned)n, (int)m.mr[0]);
 			return;
 		}
 		got = msg_get_text(&m, text, sizeof(text));
