@@ -277,7 +277,7 @@ static void cmd_test(const char *suite)
 		return;
 	}
 	if ((int)m.mr[0] < 0)
-		out("test: no suite \"%s\" (cap_revoke, faults)\n", suite);
+		out("test: no suite \"%s\" (runtime, cap_revoke, faults)\n", suite);
 	else
 		out("test: %d failure%s\n", (int)m.mr[0], m.mr[0] == 1 ? "" : "s");
 }
@@ -294,7 +294,7 @@ static void help(void)
 	    "  date          the time of day (rtc server)\n"
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  log           the kernel log\n"
-	    "  test [SUITE]  run the user-level suites cap_revoke and faults (KTAP)\n"
+	    "  test [SUITE]  user-level suites runtime, cap_revoke, faults (KTAP)\n"
 	    "  bench         boot, console and disk figures (instructions under -icount)\n"
 	    "  poweroff      turn the machine off\n";
 
