@@ -262,6 +262,8 @@ int roottask_start(const struct roottask_args *ra, const char **why)
 	bi->heap_va = ROOT_HEAP_VA;
 	bi->heap_end = ROOT_HEAP_END;
 	bi->tick_hz = ra->tick_hz;
+	for (unsigned i = 0; i < POOL_IDS && i < POOL_COUNT; i++)
+		bi->pool_limit[i] = quota_live(&b.acct->q[i]) ? b.acct->q[i].limit : 0;
 	strlcpy(bi->cmdline, ra->cmdline, sizeof(bi->cmdline));
 	if (ra->ktest)
 		strlcpy(bi->ktest, ra->ktest, sizeof(bi->ktest));

@@ -212,7 +212,8 @@ static int sys_cap_inspect(struct thread *t, struct uctx *c)
 		break;
 	case CAP_CSPACE:
 		c->r[4] = ((struct cspace *)s->obj)->limit;
-		c->r[5] = ((struct cspace *)s->obj)->used;
+		/* slots backed by leaves (64 per leaf; the rest read empty) */
+		c->r[5] = ((struct cspace *)s->obj)->leaves * CNODE_SLOTS;
 		break;
 	}
 	return 0;

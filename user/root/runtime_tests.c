@@ -179,6 +179,23 @@ static void test_system_and_trivial_calls(struct utest *t)
 }
 
 /* The suite table is sorted by order and holds this suite. */
+/* The boot info states the account's limits, and a CSpace's backed slots. */
+static void test_boot_info_limits_and_cspace(struct utest *t)
+{
+	struct cap_info ci;
+	uint32_t limit;
+
+	for (unsigned i = 0; i < POOL_IDS; i++) {
+		UT_EQ(sys_quota_info(SLOT_ACCOUNT, i, &limit, NULL, NULL), 0);
+		UT_EQ(bootinfo->pool_limit[i], limit);
+	}
+	UT_ASSERT(bootinfo->pool_limit[POOL_ID_DIRECT] > 0);
+	UT_EQ(sys_cap_inspect(SLOT_CSPACE, &ci), 0);
+	UT_EQ(ci.type, CAP_CSPACE);
+	UT_EQ(ci.size, bootinfo->cspace_slots);
+	UT_ASSERT(ci.extra >= 64 && ci.extra % 64 == 0);        /* leaves, 64 slots each */
+}
+
 static void test_registered_suites(struct utest *t)
 {
 	unsigned n;
@@ -202,6 +219,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_log_read),
 	UT_CASE(test_inspect_and_map_info),
 	UT_CASE(test_system_and_trivial_calls),
+	UT_CASE(test_boot_info_limits_and_cspace),
 	UT_CASE(test_registered_suites),
 };
 

@@ -181,7 +181,7 @@ struct cap_info {
 	uint64_t base;          /* memory/device: physical address; ep/ntfn/irq: badge/line */
 	uint32_t size;          /* memory/device: pages; account: heap bytes available;
 				 * CSpace: slot limit */
-	uint32_t extra;         /* mapped: virtual address; CSpace: slots used */
+	uint32_t extra;         /* mapped: virtual address; CSpace: slots backed by leaves */
 };
 
 /* SYS_CAP_COPY: r0 src, r1 dcs, r2 dst. Same rights, a child of src. */
