@@ -90,7 +90,12 @@ struct buddy_seg {
 /* The order-0 caches (struct buddy_pcp in buddy.h, where the inline fast
  * paths use them). Their pages are not in free_pages (lists and bitmap
  * only); buddy_free_pages adds them. */
-struct buddy_pcp buddy_pcp[PMEM_NSEGS];
+struct buddy_pcp buddy_pcp[PMEM_NSEGS] = {
+	{ .top = buddy_pcp[0].e, .seg = 0 },
+	{ .top = buddy_pcp[1].e, .seg = 1 },
+	{ .top = buddy_pcp[2].e, .seg = 2 },
+};
+_Static_assert(PMEM_NSEGS == 3, "one order-0 cache per segment");
 
 static struct buddy_seg bs[PMEM_NSEGS];
 static uint32_t nchunk_words;
@@ -169,27 +174,44 @@ static int take_from_max(unsigned seg, unsigned order, uint32_t *out);
 
 /* ------------------------------------------------------------ order-0 cache */
 
+static uint32_t idx_of(const struct frame *f)
+{
+	return (uint32_t)(f - frame_map.table);
+}
+
 /* Pop a cached page of seg (its entry is the caller's to set), or NIL. */
 static uint32_t pcp_pop(unsigned seg)
 {
 	struct buddy_pcp *c = &buddy_pcp[seg];
 
-	if (c->n == 0)
+	if (c->top == c->e)
 		return NIL;
-	return c->e[--c->n].idx;
+	return idx_of((--c->top)->f);
+}
+
+/* Push page idx of seg on its cache, which has room. */
+static void pcp_push(unsigned seg, uint32_t idx, uint32_t pfn)
+{
+	struct buddy_pcp *c = &buddy_pcp[seg];
+
+	frame_set(frame_at(idx), FRAME_CACHED, 0, seg);
+	c->top->f = frame_at(idx);
+	c->top->pfn = pfn;
+	c->top++;
 }
 
 /* Give the n oldest cached pages of seg back to the lists (merging). */
 static void pcp_drain(unsigned seg, uint32_t n)
 {
 	struct buddy_pcp *c = &buddy_pcp[seg];
+	uint32_t have = buddy_pcp_count(c);
 
-	if (n > c->n)
-		n = c->n;
+	if (n > have)
+		n = have;
 	for (uint32_t i = 0; i < n; i++)
-		free_block(seg, c->e[i].idx, 0);
-	c->n -= n;
-	memmove(&c->e[0], &c->e[n], c->n * sizeof(c->e[0]));
+		free_block(seg, idx_of(c->e[i].f), 0);
+	memmove(&c->e[0], &c->e[n], (have - n) * sizeof(c->e[0]));
+	c->top -= n;
 }
 
 /* Refill the empty cache of seg with up to PCP_BATCH pages; how many. */
@@ -198,15 +220,12 @@ static uint32_t pcp_refill(unsigned seg)
 	struct buddy_pcp *c = &buddy_pcp[seg];
 	uint32_t n = 0;
 
-	while (n < PCP_BATCH && c->n < PCP_MAX) {
+	while (n < PCP_BATCH && buddy_pcp_count(c) < PCP_MAX) {
 		uint32_t idx = list_take(seg, 0);
 
 		if (idx == NIL && take_from_max(seg, 0, &idx) != 0)
 			break;
-		frame_set(frame_at(idx), FRAME_CACHED, 0, seg);
-		c->e[c->n].idx = idx;
-		c->e[c->n].pfn = frame_idx_to_pfn(idx);
-		c->n++;
+		pcp_push(seg, idx, frame_idx_to_pfn(idx));
 		n++;
 	}
 	return n;
@@ -215,12 +234,12 @@ static uint32_t pcp_refill(unsigned seg)
 void buddy_drain_caches(void)
 {
 	for (unsigned seg = 0; seg < PMEM_NSEGS; seg++)
-		pcp_drain(seg, buddy_pcp[seg].n);
+		pcp_drain(seg, PCP_MAX);
 }
 
 uint32_t buddy_cached_pages(unsigned seg)
 {
-	return seg < PMEM_NSEGS ? buddy_pcp[seg].n : 0;
+	return seg < PMEM_NSEGS ? buddy_pcp_count(&buddy_pcp[seg]) : 0;
 }
 
 /*
@@ -468,7 +487,7 @@ static __attribute__((noinline)) int alloc_slow(const uint8_t *segs, unsigned ns
 
 		seg = segs[i];
 retry:
-		if (order == 0 && (buddy_pcp[seg].n || pcp_refill(seg))) {
+		if (order == 0 && (buddy_cached_pages(seg) || pcp_refill(seg))) {
 			idx = pcp_pop(seg);
 			goto found;
 		}
@@ -488,9 +507,9 @@ retry:
 			goto found;
 		if (err != E_NOMEM)
 			return err;
-		if (!drained && buddy_pcp[seg].n) {
+		if (!drained && buddy_cached_pages(seg)) {
 			/* cached pages may complete a larger block */
-			pcp_drain(seg, buddy_pcp[seg].n);
+			pcp_drain(seg, PCP_MAX);
 			drained = true;
 			goto retry;
 		}
@@ -514,14 +533,9 @@ int buddy_alloc(const uint8_t *segs, unsigned nsegs, unsigned order, unsigned po
 			struct buddy_list *l = &s->list[order];
 			uint32_t idx;
 
-			if (order == 0 && buddy_pcp[seg].n) {
-				/* fastest: a cached page */
-				idx = pcp_pop(seg);
-				frame_at(idx)->w0 = FRAME_ALLOC;
-				frame_at(idx)->w1 = (uint32_t)pool | (uint32_t)seg << 8;
-				*out = frame_idx_to_pa(idx);
+			/* fastest: a cached page */
+			if (order == 0 && buddy_pcp_pop(&buddy_pcp[seg], pool | seg << 8, out))
 				return 0;
-			}
 			idx = l->head;
 			if (idx != NIL) {
 				struct frame *f = frame_at(idx);
@@ -569,16 +583,10 @@ static inline int free_checked(paddr_t pa, unsigned order, unsigned pool)
 		return E_BUSY;
 	seg = (f->w1 >> 8) & 0xff;
 	if (order == 0) {
-		/* fast path: onto the segment's cache (drain half if full) */
-		struct buddy_pcp *c = &buddy_pcp[seg];
-
-		if (__builtin_expect(c->n == PCP_MAX, 0))
+		/* onto the segment's cache (drain half of it if full) */
+		if (__builtin_expect(buddy_cached_pages(seg) == PCP_MAX, 0))
 			pcp_drain(seg, PCP_BATCH);
-		f->w0 = FRAME_CACHED;
-		f->w1 = seg;
-		c->e[c->n].idx = idx;
-		c->e[c->n].pfn = (uint32_t)(pa >> PMEM_PAGE_SHIFT);
-		c->n++;
+		pcp_push(seg, idx, (uint32_t)(pa >> PMEM_PAGE_SHIFT));
 		return 0;
 	}
 	for (uint32_t i = 1; i < n; i++)
@@ -669,6 +677,10 @@ int buddy_init(const char **why)
 	*why = NULL;
 	memset(bs, 0, sizeof(bs));
 	memset(buddy_pcp, 0, sizeof(buddy_pcp));
+	for (unsigned s = 0; s < PMEM_NSEGS; s++) {
+		buddy_pcp[s].top = buddy_pcp[s].e;
+		buddy_pcp[s].seg = s;
+	}
 	for (unsigned s = 0; s < PMEM_NSEGS; s++)
 		for (unsigned o = 0; o < BUDDY_MAX_ORDER; o++)
 			bs[s].list[o].head = NIL;
@@ -744,7 +756,7 @@ bool buddy_in_free_chunk(paddr_t pa)
 
 uint64_t buddy_free_pages(unsigned seg)
 {
-	return seg < PMEM_NSEGS ? (uint64_t)bs[seg].free_pages + buddy_pcp[seg].n : 0;
+	return seg < PMEM_NSEGS ? (uint64_t)bs[seg].free_pages + buddy_cached_pages(seg) : 0;
 }
 
 uint64_t buddy_total_pages(unsigned seg)
@@ -836,13 +848,17 @@ static const char *check_lists(unsigned seg)
 			return "max-chunk count differs from the bitmap";
 		pages += (uint64_t)nbits * CHUNK_PAGES;
 	}
-	if (buddy_pcp[seg].n > PCP_MAX)
-		return "order-0 cache over its size";
-	for (uint32_t i = 0; i < buddy_pcp[seg].n; i++) {
-		uint32_t idx = buddy_pcp[seg].e[i].idx;
+	if ((uintptr_t)buddy_pcp[seg].top < (uintptr_t)buddy_pcp[seg].e ||
+	    buddy_cached_pages(seg) > PCP_MAX || buddy_pcp[seg].seg != seg)
+		return "order-0 cache over its size or of the wrong segment";
+	for (uint32_t i = 0; i < buddy_cached_pages(seg); i++) {
+		uintptr_t off = (uintptr_t)buddy_pcp[seg].e[i].f - (uintptr_t)frame_map.table;
+		uint32_t idx = (uint32_t)(off / sizeof(struct frame));
 		const struct frame *f;
 
-		if (idx >= frame_map.nentries || !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
+		if (off % sizeof(struct frame) ||
+		    off / sizeof(struct frame) >= frame_map.nentries ||
+		    !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
 			return "cached page out of range or in a chunk that is not open";
 		if (buddy_pcp[seg].e[i].pfn != frame_idx_to_pfn(idx))
 			return "cached page with a wrong page number";
@@ -854,7 +870,7 @@ static const char *check_lists(unsigned seg)
 	}
 	if (pages != s->free_pages)
 		return "free page counter differs from the lists";
-	if ((uint64_t)s->free_pages + buddy_pcp[seg].n > s->total_pages)
+	if ((uint64_t)s->free_pages + buddy_cached_pages(seg) > s->total_pages)
 		return "more free pages than pages given";
 	return NULL;
 }
@@ -904,7 +920,7 @@ static const char *check_chunks(uint64_t used[PMEM_NSEGS])
 			if (heads[s][o] != bs[s].list[o].count)
 				return "a FREE head is not on its list";
 	for (unsigned s = 0; s < PMEM_NSEGS; s++)
-		if (cached[s] != buddy_pcp[s].n)
+		if (cached[s] != buddy_cached_pages(s))
 			return "FRAME_CACHED pages and the cache differ (lost or twice cached)";
 	return NULL;
 }
@@ -921,7 +937,7 @@ int buddy_check(const char **why)
 	if (!bad)
 		bad = check_chunks(used);
 	for (unsigned s = 0; s < PMEM_NSEGS && !bad; s++)
-		if (used[s] != bs[s].total_pages - bs[s].free_pages - buddy_pcp[s].n)
+		if (used[s] != bs[s].total_pages - bs[s].free_pages - buddy_cached_pages(s))
 			bad = "pages handed out differ from total - free";
 	*why = bad;
 	return bad ? E_FORMAT : 0;

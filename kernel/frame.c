@@ -74,7 +74,7 @@ int frame_init(uintptr_t va, uintptr_t size, const char **why)
 		}
 	}
 	/* count the sections holding RAM (ranges are sorted) */
-	prev_sec = FRAME_NO_SECTION;
+	prev_sec = 0xFFFFFFFFu;
 	for (unsigned i = 0; pmem_ram_range(i, &r); i++) {
 		uint32_t s0 = ((uint32_t)(r.base >> PMEM_PAGE_SHIFT) - span_pfn) >> shift;
 		uint32_t s1 = ((uint32_t)((r.base + r.size) >> PMEM_PAGE_SHIFT) - 1 - span_pfn) >> shift;
@@ -105,15 +105,15 @@ int frame_init(uintptr_t va, uintptr_t size, const char **why)
 	frame_map.nslots = nslots;
 	frame_map.nentries = nslots << shift;
 	for (uint32_t s = 0; s < FRAME_MAX_SECTIONS; s++)
-		frame_map.sec_idx[s] = FRAME_NO_SECTION;
+		frame_map.sec_delta[s] = FRAME_MAX_ENTRIES - (s << shift);
 	nslots = 0;
 	for (unsigned i = 0; pmem_ram_range(i, &r); i++) {
 		uint32_t s0 = ((uint32_t)(r.base >> PMEM_PAGE_SHIFT) - span_pfn) >> shift;
 		uint32_t s1 = ((uint32_t)((r.base + r.size) >> PMEM_PAGE_SHIFT) - 1 - span_pfn) >> shift;
 
 		for (uint32_t s = s0; s <= s1; s++)
-			if (frame_map.sec_idx[s] == FRAME_NO_SECTION) {
-				frame_map.sec_idx[s] = nslots << shift;
+			if (frame_map.sec_delta[s] == FRAME_MAX_ENTRIES - (s << shift)) {
+				frame_map.sec_delta[s] = (nslots << shift) - (s << shift);
 				frame_map.slot_sec[nslots] = (uint16_t)s;
 				nslots++;
 			}
@@ -156,11 +156,11 @@ int frame_index(paddr_t pa, uint32_t *idx)
 
 struct frame *frame_get(paddr_t pa)
 {
-	uint32_t idx;
+	struct frame *f;
 
-	if (frame_index(pa, &idx) || !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
+	if (pa >= PMEM_PHYS_LIMIT || !frame_of_pfn((uint32_t)(pa >> PMEM_PAGE_SHIFT), &f))
 		return NULL;
-	return frame_at(idx);
+	return f;
 }
 
 static struct frame *allocated_page(paddr_t pa)
@@ -312,15 +312,20 @@ int frame_check(const char **why)
 		why = &dummy;
 	*why = NULL;
 	for (uint32_t s = 0; s < frame_map.nsec; s++) {
-		uint32_t base = frame_map.sec_idx[s];
+		uint32_t base = frame_map.sec_delta[s] + (s << frame_map.sec_shift);
 
-		if (base != FRAME_NO_SECTION &&
-		    (base >= frame_map.nentries ||
+		if (base != FRAME_MAX_ENTRIES &&
+		    (base >= frame_map.nentries || (base & ((1u << frame_map.sec_shift) - 1)) ||
 		     frame_map.slot_sec[base >> frame_map.sec_shift] != s)) {
 			*why = "section and slot tables disagree";
 			return E_FORMAT;
 		}
 	}
+	for (uint32_t w = FRAME_MAX_CHUNKS / 32; w < ARRAY_SIZE(frame_map.open_bits); w++)
+		if (frame_map.open_bits[w]) {
+			*why = "a guard word of the open-chunk bitmap is set";
+			return E_FORMAT;
+		}
 	for (uint32_t c = 0; c < nchunks; c++) {
 		if (!frame_chunk_is_open(c))
 			continue;

@@ -2,30 +2,41 @@
  * kcache: typed object caches on the boot-sized heap (see cairn/kheap.h).
  *
  * Design (slab allocation after Bonwick, with SLUB's free list in the
- * objects): a cache owns slabs of 2^k heap pages, each aligned to its size
- * and starting with a struct kslab. Every slot is
+ * objects and Bonwick's magazine in front): a cache owns slabs of 2^k heap
+ * pages, each aligned to its size and starting with a struct kslab. Every
+ * slot is
  *
- *   | object (size bytes) | red zone (debug) | quota pointer | pad |
+ *   | check word | quota word | object (size bytes) | red zone (debug) | pad |
+ *                             ^ the object's address; the two words are at -2, -1
  *
- * and a slot's state is its trailer: a live quota (allocated), NULL (free,
- * on the slab's free list) or QUARANTINE (found corrupted; never reused).
- * A slab sits on exactly one of two lists: full (no free slot) or partial
- * (at least one free slot, possibly all of them). A slab with every slot
- * free ("empty": nothing in use, nothing quarantined) can go back to the
- * heap; a cache keeps at most one, its `spare`, which stays where it is on
- * the partial list, and gives the others back at once, so a
- * free-everything leaves the heap as it was, bar one slab per cache
- * (kcache_reap gives that one back too). Allocation takes from the first
- * partial slab, else a new slab.
+ * The check word is the object's address XOR the cache's, written for
+ * every slot when the slab is made and cleared when the slab goes back to
+ * the heap: only the start of a slot of a live slab of that cache carries
+ * it. The quota word is the slot's state: a live quota (allocated), NULL
+ * (free: on the slab's free list or in the cache's magazine) or
+ * QUARANTINE (found corrupted; never reused).
  *
- * Fast paths: alloc = quota check + pop + trailer store; free = mask to
- * the slab, a multiply by the precomputed reciprocal to validate the slot,
- * push + credit. Relisting a slab happens only when it becomes full or
- * stops being full. An alloc/free pair on a slab that goes empty and back
- * (the common "one object at a time" pattern) touches no list at all: the
- * slab is the spare already, so nothing is released or relinked (before
- * the spare, it moved partial -> empty -> partial each time, ~160
- * instructions per pair). `tools/bench` (kcache_alloc_free) measures it.
+ * Slab layer. A slab sits on exactly one of two lists: full (no free slot)
+ * or partial (at least one free slot, possibly all of them). A slab with
+ * every slot free ("empty") can go back to the heap; a cache keeps at most
+ * one, its `spare`, which stays where it is on the partial list, and gives
+ * the others back at once. Taking a slot takes from the first partial
+ * slab, else a new slab.
+ *
+ * Magazine. In front of the slabs, each cache keeps a LIFO array of free
+ * objects (KCACHE_MAG, or one slab's worth if a slab holds fewer), which
+ * its slabs count as taken. The inline fast paths (kheap.h) only touch
+ * the magazine, the quota and the slot's quota word: alloc = quota check,
+ * pop, charge, store the quota word; free = range and alignment (one
+ * compare of the rotated offset), check word, quota word, credit, clear,
+ * push. The slab bookkeeping happens here, in batches: an empty magazine
+ * is refilled with half its capacity from the slabs, a full one gives its
+ * older half back to them (slab_put: free list, counts, relisting, the
+ * spare rule). When the heap has no page for a new slab, the other
+ * caches' magazines are emptied and their empty slabs given back first
+ * (shrink_others), so a magazine never makes an allocation fail that
+ * would succeed without it. Debug caches have no magazine (capacity 0):
+ * every alloc and free goes through the slab layer and its checks.
  *
  * Debug mode: a free object is filled with POISON (bar its link word) and
  * its red zone with RZ_FREE; an allocated one has RZ_LIVE in its red zone.
@@ -34,11 +45,13 @@
  * kernel data structure corruption is reported, and the test suite checks
  * that it is, without aborting.
  *
- * Invariants (kcache_check): per slab, objects in use (= per_slab - nfree
- * - quarantined, not stored) match the slots' trailers, the free list has
- * nfree in-bounds slots with NULL trailers, and the slab is on the list
- * its counts say; per cache, sums agree, and at most one slab is empty,
- * which is then the spare.
+ * Invariants (kcache_check): the magazine within bounds, each of its
+ * entries a slot of the cache with a NULL quota word, on no free list,
+ * once; per slab, every check word right, slots taken (= per_slab - nfree
+ * - quarantined, not stored) = quota words set + magazine entries in it,
+ * the free list has nfree in-bounds slots with NULL quota words, and the
+ * slab is on the list its counts say; per cache, sums agree, and at most
+ * one slab is empty, which is then the spare.
  * Locking: kernel lock.
  */
 #include <cairn/error.h>
@@ -67,9 +80,10 @@ struct kslab {
 	void *free;              /* first free slot */
 };
 _Static_assert(sizeof(struct kslab) <= 16 + 4 * sizeof(void *), "slab header: 28 bytes on ARM");
+_Static_assert(offsetof(struct kcache, mag_top) == 0, "fast-path fields first");
 
-/* Trailer of a quarantined slot: never a quota address, and next to NULL
- * so that "free or quarantined" is one unsigned comparison on free. */
+/* Quota word of a quarantined slot: never a quota address, and next to
+ * NULL so that "free or quarantined" is one unsigned comparison on free. */
 #define QUARANTINE ((struct quota *)(uintptr_t)1)
 
 static struct kcache *caches;
@@ -97,9 +111,30 @@ static uint32_t obj_bytes(const struct kcache *c)
 	return MAX(c->size, (uint32_t)sizeof(void *));
 }
 
-static struct quota **trailer_of(const struct kcache *c, void *obj)
+/* The two header words of obj's slot: [0] check word, [1] quota. */
+static uintptr_t *hdr_of(const void *obj)
 {
-	return (struct quota **)((char *)obj + c->trailer);
+	return (uintptr_t *)((uintptr_t)obj - KCACHE_HDR);
+}
+
+static struct quota *slot_quota(const void *obj)
+{
+	return (struct quota *)hdr_of(obj)[1];
+}
+
+static void set_slot_quota(void *obj, struct quota *q)
+{
+	hdr_of(obj)[1] = (uintptr_t)q;
+}
+
+static uintptr_t check_word(const struct kcache *c, const void *obj)
+{
+	return (uintptr_t)obj ^ (uintptr_t)c;
+}
+
+static void *slot_at(const struct kcache *c, const struct kslab *s, uint32_t i)
+{
+	return (char *)s + c->first + (uintptr_t)i * c->stride;
 }
 
 static bool all_bytes(const void *p, int v, size_t n)
@@ -118,14 +153,12 @@ static bool free_slot_intact(const struct kcache *c, void *obj)
 	uint32_t ob = obj_bytes(c);
 
 	return all_bytes((char *)obj + sizeof(void *), POISON, ob - sizeof(void *)) &&
-	       all_bytes((char *)obj + ob, RZ_FREE, c->trailer - ob);
+	       all_bytes((char *)obj + ob, RZ_FREE, c->redzone);
 }
 
 static bool live_redzone_intact(const struct kcache *c, void *obj)
 {
-	uint32_t ob = obj_bytes(c);
-
-	return all_bytes((char *)obj + ob, RZ_LIVE, c->trailer - ob);
+	return all_bytes((char *)obj + obj_bytes(c), RZ_LIVE, c->redzone);
 }
 
 static void poison_free_slot(const struct kcache *c, void *obj)
@@ -133,7 +166,30 @@ static void poison_free_slot(const struct kcache *c, void *obj)
 	uint32_t ob = obj_bytes(c);
 
 	memset(obj, POISON, ob);
-	memset((char *)obj + ob, RZ_FREE, c->trailer - ob);
+	memset((char *)obj + ob, RZ_FREE, c->redzone);
+}
+
+/*
+ * The slab of obj if obj is the start of a slot of one of c's slabs
+ * (every check, not only the fast path's: in the heap and aligned, a slab
+ * header of c, a slot boundary by the reciprocal multiply, the check
+ * word), else NULL.
+ */
+static struct kslab *slot_slab(const struct kcache *c, const void *obj)
+{
+	uintptr_t o = (uintptr_t)obj, d = o - c->obj_lo, off;
+	struct kslab *s;
+
+	if ((d & (sizeof(uintptr_t) - 1)) || (d >> KCACHE_WORD_SHIFT) >= c->obj_words)
+		return NULL;
+	s = (struct kslab *)(o & c->slab_mask);
+	off = o - (uintptr_t)s - c->first;       /* huge if below slot 0 */
+	if (s->magic != KSLAB_MAGIC || s->cache != c || off >= c->span ||
+	    (uint32_t)(((uint64_t)off * c->recip) >> 32) * c->stride != off)
+		return NULL;
+	if (hdr_of(obj)[0] != check_word(c, obj))
+		return NULL;
+	return s;
 }
 
 /* ------------------------------------------------------------ slab lists */
@@ -165,8 +221,10 @@ static void slab_link(struct kcache *c, struct kslab *s, unsigned list)
 	*head = s;
 }
 
-/* Objects in use in s (derived, so the fast paths keep one counter). */
-static uint32_t slab_inuse(const struct kcache *c, const struct kslab *s)
+/* Slots of s not free in it: objects in use, in the magazine or
+ * quarantined are not counted here (derived, so that the slab paths keep
+ * one counter). */
+static uint32_t slab_taken(const struct kcache *c, const struct kslab *s)
 {
 	return c->per_slab - s->nfree - s->quarantined;
 }
@@ -177,7 +235,7 @@ static unsigned slab_list_for(const struct kslab *s)
 	return s->nfree == 0 ? LIST_FULL : LIST_PARTIAL;
 }
 
-/* Every slot free (so nothing quarantined either). */
+/* Every slot free (so nothing quarantined, in use or in the magazine). */
 static bool slab_empty(const struct kcache *c, const struct kslab *s)
 {
 	return s->nfree == c->per_slab;
@@ -188,6 +246,14 @@ static void slab_release(struct kcache *c, struct kslab *s)
 	slab_unlink(c, s);
 	if (c->spare == s)
 		c->spare = NULL;
+	/* no check word may outlive the slab: a stale pointer into this
+	 * memory must never pass for an object of c again */
+	for (uint32_t i = 0; i < c->per_slab; i++) {
+		uintptr_t *h = hdr_of(slot_at(c, s, i));
+
+		h[0] = 0;
+		h[1] = 0;
+	}
 	s->magic = 0;
 	c->nslabs--;
 	kheap_page_free(s, c->slab_order);
@@ -219,13 +285,7 @@ static void slab_relist(struct kcache *c, struct kslab *s)
 		slab_emptied(c, s);
 }
 
-/* Tail of the fast paths when a slab changes list: a tail call, so that
- * the fast paths themselves need no stack frame for a call. */
-static __attribute__((noinline)) int slab_relist0(struct kcache *c, struct kslab *s)
-{
-	slab_relist(c, s);
-	return 0;
-}
+static unsigned shrink_others(const struct kcache *c);
 
 static int slab_new(struct kcache *c, struct kslab **out)
 {
@@ -233,6 +293,10 @@ static int slab_new(struct kcache *c, struct kslab **out)
 	void *mem;
 	int err = kheap_page_alloc(c->slab_order, &mem);
 
+	/* out of heap: other caches' magazines and spare slabs may hold
+	 * whole slabs; give them back and try once more */
+	if (err == E_NOMEM && shrink_others(c))
+		err = kheap_page_alloc(c->slab_order, &mem);
 	if (err)
 		return err;
 	s = mem;
@@ -240,11 +304,13 @@ static int slab_new(struct kcache *c, struct kslab **out)
 	s->magic = KSLAB_MAGIC;
 	s->cache = c;
 	for (uint32_t i = c->per_slab; i-- > 0;) {
-		void *obj = (char *)s + c->first + (uintptr_t)i * c->stride;
+		void *obj = slot_at(c, s, i);
+		uintptr_t *h = hdr_of(obj);
 
 		if (c->flags & KCACHE_F_DEBUG)
 			poison_free_slot(c, obj);
-		*trailer_of(c, obj) = NULL;
+		h[0] = check_word(c, obj);
+		h[1] = 0;
 		*(void **)obj = s->free;
 		s->free = obj;
 	}
@@ -255,13 +321,108 @@ static int slab_new(struct kcache *c, struct kslab **out)
 	return 0;
 }
 
+/* Take a free slot from the slabs (the first partial slab, else a new
+ * one); its quota word stays NULL. */
+static int slab_get(struct kcache *c, void **out)
+{
+	struct kslab *s = c->partial;
+	void *obj;
+	int err;
+
+	if (!s && (err = slab_new(c, &s)) != 0)
+		return err;
+	obj = s->free;
+	s->free = *(void **)obj;
+	s->nfree--;
+	if (s->nfree == 0)
+		slab_relist(c, s);      /* now full */
+	*out = obj;
+	return 0;
+}
+
+/* Give a free slot (quota word NULL) back to its slab. */
+static void slab_put(struct kcache *c, void *obj)
+{
+	struct kslab *s = (struct kslab *)((uintptr_t)obj & c->slab_mask);
+	bool was_full = s->nfree == 0;
+
+	*(void **)obj = s->free;
+	s->free = obj;
+	s->nfree++;
+	if (was_full || slab_empty(c, s))
+		slab_relist(c, s);
+}
+
+/* ------------------------------------------------------------ magazine */
+
+/* Refill the empty magazine with up to half its capacity; 0 if it got at
+ * least one object, else the slabs' error (E_NOMEM). */
+static int mag_refill(struct kcache *c)
+{
+	uint32_t want = (c->mag_cap + 1) / 2;
+	int err = 0;
+
+	for (uint32_t i = 0; i < want; i++) {
+		void *obj;
+
+		err = slab_get(c, &obj);
+		if (err)
+			break;
+		*c->mag_top++ = obj;
+	}
+	return c->mag_top != c->mag ? 0 : err;
+}
+
+/* Give the n oldest objects of the magazine back to their slabs. */
+static void mag_drain(struct kcache *c, uint32_t n)
+{
+	uint32_t have = kcache_magazine(c);
+
+	if (n > have)
+		n = have;
+	for (uint32_t i = 0; i < n; i++)
+		slab_put(c, c->mag[i]);
+	memmove(&c->mag[0], &c->mag[n], (have - n) * sizeof(c->mag[0]));
+	c->mag_top -= n;
+}
+
+static unsigned release_empty(struct kcache *c)
+{
+	unsigned n = 0;
+
+	for (struct kslab *s = c->partial, *next; s; s = next) {
+		next = s->next;
+		if (slab_empty(c, s)) {
+			slab_release(c, s);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Heap exhausted while c needs a slab: empty every other cache's
+ * magazine and give their empty slabs back. Slabs released. */
+static unsigned shrink_others(const struct kcache *c)
+{
+	unsigned n = 0;
+
+	for (struct kcache *k = caches; k; k = k->next) {
+		if (k == c)
+			continue;
+		mag_drain(k, KCACHE_MAG);
+		n += release_empty(k);
+	}
+	return n;
+}
+
 /* ------------------------------------------------------------ API */
 
 int kcache_create(struct kcache *c, const char *name, uint32_t size, uint32_t align,
 		  uint32_t flags)
 {
-	uint32_t ob, trailer, stride, first = 0, per = 0, order;
-	const uint32_t ptr = (uint32_t)sizeof(void *);
+	uint32_t ob, rz, stride, first = 0, per = 0, order;
+	const uint32_t ptr = (uint32_t)sizeof(void *), hdr = (uint32_t)KCACHE_HDR;
+	uint64_t usable = kheap_usable_bytes();
 
 	if (!c || c->magic == KCACHE_MAGIC || size == 0 || size > (1u << 16) ||
 	    (align & (align - 1)) || align > KHEAP_PAGE_SIZE || (flags & ~KCACHE_F_DEBUG) ||
@@ -271,13 +432,14 @@ int kcache_create(struct kcache *c, const char *name, uint32_t size, uint32_t al
 		flags |= KCACHE_F_DEBUG;
 	align = MAX(align, ptr);
 	ob = MAX(size, ptr);
-	trailer = ALIGN_UP(ob + ((flags & KCACHE_F_DEBUG) ? REDZONE_MIN : 0), ptr);
-	stride = ALIGN_UP(trailer + ptr, align);
+	rz = (flags & KCACHE_F_DEBUG) ? REDZONE_MIN : 0;
+	stride = ALIGN_UP(hdr + ob + rz, align);
 	for (order = 0; order <= KHEAP_MAX_SLAB_ORDER; order++) {
 		uint32_t bytes = KHEAP_PAGE_SIZE << order;
 
-		first = ALIGN_UP((uint32_t)sizeof(struct kslab), align);
-		per = bytes > first ? (bytes - first) / stride : 0;
+		/* slot i: header at first - hdr + i * stride, object at first + i * stride */
+		first = ALIGN_UP((uint32_t)sizeof(struct kslab) + hdr, align);
+		per = bytes > first - hdr ? (bytes - (first - hdr)) / stride : 0;
 		if (per >= 8)
 			break;
 	}
@@ -291,15 +453,20 @@ int kcache_create(struct kcache *c, const char *name, uint32_t size, uint32_t al
 	c->size = size;
 	c->align = align;
 	c->stride = stride;
-	c->trailer = trailer;
+	/* debug: every byte between the object and the next slot's header */
+	c->redzone = (flags & KCACHE_F_DEBUG) ? stride - hdr - ob : 0;
 	c->first = first;
 	c->per_slab = per;
 	c->span = per * stride;
 	c->recip = (uint32_t)((((uint64_t)1 << 32) + stride - 1) / stride);
 	c->slab_order = (uint8_t)order;
 	c->slab_mask = ~((uintptr_t)(KHEAP_PAGE_SIZE << order) - 1);
-	c->heap_base = (uintptr_t)kheap_va();
-	c->heap_size = (uintptr_t)kheap_size();
+	/* objects lie in the heap's pages after its bitmaps */
+	c->obj_lo = (uintptr_t)kheap_va() + (uintptr_t)(kheap_size() - usable) + hdr;
+	c->obj_words = (uintptr_t)(usable - hdr) >> KCACHE_WORD_SHIFT;
+	c->mag_cap = (flags & KCACHE_F_DEBUG) ? 0 : MIN(KCACHE_MAG, per);
+	c->mag_top = c->mag;
+	c->mag_lim = c->mag + c->mag_cap;
 	c->flags = (uint8_t)flags;
 	c->magic = KCACHE_MAGIC;
 	c->next = caches;
@@ -313,6 +480,7 @@ int kcache_destroy(struct kcache *c)
 		return E_INVAL;
 	if (kcache_inuse(c))
 		return E_BUSY;
+	mag_drain(c, KCACHE_MAG);
 	while (c->partial)
 		slab_release(c, c->partial);
 	while (c->full)
@@ -322,158 +490,119 @@ int kcache_destroy(struct kcache *c)
 			*pp = c->next;
 			break;
 		}
+	/* the fast paths now see an empty magazine and an empty heap range */
+	c->mag_top = c->mag_lim = c->mag;
+	c->mag_cap = 0;
+	c->obj_words = 0;
 	c->magic = 0;
 	return 0;
 }
 
-/* Everything kcache_alloc does not do inline: argument errors, a new or
- * recycled slab, debug checks. */
-static __attribute__((noinline)) int alloc_slow(struct kcache *c, struct quota *q, void **out)
+/* Debug mode: no magazine; each object comes from its slab with its
+ * poison checked. */
+static int alloc_debug(struct kcache *c, struct quota *q, void **out)
 {
-	struct kslab *s;
+	void *obj;
+	int err;
+
+	err = quota_charge(q, c->stride);
+	if (err)
+		return err;
+	err = slab_get(c, &obj);
+	if (err) {
+		quota_credit(q, c->stride);
+		return err;
+	}
+	if (!free_slot_intact(c, obj)) {
+		/* written after it was freed: take it out of service (it was
+		 * taken off the free list as if allocated; count it instead as
+		 * quarantined) */
+		struct kslab *s = (struct kslab *)((uintptr_t)obj & c->slab_mask);
+
+		set_slot_quota(obj, QUARANTINE);
+		s->quarantined++;
+		c->corrupt++;
+		quota_credit(q, c->stride);
+		return E_FORMAT;
+	}
+	set_slot_quota(obj, q);
+	{
+		uint32_t ob = obj_bytes(c);
+
+		memset(obj, POISON, sizeof(void *));
+		memset((char *)obj + ob, RZ_LIVE, c->redzone);
+	}
+	*out = obj;
+	return 0;
+}
+
+int kcache_alloc_slow(struct kcache *c, struct quota *q, void **out)
+{
 	void *obj;
 	int err;
 
 	if (!c || c->magic != KCACHE_MAGIC || !quota_is_heap(q) || !out)
 		return E_INVAL;
+	if (c->flags & KCACHE_F_DEBUG)
+		return alloc_debug(c, q, out);
 	err = quota_charge(q, c->stride);
 	if (err)
 		return err;
-	s = c->partial;
-	if (!s && (err = slab_new(c, &s)) != 0) {
+	if (c->mag_top == c->mag && (err = mag_refill(c)) != 0) {
 		quota_credit(q, c->stride);
 		return err;
 	}
-	obj = s->free;
-	if ((c->flags & KCACHE_F_DEBUG) && !free_slot_intact(c, obj)) {
-		/* written after it was freed: take it out of service */
-		s->free = *(void **)obj;
-		s->nfree--;
-		s->quarantined++;
-		*trailer_of(c, obj) = QUARANTINE;
-		c->corrupt++;
-		slab_relist(c, s);
-		quota_credit(q, c->stride);
-		return E_FORMAT;
-	}
-	s->free = *(void **)obj;
-	s->nfree--;
-	if (s->nfree == 0)
-		slab_relist(c, s);
-	*trailer_of(c, obj) = q;
-	if (c->flags & KCACHE_F_DEBUG) {
-		uint32_t ob = obj_bytes(c);
-
-		memset(obj, POISON, sizeof(void *));
-		memset((char *)obj + ob, RZ_LIVE, c->trailer - ob);
-	}
+	obj = *--c->mag_top;
+	set_slot_quota(obj, q);
 	*out = obj;
 	return 0;
 }
 
-int kcache_alloc(struct kcache *c, struct quota *q, void **out)
+/* Free with the debug red-zone check (and poisoning); no magazine. */
+static int free_debug(struct kcache *c, struct kslab *s, void *obj, struct quota *q)
 {
-	struct kslab *s = c->partial;
-	struct pool *p;
-	uint32_t stride, nfree;
-	void *obj;
-
-	/* fast path: a partial slab, no debug, a live heap quota with room */
-	if (__builtin_expect(!s || (c->flags & KCACHE_F_DEBUG) || !quota_is_heap(q), 0))
-		return alloc_slow(c, q, out);
-	stride = c->stride;
-	if (__builtin_expect(stride > q->limit - q->used - q->carved, 0))
-		return alloc_slow(c, q, out);
-	q->used += stride;
-	p = q->pool;
-	p->charged += stride;
-	obj = s->free;
-	*trailer_of(c, obj) = q;
-	*out = obj;
-	s->free = *(void **)obj;
-	nfree = s->nfree - 1;
-	s->nfree = nfree;
-	if (__builtin_expect(nfree == 0, 0))
-		return slab_relist0(c, s);       /* now full */
-	return 0;
-}
-
-/* Free with the debug red-zone check (and poisoning). */
-static __attribute__((noinline)) int free_debug(struct kcache *c, struct kslab *s, void *obj,
-						struct quota *q)
-{
-	bool was_full = s->nfree == 0;
-
 	if (!live_redzone_intact(c, obj)) {
 		/* overflowed: quarantine it, but the process paid, so credit */
-		*trailer_of(c, obj) = QUARANTINE;
+		set_slot_quota(obj, QUARANTINE);
 		s->quarantined++;
 		c->corrupt++;
 		if (quota_is_heap(q))
 			quota_credit(q, c->stride);
-		slab_relist(c, s);
-		return E_FORMAT;
+		return E_FORMAT;               /* nfree unchanged: same list */
 	}
 	quota_credit(q, c->stride);
 	poison_free_slot(c, obj);
-	*trailer_of(c, obj) = NULL;
-	*(void **)obj = s->free;
-	s->free = obj;
-	s->nfree++;
-	if (was_full || s->nfree == c->per_slab)
-		slab_relist(c, s);
+	set_slot_quota(obj, NULL);
+	slab_put(c, obj);
 	return 0;
 }
 
-int kcache_free(struct kcache *c, void *obj)
+int kcache_free_slow(struct kcache *c, void *obj)
 {
 	struct kslab *s;
 	struct quota *q;
-	uintptr_t off;
-	uint32_t nfree, stride;
 
-	/* O(1) validation, also outside debug mode: in the heap, a slab of
-	 * this cache, the start of a slot (reciprocal multiply), allocated */
-	if (!c || (uintptr_t)obj - c->heap_base >= c->heap_size)
-		return E_INVAL;                  /* NULL or not in the heap */
-	s = (struct kslab *)((uintptr_t)obj & c->slab_mask);
-	off = (uintptr_t)obj - (uintptr_t)s - c->first;   /* huge if below first */
-	stride = c->stride;
-	if (s->magic != KSLAB_MAGIC || s->cache != c || off >= c->span ||
-	    (uint32_t)(((uint64_t)off * c->recip) >> 32) * stride != off)
+	if (!c || c->magic != KCACHE_MAGIC || !(s = slot_slab(c, obj)))
 		return E_INVAL;                  /* not the start of a slot of c */
-	q = *trailer_of(c, obj);
+	q = slot_quota(obj);
 	if ((uintptr_t)q <= (uintptr_t)QUARANTINE)
 		return E_INVAL;                  /* double free (NULL), or quarantined */
-	if (__builtin_expect(c->flags & KCACHE_F_DEBUG, 0))
+	if (c->flags & KCACHE_F_DEBUG)
 		return free_debug(c, s, obj, q);
-	q->used -= stride;
-	q->pool->charged -= stride;
-	*trailer_of(c, obj) = NULL;
-	*(void **)obj = s->free;
-	s->free = obj;
-	nfree = s->nfree;
-	s->nfree = nfree + 1;
-	/* relist only if it was full, or is now empty and not the spare */
-	if (__builtin_expect(nfree == 0 || (nfree + 1 == c->per_slab && c->spare != s), 0))
-		return slab_relist0(c, s);
+	if (c->mag_top == c->mag_lim)
+		mag_drain(c, (c->mag_cap + 1) / 2);
+	quota_credit(q, c->stride);
+	set_slot_quota(obj, NULL);
+	*c->mag_top++ = obj;
 	return 0;
 }
 
 unsigned kcache_reap(struct kcache *c)
 {
-	unsigned n = 0;
-
 	if (!c || c->magic != KCACHE_MAGIC)
 		return 0;
-	for (struct kslab *s = c->partial, *next; s; s = next) {
-		next = s->next;
-		if (slab_empty(c, s)) {
-			slab_release(c, s);
-			n++;
-		}
-	}
-	return n;
+	mag_drain(c, KCACHE_MAG);
+	return release_empty(c);
 }
 
 uint32_t kcache_inuse(const struct kcache *c)
@@ -483,8 +612,8 @@ uint32_t kcache_inuse(const struct kcache *c)
 
 	for (unsigned l = 0; l < 2; l++)
 		for (const struct kslab *s = lists[l]; s; s = s->next)
-			n += slab_inuse(c, s);
-	return n;
+			n += slab_taken(c, s);
+	return n - kcache_magazine(c);
 }
 
 uint64_t kcache_bytes(const struct kcache *c)
@@ -494,9 +623,56 @@ uint64_t kcache_bytes(const struct kcache *c)
 
 /* ------------------------------------------------------------ check */
 
+static bool on_free_list(const struct kslab *s, const void *obj, uint32_t limit)
+{
+	for (const void *p = s->free; p && limit--; p = *(void *const *)p)
+		if (p == obj)
+			return true;
+	return false;
+}
+
+/* The magazine: within bounds, every entry a slot of c that is free
+ * (quota word NULL), on no free list and in the magazine once. */
+static const char *check_magazine(const struct kcache *c)
+{
+	uint32_t n;
+
+	if (c->mag_cap > KCACHE_MAG || ((c->flags & KCACHE_F_DEBUG) && c->mag_cap) ||
+	    c->mag_lim != c->mag + c->mag_cap ||
+	    (uintptr_t)c->mag_top < (uintptr_t)c->mag ||
+	    (uintptr_t)c->mag_top > (uintptr_t)c->mag_lim)
+		return "magazine bounds broken";
+	n = kcache_magazine(c);
+	for (uint32_t i = 0; i < n; i++) {
+		const void *obj = c->mag[i];
+		const struct kslab *s = slot_slab(c, obj);
+
+		if (!s)
+			return "magazine entry is not a slot of the cache";
+		if (slot_quota(obj) != NULL)
+			return "magazine entry is allocated (quota word set)";
+		if (on_free_list(s, obj, s->nfree))
+			return "magazine entry also on its slab's free list";
+		for (uint32_t j = 0; j < i; j++)
+			if (c->mag[j] == obj)
+				return "object twice in the magazine";
+	}
+	return NULL;
+}
+
+static uint32_t in_magazine(const struct kcache *c, const struct kslab *s)
+{
+	uint32_t n = 0;
+
+	for (void *const *p = c->mag; p < c->mag_top; p++)
+		if (((uintptr_t)*p & c->slab_mask) == (uintptr_t)s)
+			n++;
+	return n;
+}
+
 static const char *check_slab(const struct kcache *c, const struct kslab *s, unsigned list)
 {
-	uint32_t nfree = 0, nused = 0, nquar = 0;
+	uint32_t nfree = 0, nused = 0, nquar = 0, nmag = in_magazine(c, s);
 	const char *base = (const char *)s + c->first;
 	uintptr_t span = (uintptr_t)c->per_slab * c->stride;
 	const void *p = s->free;
@@ -516,8 +692,8 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 			return "free list points outside the slab or between slots";
 		if (++nfree > s->nfree)
 			return "free list longer than counted (cycle?)";
-		if (*trailer_of(c, (void *)p) != NULL)
-			return "free-list object has a trailer";
+		if (slot_quota(p) != NULL)
+			return "free-list object has a quota";
 		if ((c->flags & KCACHE_F_DEBUG) && !free_slot_intact(c, (void *)p))
 			return "free object written after free (poison damaged)";
 		p = *(void *const *)p;
@@ -525,9 +701,11 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 	if (nfree != s->nfree)
 		return "free list shorter than counted";
 	for (uint32_t i = 0; i < c->per_slab; i++) {
-		void *obj = (char *)base + (uintptr_t)i * c->stride;
-		struct quota *q = *trailer_of(c, obj);
+		void *obj = slot_at(c, s, i);
+		struct quota *q = slot_quota(obj);
 
+		if (hdr_of(obj)[0] != check_word(c, obj))
+			return "slot check word damaged";
 		if (q == QUARANTINE) {
 			nquar++;
 		} else if (q) {
@@ -538,8 +716,8 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 				return "allocated object without a live heap quota";
 		}
 	}
-	if (nused != slab_inuse(c, s) || nquar != s->quarantined)
-		return "slot trailers disagree with the slab counts";
+	if (nused + nmag != slab_taken(c, s) || nquar != s->quarantined)
+		return "slot quota words disagree with the slab counts and the magazine";
 	return NULL;
 }
 
@@ -556,6 +734,9 @@ int kcache_check(const struct kcache *c, const char **why)
 		*why = "not a live cache";
 		return E_FORMAT;
 	}
+	*why = check_magazine(c);
+	if (*why)
+		return E_FORMAT;
 	lists[LIST_PARTIAL] = c->partial;
 	lists[LIST_FULL] = c->full;
 	for (unsigned l = 0; l < 2; l++) {

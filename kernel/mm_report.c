@@ -212,11 +212,11 @@ void mm_report(mm_out_fn out, void *ctx)
 	for (const struct kcache *c = kcache_first(); c; c = c->next)
 		emit(out, ctx,
 		     "cache %s: %llu objects in use, %u slabs, %llu bytes "
-		     "(object %u B, slot %u B, %u per slab)%s",
+		     "(object %u B, slot %u B, %u per slab, %u of %u in the magazine)%s",
 		     c->name, (unsigned long long)kcache_inuse(c), (unsigned)c->nslabs,
 		     (unsigned long long)kcache_bytes(c), (unsigned)c->size,
-		     (unsigned)c->stride, (unsigned)c->per_slab,
-		     (c->flags & KCACHE_F_DEBUG) ? ", debug" : "");
+		     (unsigned)c->stride, (unsigned)c->per_slab, (unsigned)kcache_magazine(c),
+		     (unsigned)c->mag_cap, (c->flags & KCACHE_F_DEBUG) ? ", debug" : "");
 	emit(out, ctx, "devices: %u ranges, %u bytes of metadata (%u B each, whatever the size)",
 	     devrange_count(), (unsigned)devrange_meta_bytes(),
 	     (unsigned)sizeof(struct devrange));

@@ -90,6 +90,45 @@ static void test_quota_exhaustion(struct ktest *t)
 	KT_EQ(t, pool_free(pool_get(POOL_DIRECT)), free_before);
 }
 
+/* The inline object paths on the real heap: LIFO reuse through the
+ * magazine, exact charge and credit, and what free refuses (double free,
+ * interior, misaligned, another cache's object, outside the heap). */
+static void test_kcache_fast_paths(struct ktest *t)
+{
+	static struct kcache a, b;
+	struct quota q;
+	void *x, *y, *z;
+	const char *why = NULL;
+
+	memset(&q, 0, sizeof(q));
+	KT_EQ(t, quota_create_root(&q, pool_get(POOL_KHEAP), 4096, "ktest"), 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	KT_EQ(t, kcache_create(&a, "ktest-a", 48, 0, 0), 0);
+	KT_EQ(t, kcache_create(&b, "ktest-b", 48, 0, 0), 0);
+	KT_EQ(t, kcache_alloc(&a, &q, &x), 0);
+	KT_EQ(t, kcache_alloc(&b, &q, &z), 0);
+	KT_EQ(t, q.used, a.stride + b.stride);
+	KT_EQ(t, kcache_free(&a, x), 0);
+	KT_EQ(t, kcache_free(&a, x), E_INVAL);                  /* double free */
+	KT_EQ(t, kcache_alloc(&a, &q, &y), 0);
+	KT_ASSERT(t, y == x);                                   /* LIFO */
+	KT_EQ(t, kcache_free(&a, (char *)y + 4), E_INVAL);      /* interior */
+	KT_EQ(t, kcache_free(&a, (char *)y + 1), E_INVAL);      /* misaligned */
+	KT_EQ(t, kcache_free(&a, z), E_INVAL);                  /* b's object */
+	KT_EQ(t, kcache_free(&a, &q), E_INVAL);                 /* not the heap */
+	KT_EQ(t, kcache_free(&a, kheap_va()), E_INVAL);
+	KT_EQ(t, q.used, a.stride + b.stride);
+	KT_ASSERT_MSG(t, kcache_check(&a, &why) == 0, "kcache_check: %s", why ? why : "?");
+	KT_EQ(t, kcache_free(&a, y), 0);
+	KT_EQ(t, kcache_free(&b, z), 0);
+	KT_EQ(t, q.used, 0);
+	KT_EQ(t, kcache_destroy(&a), 0);
+	KT_EQ(t, kcache_destroy(&b), 0);
+	KT_EQ(t, quota_destroy(&q), 0);
+	KT_ASSERT_MSG(t, mm_check(&why) == 0, "mm_check: %s", why ? why : "?");
+}
+
 static void test_page_info_device_and_ram(struct ktest *t)
 {
 	struct page_info pi;
@@ -107,12 +146,26 @@ static const struct ktest_case mem_cases[] = {
 	KT_CASE(test_dma32_memory_zero_reuse),
 	KT_CASE(test_quota_exhaustion),
 	KT_CASE(test_page_info_device_and_ram),
+	KT_CASE(test_kcache_fast_paths),
 };
 KTEST_SUITE(mem_suite, "mem", mem_cases);
 
 /* ---- benchmarks: average instructions per operation ---- */
 
 #define BENCH_N 256
+
+/*
+ * The allocators' fast paths are inline (pool.h, kheap.h), so a loop of
+ * alloc + free could let the compiler carry values from one call into the
+ * next (the object just allocated, the quota word just stored, the
+ * magazine's top). BARRIER (all memory clobbered) between the calls stops
+ * that: each call does all of its loads, checks and stores, and the freed
+ * address is read back from where the alloc stored it, as for a caller
+ * that frees an object it got long before. OPAQUE hides the constant
+ * cache and quota addresses, which callers do not have either.
+ */
+#define OPAQUE(x) __asm__ volatile("" : "+r"(x))
+#define BARRIER() __asm__ volatile("" : : : "memory")
 
 static struct quota bench_q;
 static bool bench_q_ready;
@@ -135,9 +188,12 @@ static uint64_t bench_frame_order(unsigned order)
 		return 0;
 	pool_frame_free(q, pa, order); /* warm up */
 	t0 = (uint32_t)arch_cycles();
+	OPAQUE(q);
 	for (unsigned i = 0; i < BENCH_N; i++) {
 		pool_frame_alloc(q, order, 0, &pa);
+		BARRIER();
 		pool_frame_free(q, pa, order);
+		BARRIER();
 	}
 	t1 = (uint32_t)arch_cycles();
 	return (t1 - t0) / BENCH_N;
@@ -164,6 +220,7 @@ static uint64_t bench_kcache(void)
 	static struct kcache c;
 	static bool ready;
 	struct quota *hq = NULL;
+	struct kcache *cp;
 	static struct quota heapq;
 	uint32_t t0, t1;
 	void *obj;
@@ -175,13 +232,18 @@ static uint64_t bench_kcache(void)
 		ready = true;
 	}
 	hq = &heapq;
-	if (kcache_alloc(&c, hq, &obj) != 0)
+	cp = &c;
+	if (kcache_alloc(cp, hq, &obj) != 0)
 		return 0;
-	kcache_free(&c, obj);
+	kcache_free(cp, obj);
 	t0 = (uint32_t)arch_cycles();
+	OPAQUE(cp);
+	OPAQUE(hq);
 	for (unsigned i = 0; i < BENCH_N; i++) {
-		kcache_alloc(&c, hq, &obj);
-		kcache_free(&c, obj);
+		kcache_alloc(cp, hq, &obj);
+		BARRIER();
+		kcache_free(cp, obj);
+		BARRIER();
 	}
 	t1 = (uint32_t)arch_cycles();
 	return (t1 - t0) / BENCH_N;

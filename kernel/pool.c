@@ -19,11 +19,12 @@
  * pool against the quota's before anything changes (buddy_free_pool: one
  * lookup of the address for all the checks).
  *
- * Fast paths (order 0, docs/memory.md "Fast paths", `tools/bench`): an
- * alloc with no flags and quota room pops the segment's order-0 cache
- * (buddy_alloc_cached) and charges inline; an order-0 free validates the
- * address completely and pushes it back (buddy_free_cached), crediting
- * inline. Everything else, and an empty cache, takes the general path.
+ * Fast paths (order 0, docs/memory.md "Fast paths", `tools/bench`): inline
+ * in pool.h. An alloc with no flags and quota room pops the order-0 cache
+ * of the quota's segment (pool->pcp, buddy.h) and charges; an order-0
+ * free validates the address completely with one lookup, pushes the page
+ * on that cache and credits. Everything else, errors, an empty or full
+ * cache included, is pool_frame_alloc_slow / pool_frame_free_slow here.
  *
  * Locking: kernel lock.
  */
@@ -56,11 +57,14 @@ void pool_init(void)
 
 			p->kind = POOL_KIND_FRAMES;
 			p->seg = (uint8_t)i;
+			p->pcp = &buddy_pcp[i];
+			p->head_w1 = i | i << 8;          /* pool id | segment << 8 */
 			p->total = total;
 			p->quotable = fr > growth ? fr - growth : 0;
 		} else {
 			p->kind = POOL_KIND_HEAP;
 			p->seg = PMEM_SEG_DIRECT;
+			p->head_w1 = 0xFFFFFFFFu;         /* no frame has it */
 			p->total = (uint32_t)kheap_size();      /* <= 256 MiB */
 			p->quotable = (uint32_t)(kheap_usable_bytes() / 8 * 7);
 		}
@@ -198,19 +202,9 @@ static int frame_alloc_one(struct quota *q, unsigned order, unsigned flags, padd
 	return 0;
 }
 
-int pool_frame_alloc(struct quota *q, unsigned order, unsigned flags, paddr_t *out)
+/* Everything pool_frame_alloc (pool.h) does not do inline. */
+int pool_frame_alloc_slow(struct quota *q, unsigned order, unsigned flags, paddr_t *out)
 {
-	/* fast path: one page, not zeroed, quota room, the segment's cache */
-	if (__builtin_expect((order | flags) == 0 && frames_quota(q) && out &&
-			     q->limit - q->used - q->carved != 0, 1)) {
-		struct pool *p = q->pool;
-
-		if (buddy_alloc_cached(p->seg, p->id, out) == 0) {
-			q->used++;
-			p->charged++;
-			return 0;
-		}
-	}
 	if (!frames_quota(q) || order > BUDDY_MAX_ORDER || (flags & ~POOL_F_ZERO) || !out)
 		return E_INVAL;
 	return frame_alloc_one(q, order, flags, out);
@@ -236,7 +230,11 @@ int pool_frame_alloc_any(struct quota *const *qs, unsigned n, unsigned order, un
 	return err;
 }
 
-int pool_frame_free(struct quota *q, paddr_t pa, unsigned order)
+/* Everything pool_frame_free (pool.h) does not do inline, with every
+ * check: one lookup (buddy_free_pool) for head of an allocated block of
+ * this order, of q's pool, nothing mapped (E_INVAL / E_BUSY, nothing
+ * changed). */
+int pool_frame_free_slow(struct quota *q, paddr_t pa, unsigned order)
 {
 	uint32_t n;
 	int err;
@@ -246,17 +244,6 @@ int pool_frame_free(struct quota *q, paddr_t pa, unsigned order)
 	n = 1u << order;
 	if (q->used < n)
 		return E_INVAL;
-	if (order == 0) {
-		/* fast path: checked, then onto the segment's order-0 cache */
-		err = buddy_free_cached(pa, q->pool->id);
-		if (__builtin_expect(err == 0, 1)) {
-			q->used--;
-			q->pool->charged--;
-		}
-		return err;
-	}
-	/* one lookup: head of an allocated block of this order, of q's pool,
-	 * nothing mapped (E_INVAL / E_BUSY, nothing changed) */
 	err = buddy_free_pool(pa, order, q->pool->id);
 	if (err)
 		return err;

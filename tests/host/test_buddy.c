@@ -427,6 +427,29 @@ static void order0_cache(void)
 	}
 	frame_at(idx)->w0 = FRAME_CACHED;
 	check_all();
+	/* ...and a cache entry naming the wrong page or no entry at all */
+	{
+		struct buddy_pcp *c = &buddy_pcp[PMEM_SEG_HIGH];
+		struct buddy_pcp_entry saved = c->top[-1];
+		struct buddy_pcp_entry *top = c->top;
+		const char *why = NULL;
+
+		HT_ASSERT(c->top > c->e);
+		HT_ASSERT(saved.f == frame_at(idx));
+		HT_EQ(saved.pfn, (uint32_t)(pa[0] >> 12));
+		c->top[-1].pfn++;
+		HT_EQ(buddy_check(&why), E_FORMAT);
+		c->top[-1] = saved;
+		c->top[-1].f = (struct frame *)((char *)saved.f + 4);
+		HT_EQ(buddy_check(&why), E_FORMAT);
+		c->top[-1] = saved;
+		c->top = c->e + BUDDY_PCP_MAX + 1;
+		HT_EQ(buddy_check(&why), E_FORMAT);
+		c->top = c->e;
+		HT_EQ(buddy_check(&why), E_FORMAT);          /* a CACHED page on no cache */
+		c->top = top;
+		check_all();
+	}
 }
 
 /* A block that needs cached pages to form drains the cache rather than

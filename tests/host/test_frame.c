@@ -289,6 +289,58 @@ static void checker_catches_corruption(void)
 	check_all();
 }
 
+/*
+ * Pages of sections without RAM get an index at or above FRAME_MAX_ENTRIES
+ * whose chunk bit lies in a guard word of the open-chunk bitmap, never
+ * set: the inline lookup (frame_of_pfn) needs no "no section" test. Holds
+ * for the widest possible sections too (RAM at 1 GiB and just below
+ * 1 TiB: sections of 2^18 pages, the last guard word).
+ */
+static void hole_sections_hit_guard_bits(void)
+{
+	static const struct pmem_range far_banks[] = {
+		{ GB(1), GB(1) },
+		{ ((paddr_t)1 << 40) - GB(1), GB(1) },
+	};
+	static const struct pmem_config far_cfg = { far_banks, 2, NULL, 0, GB(1), MB(768) };
+	const char *why = NULL;
+	struct frame *f;
+	uint32_t idx, words = (uint32_t)ARRAY_SIZE(frame_map.open_bits);
+
+	HT_EQ(words, FRAME_MAX_CHUNKS / 32 + FRAME_OPEN_GUARD_WORDS);
+	HT_EQ(mmfake_init_core(&sparse_cfg, 32u << 20), 0);
+	for (paddr_t pa = GB(2); pa < GB(4); pa += MB(8) - 0x1000) {
+		HT_ASSERT(frame_pfn_index((uint32_t)(pa >> 12), &idx));
+		HT_ASSERT(idx >= FRAME_MAX_ENTRIES);
+		HT_ASSERT((idx >> 15) < words);
+		HT_ASSERT(!frame_of_pfn((uint32_t)(pa >> 12), &f));
+		HT_ASSERT(frame_get(pa) == NULL);
+		HT_EQ(frame_index(pa, &idx), E_NOENT);
+		HT_EQ(buddy_free(pa, 0), E_INVAL);
+	}
+	HT_EQ(frame_check(&why), 0);
+	frame_map.open_bits[FRAME_MAX_CHUNKS / 32 + 3] = 1;
+	HT_EQ(frame_check(&why), E_FORMAT);
+	HT_ASSERT(why && strstr(why, "guard"));
+	frame_map.open_bits[FRAME_MAX_CHUNKS / 32 + 3] = 0;
+	check_all();
+
+	HT_EQ(mmfake_init_core(&far_cfg, 8u << 20), 0);
+	HT_EQ(frame_map.sec_shift, 18);
+	for (paddr_t pa = GB(2); pa < ((paddr_t)1 << 40) - GB(1); pa += GB(7) + 0x5000) {
+		HT_ASSERT(frame_pfn_index((uint32_t)(pa >> 12), &idx));
+		HT_ASSERT(idx >= FRAME_MAX_ENTRIES);
+		HT_ASSERT((idx >> 15) < words);
+		HT_ASSERT(frame_get(pa) == NULL);
+	}
+	/* the last page of a hole section: the highest guard word */
+	HT_ASSERT(frame_pfn_index((uint32_t)((GB(3) - 4096) >> 12), &idx));
+	HT_EQ(idx >> 15, words - 1);
+	HT_ASSERT(frame_get(((paddr_t)1 << 40) - 4096) == NULL);   /* RAM, chunk not open */
+	HT_EQ(frame_index(((paddr_t)1 << 40) - 4096, &idx), 0);
+	check_all();
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(entry_size),
 	HT_CASE(sparse_banks_cost_nothing_until_used),
@@ -299,6 +351,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(zero_high_memory),
 	HT_CASE(map_count_limits),
 	HT_CASE(checker_catches_corruption),
+	HT_CASE(hole_sections_hit_guard_bits),
 };
 
 int main(void)

@@ -126,9 +126,13 @@ static void caches_basic(void)
 		HT_EQ(kcache_free(&c, objs[i]), 0);
 	HT_EQ(q.used, 0);
 	HT_EQ(kcache_inuse(&c), 0);
-	HT_ASSERT(c.nslabs <= 1);                 /* one empty slab kept */
+	/* one empty slab kept, and the slabs of objects in the magazine */
+	HT_ASSERT(c.nslabs <= 1 + kcache_magazine(&c));
+	HT_ASSERT(kcache_magazine(&c) <= c.mag_cap);
 	check_cache(&c);
 	kcache_reap(&c);
+	HT_EQ(kcache_magazine(&c), 0);
+	HT_EQ(c.nslabs, 0);
 	HT_EQ(kheap_free_bytes(), free0);
 	HT_EQ(kcache_destroy(&c), 0);
 }
@@ -348,10 +352,10 @@ static void page_layer(void)
 }
 
 /*
- * The spare slab: an alloc/free pair on a slab that goes empty and back
- * moves nothing (the slab stays the spare on the partial list), a second
- * slab that empties is given back at once, and a quarantined slot is
- * never counted as free.
+ * The spare slab (seen on a debug cache, which has no magazine, so every
+ * free reaches its slab): an alloc/free pair on a slab that goes empty and
+ * back moves nothing (the slab stays the spare on the partial list), a
+ * second slab that empties is given back at once.
  */
 static void spare_slab(void)
 {
@@ -364,7 +368,8 @@ static void spare_slab(void)
 	HT_EQ(setup(MiB(1)), 0);
 	free0 = kheap_free_bytes();
 	memset(&c, 0, sizeof(c));
-	HT_EQ(kcache_create(&c, "spare", 64, 8, 0), 0);
+	HT_EQ(kcache_create(&c, "spare", 64, 8, KCACHE_F_DEBUG), 0);
+	HT_EQ(c.mag_cap, 0);
 	for (int i = 0; i < 100; i++) {
 		HT_EQ(kcache_alloc(&c, &q, &obj), 0);
 		HT_EQ(kcache_free(&c, obj), 0);
@@ -388,7 +393,7 @@ static void spare_slab(void)
 	HT_EQ(kcache_inuse(&c), 0);
 	HT_EQ(q.used, 0);
 	check_cache(&c);
-	/* bad pointers are still refused outside debug mode */
+	/* bad pointers are refused */
 	HT_EQ(kcache_alloc(&c, &q, &obj), 0);
 	HT_EQ(kcache_free(&c, (char *)obj + 4), E_INVAL);     /* inside a slot */
 	HT_EQ(kcache_free(&c, (char *)obj - 64 * 1024), E_INVAL);
@@ -402,6 +407,340 @@ static void spare_slab(void)
 	HT_EQ(kcache_destroy(&c), 0);
 }
 
+/* ---- the magazine and the inline fast paths ---- */
+
+static bool in_magazine(const struct kcache *c, const void *obj)
+{
+	for (uint32_t i = 0; i < kcache_magazine(c); i++)
+		if (c->mag[i] == obj)
+			return true;
+	return false;
+}
+
+/* The quota word of obj's slot (the word before the object). */
+static uintptr_t quota_word(const void *obj)
+{
+	return ((const uintptr_t *)obj)[-1];
+}
+
+#define SLAB_HDR_BYTES (16 + 4 * sizeof(void *))
+
+/*
+ * The magazine: the first alloc refills half of it from the slabs, frees
+ * go to it (LIFO) and a full one drains its older half back to the slabs;
+ * an alloc/free pair touches no slab at all (the slab header is byte for
+ * byte the same after a hundred pairs); objects in it count as free.
+ */
+static void magazine_refill_and_drain(void)
+{
+	static struct kcache c;
+	enum { N = 200 };
+	static void *objs[N];
+	unsigned char slab_before[SLAB_HDR_BYTES];
+	void *obj, *again, *slab;
+	uint32_t half;
+
+	HT_EQ(setup(MiB(1)), 0);
+	memset(&c, 0, sizeof(c));
+	HT_EQ(kcache_create(&c, "mag", 64, 0, 0), 0);
+	HT_EQ(c.mag_cap, KCACHE_MAG);
+	half = (c.mag_cap + 1) / 2;
+	HT_EQ(kcache_magazine(&c), 0);
+	/* first alloc: refill half, hand out one */
+	HT_EQ(kcache_alloc(&c, &q, &obj), 0);
+	HT_EQ(kcache_magazine(&c), half - 1);
+	HT_EQ(kcache_inuse(&c), 1);
+	HT_EQ(quota_word(obj), (uintptr_t)&q);
+	HT_EQ(q.used, c.stride);
+	check_cache(&c);
+	/* free: onto the magazine, credited, quota word cleared */
+	HT_EQ(kcache_free(&c, obj), 0);
+	HT_EQ(kcache_magazine(&c), half);
+	HT_ASSERT(c.mag[half - 1] == obj);
+	HT_EQ(quota_word(obj), 0);
+	HT_EQ(q.used, 0);
+	HT_EQ(kcache_inuse(&c), 0);
+	check_cache(&c);
+	/* LIFO, and pairs leave the slab alone */
+	slab = (void *)((uintptr_t)obj & c.slab_mask);
+	memcpy(slab_before, slab, sizeof(slab_before));
+	for (int i = 0; i < 100; i++) {
+		HT_EQ(kcache_alloc(&c, &q, &again), 0);
+		HT_ASSERT(again == obj);
+		HT_EQ(kcache_free(&c, again), 0);
+	}
+	HT_EQ(memcmp(slab_before, slab, sizeof(slab_before)), 0);
+	HT_EQ(kcache_magazine(&c), half);
+	HT_EQ(c.nslabs, 1);
+	/* many objects: refills as needed, never over capacity when freeing */
+	for (unsigned i = 0; i < N; i++) {
+		HT_EQ(kcache_alloc(&c, &q, &objs[i]), 0);
+		HT_ASSERT(kcache_magazine(&c) < c.mag_cap);
+	}
+	HT_EQ(kcache_inuse(&c), N);
+	HT_EQ(q.used, (uint64_t)N * c.stride);
+	check_cache(&c);
+	for (unsigned i = 0; i < N; i++) {
+		HT_EQ(kcache_free(&c, objs[i]), 0);
+		HT_ASSERT(kcache_magazine(&c) <= c.mag_cap);
+		HT_ASSERT(in_magazine(&c, objs[i]));          /* the newest stays */
+		if (i % 37 == 0)
+			check_cache(&c);
+	}
+	HT_EQ(kcache_inuse(&c), 0);
+	HT_EQ(q.used, 0);
+	HT_EQ(pool_get(POOL_KHEAP)->charged, 0);
+	check_cache(&c);
+	/* from empty: each free adds one, and a full magazine drains its
+	 * older half on the next free */
+	kcache_reap(&c);
+	HT_EQ(kcache_magazine(&c), 0);
+	for (unsigned i = 0; i < 3 * KCACHE_MAG; i++)
+		HT_EQ(kcache_alloc(&c, &q, &objs[i]), 0);
+	kcache_reap(&c);
+	HT_EQ(kcache_magazine(&c), 0);
+	for (unsigned i = 0; i < 3 * KCACHE_MAG; i++) {
+		uint32_t before = kcache_magazine(&c);
+
+		HT_EQ(kcache_free(&c, objs[i]), 0);
+		HT_EQ(kcache_magazine(&c), before == c.mag_cap ? c.mag_cap - half + 1 : before + 1);
+		HT_ASSERT(c.mag_top[-1] == objs[i]);
+	}
+	check_cache(&c);
+	/* a cache whose slab holds fewer objects than KCACHE_MAG has a
+	 * magazine of one slab's worth */
+	{
+		static struct kcache big;
+
+		memset(&big, 0, sizeof(big));
+		HT_EQ(kcache_create(&big, "big", 20000, 0, 0), 0);
+		HT_EQ(big.mag_cap, big.per_slab);
+		HT_EQ(kcache_alloc(&big, &q, &obj), 0);
+		HT_EQ(kcache_free(&big, obj), 0);
+		check_cache(&big);
+		HT_EQ(kcache_destroy(&big), 0);
+	}
+	HT_EQ(kcache_destroy(&c), 0);
+	HT_EQ(kheap_free_bytes(), kheap_usable_bytes());
+}
+
+/*
+ * What the inline free refuses, with nothing changed: double free (of an
+ * object in the magazine), interior, misaligned and neighbouring
+ * addresses, other caches' objects, anything outside the heap's object
+ * pages (its bitmap page, its very first bytes, the stack), a NULL or
+ * never created cache; and a never created cache refuses alloc.
+ */
+static void fast_path_rejects_bad_pointers(void)
+{
+	static struct kcache a, b, never;
+	void *x, *y, *z;
+	int local;
+	uint32_t mag;
+	uint64_t used;
+
+	HT_EQ(setup(MiB(1)), 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&never, 0, sizeof(never));
+	HT_EQ(kcache_create(&a, "a", 48, 0, 0), 0);
+	HT_EQ(kcache_create(&b, "b", 48, 0, 0), 0);
+	HT_EQ(kcache_alloc(&a, &q, &x), 0);
+	HT_EQ(kcache_alloc(&a, &q, &y), 0);
+	HT_EQ(kcache_alloc(&b, &q, &z), 0);
+	mag = kcache_magazine(&a);
+	used = q.used;
+	HT_EQ(kcache_free(&a, (char *)x + 1), E_INVAL);          /* misaligned */
+	HT_EQ(kcache_free(&a, (char *)x + sizeof(void *)), E_INVAL);  /* interior */
+	HT_EQ(kcache_free(&a, (char *)x - sizeof(void *)), E_INVAL);  /* its header */
+	HT_EQ(kcache_free(&a, (char *)x + a.stride / 2), E_INVAL);
+	HT_EQ(kcache_free(&a, z), E_INVAL);                      /* b's object */
+	HT_EQ(kcache_free(&b, x), E_INVAL);                      /* a's object */
+	HT_EQ(kcache_free(&a, kheap_va()), E_INVAL);             /* heap base */
+	HT_EQ(kcache_free(&a, (char *)kheap_va() + 2 * sizeof(void *)), E_INVAL);
+	HT_EQ(kcache_free(&a, (char *)kheap_va() + 4096), E_INVAL);  /* first slab page */
+	HT_EQ(kcache_free(&a, (char *)kheap_va() + kheap_size()), E_INVAL);  /* just past */
+	HT_EQ(kcache_free(&a, &local), E_INVAL);                 /* the stack */
+	HT_EQ(kcache_free(&a, NULL), E_INVAL);
+	HT_EQ(kcache_free(NULL, x), E_INVAL);
+	HT_EQ(kcache_free(&never, x), E_INVAL);                  /* never created */
+	HT_EQ(kcache_alloc(&never, &q, &x), E_INVAL);
+	HT_EQ(q.used, used);
+	HT_EQ(kcache_magazine(&a), mag);
+	/* the neighbouring slot: free (in the magazine or the slab) */
+	HT_ASSERT(quota_word((char *)x + a.stride) == 0 || (char *)x + a.stride == (char *)y);
+	check_cache(&a);
+	check_cache(&b);
+	/* a double free is refused by the fast path: the object sits in the
+	 * magazine with its quota word NULL */
+	HT_EQ(kcache_free(&a, x), 0);
+	HT_ASSERT(in_magazine(&a, x));
+	HT_EQ(kcache_free(&a, x), E_INVAL);
+	HT_EQ(kcache_magazine(&a), mag + 1);
+	HT_EQ(q.used, used - a.stride);
+	/* objects in the magazine that were never handed out: refused too */
+	for (uint32_t i = 0; i < kcache_magazine(&a); i++)
+		HT_EQ(kcache_free(&a, a.mag[i]), E_INVAL);
+	HT_EQ(kcache_magazine(&a), mag + 1);
+	/* a dead quota, a frames quota, NULL: the inline alloc refuses */
+	{
+		struct quota dead, frames;
+
+		memset(&dead, 0, sizeof(dead));
+		memset(&frames, 0, sizeof(frames));
+		HT_EQ(kcache_alloc(&a, &dead, &x), E_INVAL);
+		HT_EQ(kcache_alloc(&a, NULL, &x), E_INVAL);
+		HT_EQ(quota_create_root(&frames, pool_get(POOL_HIGH), 0, "frames"), 0);
+		HT_EQ(kcache_alloc(&a, &frames, &x), E_INVAL);
+		HT_EQ(quota_destroy(&frames), 0);
+		HT_EQ(kcache_magazine(&a), mag + 1);
+	}
+	HT_EQ(kcache_free(&a, y), 0);
+	HT_EQ(kcache_free(&b, z), 0);
+	check_cache(&a);
+	check_cache(&b);
+	HT_EQ(kcache_destroy(&a), 0);
+	HT_EQ(kcache_free(&a, y), E_INVAL);                      /* destroyed */
+	HT_EQ(kcache_alloc(&a, &q, &y), E_INVAL);
+	HT_EQ(kcache_destroy(&b), 0);
+	HT_EQ(q.used, 0);
+}
+
+/*
+ * A slab given back to the heap takes its check words with it: a stale
+ * pointer into it is refused even after the same cache (same address,
+ * same layout) or another one reuses the memory, and quotas are never
+ * touched by it.
+ */
+static void stale_pointer_after_slab_release(void)
+{
+	static struct kcache c, d;
+	void *obj, *other, *slab;
+	uint64_t used;
+
+	HT_EQ(setup(MiB(1)), 0);
+	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
+	HT_EQ(kcache_create(&c, "c", 64, 0, 0), 0);
+	HT_EQ(kcache_alloc(&c, &q, &obj), 0);
+	HT_EQ(kcache_free(&c, obj), 0);
+	HT_EQ(kcache_reap(&c), 1u);                  /* magazine drained, slab gone */
+	HT_EQ(c.nslabs, 0);
+	slab = (void *)((uintptr_t)obj & c.slab_mask);
+	for (uint32_t i = 0; i < c.per_slab; i++) {
+		const uintptr_t *w = (const uintptr_t *)((char *)slab + c.first + i * c.stride);
+
+		HT_EQ(w[-2], 0);
+		HT_EQ(w[-1], 0);
+	}
+	HT_EQ(kcache_free(&c, obj), E_INVAL);
+	/* another cache of another layout takes the page */
+	HT_EQ(kcache_create(&d, "d", 100, 0, 0), 0);
+	HT_EQ(kcache_alloc(&d, &q, &other), 0);
+	HT_ASSERT(((uintptr_t)other & d.slab_mask) == (uintptr_t)slab);
+	memset(other, 0xff, 100);                    /* live data, not NULL */
+	used = q.used;
+	HT_EQ(kcache_free(&c, obj), E_INVAL);
+	HT_EQ(kcache_free(&c, other), E_INVAL);
+	HT_EQ(q.used, used);
+	check_cache(&c);
+	check_cache(&d);
+	HT_EQ(kcache_free(&d, other), 0);
+	HT_EQ(kcache_destroy(&d), 0);
+	HT_EQ(kcache_destroy(&c), 0);
+	HT_EQ(q.used, 0);
+}
+
+/* kcache_check sees a damaged magazine or check word, and free refuses
+ * an object whose check word is damaged (a leak, never corruption). */
+static void check_catches_bad_magazine(void)
+{
+	static struct kcache c;
+	void *obj, *live;
+	const char *why = NULL;
+	uintptr_t saved;
+	void **top;
+
+	HT_EQ(setup(MiB(1)), 0);
+	memset(&c, 0, sizeof(c));
+	HT_EQ(kcache_create(&c, "c", 64, 0, 0), 0);
+	HT_EQ(kcache_alloc(&c, &q, &live), 0);
+	HT_EQ(kcache_alloc(&c, &q, &obj), 0);
+	HT_EQ(kcache_free(&c, obj), 0);
+	check_cache(&c);
+	top = c.mag_top;
+	/* an allocated object in the magazine */
+	*c.mag_top++ = live;
+	HT_EQ(kcache_check(&c, &why), E_FORMAT);
+	HT_ASSERT(why && strstr(why, "allocated"));
+	c.mag_top--;
+	/* an object twice */
+	*c.mag_top++ = obj;
+	HT_EQ(kcache_check(&c, &why), E_FORMAT);
+	HT_ASSERT(why && strstr(why, "twice"));
+	c.mag_top--;
+	/* not a slot */
+	*c.mag_top++ = (char *)obj + 8;
+	HT_EQ(kcache_check(&c, &why), E_FORMAT);
+	c.mag_top--;
+	/* top out of bounds */
+	c.mag_top = c.mag_lim + 1;
+	HT_EQ(kcache_check(&c, &why), E_FORMAT);
+	c.mag_top = top;
+	check_cache(&c);
+	/* a damaged check word */
+	saved = ((uintptr_t *)live)[-2];
+	((uintptr_t *)live)[-2] ^= 0x100;
+	HT_EQ(kcache_check(&c, &why), E_FORMAT);
+	HT_ASSERT(why && strstr(why, "check word"));
+	HT_EQ(kcache_free(&c, live), E_INVAL);
+	HT_EQ(q.used, c.stride);                     /* nothing credited */
+	((uintptr_t *)live)[-2] = saved;
+	check_cache(&c);
+	HT_EQ(kcache_free(&c, live), 0);
+	HT_EQ(kcache_destroy(&c), 0);
+}
+
+/* Out of heap, a cache that needs a slab empties the other caches'
+ * magazines and takes back their empty slabs before it gives up. */
+static void exhaustion_drains_other_magazines(void)
+{
+	static struct kcache a, b;
+	void *pages[512], *obj;
+	unsigned npages = 0;
+
+	HT_EQ(setup(MiB(1)), 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	HT_EQ(kcache_create(&a, "a", 64, 0, 0), 0);
+	HT_EQ(kcache_create(&b, "b", 40, 0, 0), 0);
+	HT_EQ(kcache_alloc(&a, &q, &obj), 0);
+	HT_EQ(kcache_free(&a, obj), 0);
+	HT_ASSERT(kcache_magazine(&a) > 0);
+	HT_EQ(a.nslabs, 1);
+	while (npages < 512 && kheap_page_alloc(0, &pages[npages]) == 0)
+		npages++;
+	HT_EQ(kheap_free_bytes(), 0);
+	/* b needs a page: a's magazine and its (now empty) slab give one */
+	HT_EQ(kcache_alloc(&b, &q, &obj), 0);
+	HT_EQ(kcache_magazine(&a), 0);
+	HT_EQ(a.nslabs, 0);
+	check_cache(&a);
+	check_cache(&b);
+	HT_EQ(kcache_free(&b, obj), 0);
+	/* and with nothing left to take back, E_NOMEM, nothing charged */
+	HT_EQ(kcache_reap(&b), 1u);
+	HT_EQ(kheap_page_alloc(0, &pages[npages]), 0);
+	npages++;
+	HT_EQ(kcache_alloc(&a, &q, &obj), E_NOMEM);
+	HT_EQ(q.used, 0);
+	while (npages > 0)
+		HT_EQ(kheap_page_free(pages[--npages], 0), 0);
+	HT_EQ(kcache_destroy(&a), 0);
+	HT_EQ(kcache_destroy(&b), 0);
+	HT_EQ(kheap_free_bytes(), kheap_usable_bytes());
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(size_formula),
 	HT_CASE(init_errors),
@@ -413,6 +752,11 @@ static const struct htest_case cases[] = {
 	HT_CASE(quota_exhaustion),
 	HT_CASE(page_layer),
 	HT_CASE(spare_slab),
+	HT_CASE(magazine_refill_and_drain),
+	HT_CASE(fast_path_rejects_bad_pointers),
+	HT_CASE(stale_pointer_after_slab_release),
+	HT_CASE(check_catches_bad_magazine),
+	HT_CASE(exhaustion_drains_other_magazines),
 };
 
 int main(void)

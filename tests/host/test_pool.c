@@ -296,6 +296,85 @@ static void order0_fast_paths(void)
 	check_all();
 }
 
+/*
+ * The inline order-0 paths work on the segment's cache through the pool
+ * (pool->pcp): alloc pops it, free pushes it (LIFO); the checks they make
+ * inline refuse, with nothing changed, a page of another quota's pool, a
+ * page in the hole between the banks (a guard bit of the frame table), a
+ * quota with nothing charged (the page is another quota's of the same
+ * pool), a tail page of a larger block, and a full cache goes through the
+ * slow path, which drains it.
+ */
+static void order0_inline_paths(void)
+{
+	enum { N = 3 * BUDDY_PCP_MAX };
+	struct quota q, q2, high;
+	struct pool *p;
+	struct buddy_pcp *c;
+	paddr_t pa, pb, big, pages[N];
+	uint32_t n0, free0;
+
+	HT_EQ(boot(), 0);
+	p = pool_get(POOL_DIRECT);
+	c = p->pcp;
+	HT_ASSERT(c == &buddy_pcp[PMEM_SEG_DIRECT]);
+	HT_EQ(p->head_w1, POOL_DIRECT | PMEM_SEG_DIRECT << 8);
+	HT_ASSERT(pool_get(POOL_KHEAP)->pcp == NULL);
+	memset(&q, 0, sizeof(q));
+	memset(&q2, 0, sizeof(q2));
+	memset(&high, 0, sizeof(high));
+	HT_EQ(quota_create_root(&q, p, N + 16, "q"), 0);
+	HT_EQ(quota_create_root(&q2, p, 4, "q2"), 0);
+	HT_EQ(quota_create_root(&high, pool_get(POOL_HIGH), 4, "high"), 0);
+	free0 = pool_free(p);
+	HT_EQ(pool_frame_alloc(&q, 0, 0, &pa), 0);     /* refills the cache */
+	n0 = buddy_cached_pages(PMEM_SEG_DIRECT);
+	HT_ASSERT(n0 > 0);
+	HT_EQ(pool_frame_free(&q, pa, 0), 0);          /* pushed */
+	HT_EQ(buddy_cached_pages(PMEM_SEG_DIRECT), n0 + 1);
+	HT_EQ(c->top[-1].pfn, (uint32_t)(pa >> 12));
+	HT_ASSERT(c->top[-1].f == frame_get(pa));
+	HT_EQ(frame_state(frame_get(pa)), FRAME_CACHED);
+	HT_EQ(pool_frame_alloc(&q, 0, 0, &pb), 0);     /* popped */
+	HT_EQ(pb, pa);
+	HT_EQ(buddy_cached_pages(PMEM_SEG_DIRECT), n0);
+	HT_EQ(frame_get(pb)->w0, FRAME_ALLOC);
+	HT_EQ(frame_get(pb)->w1, p->head_w1);
+	/* refused inline, then by the slow path, nothing changed */
+	HT_EQ(pool_frame_free(&high, pb, 0), E_INVAL);      /* another pool */
+	HT_EQ(pool_frame_free(&q2, pb, 0), E_INVAL);        /* q2 has nothing charged */
+	HT_EQ(pool_frame_free(&q, GB(3), 0), E_INVAL);      /* the hole between banks */
+	HT_EQ(pool_frame_free(&q, GB(2) + MB(1), 0), E_INVAL);
+	HT_EQ(pool_frame_alloc(&q, 2, 0, &big), 0);
+	HT_EQ(pool_frame_free(&q, big + 4096, 0), E_INVAL); /* a tail page */
+	HT_EQ(pool_frame_free(&q, big, 0), E_INVAL);        /* wrong order */
+	HT_EQ(pool_frame_free(&q, big, 2), 0);
+	HT_EQ(q.used, 1);
+	HT_EQ(q2.used, 0);
+	HT_EQ(buddy_cached_pages(PMEM_SEG_DIRECT), n0);
+	check_all();
+	HT_EQ(pool_frame_free(&q, pb, 0), 0);
+	/* many pages: the inline free meets a full cache, the slow path
+	 * drains half of it; the cache never holds more than its size */
+	for (unsigned i = 0; i < N; i++)
+		HT_EQ(pool_frame_alloc(&q, 0, 0, &pages[i]), 0);
+	HT_EQ(q.used, N);
+	for (unsigned i = 0; i < N; i++) {
+		HT_EQ(pool_frame_free(&q, pages[i], 0), 0);
+		HT_ASSERT(buddy_cached_pages(PMEM_SEG_DIRECT) <= BUDDY_PCP_MAX);
+		HT_EQ(c->top[-1].pfn, (uint32_t)(pages[i] >> 12));
+	}
+	HT_EQ(q.used, 0);
+	HT_EQ(p->charged, 0);
+	HT_EQ(pool_free(p), free0);
+	check_all();
+	HT_EQ(quota_destroy(&q), 0);
+	HT_EQ(quota_destroy(&q2), 0);
+	HT_EQ(quota_destroy(&high), 0);
+	buddy_drain_caches();
+	check_all();
+}
+
 static void zeroed_high_frames(void)
 {
 	struct quota q;
@@ -397,6 +476,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(exhaustion_leaves_nothing),
 	HT_CASE(credit_goes_to_the_right_pool),
 	HT_CASE(order0_fast_paths),
+	HT_CASE(order0_inline_paths),
 	HT_CASE(zeroed_high_frames),
 	HT_CASE(heap_isolation),
 	HT_CASE(checker_catches_bad_accounting),

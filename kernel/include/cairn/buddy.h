@@ -13,7 +13,7 @@
  * In front of each segment's lists sits a small LIFO cache of free single
  * pages (FRAME_CACHED, counted as free, merged only when drained), so that
  * order-0 alloc and free neither split nor merge; pool.c reaches it
- * through the two inline fast paths at the end of this header.
+ * through the two inline fast paths below.
  *
  * The buddy allocator is also what grows the frame table: whenever it must
  * write entries of a 4 MiB chunk whose table pages are not mapped yet, it
@@ -83,74 +83,73 @@ void buddy_drain_caches(void);
 
 /*
  * The order-0 cache of each segment (buddy.c, "Order-0 cache"): a LIFO
- * stack of free single pages, FRAME_CACHED in the table, with their index
- * and page number (so neither fast path converts). Read-only outside
- * buddy.c but for the two inline fast paths below; 256 bytes, so that a
- * segment's cache is found with a shift.
+ * stack of free single pages, FRAME_CACHED in the table, each with its
+ * entry's address and its page number, so that neither fast path converts
+ * between page numbers, indices and entries. Read-only outside buddy.c
+ * but for the two inline fast paths below (pool.c reaches a segment's
+ * cache through its pool); 256 bytes on ARM.
  */
 #define BUDDY_PCP_MAX 31u
-struct buddy_pcp {
-	uint32_t n;                   /* pages cached; top = e[n - 1] */
-	uint32_t reserved0;
-	struct {
-		uint32_t idx;
-		uint32_t pfn;
-	} e[BUDDY_PCP_MAX];
+struct buddy_pcp_entry {
+	struct frame *f;              /* the page's frame-table entry */
+	uint32_t pfn;                 /* the page's number */
 };
+struct buddy_pcp {
+	struct buddy_pcp_entry *top;  /* next free entry: e if empty, e + MAX if full */
+	uint32_t seg;                 /* the segment it caches */
+	struct buddy_pcp_entry e[BUDDY_PCP_MAX];
+};
+#if UINTPTR_MAX == 0xffffffffu
 _Static_assert(sizeof(struct buddy_pcp) == 256, "order-0 cache: 256 bytes per segment");
+#endif
 extern struct buddy_pcp buddy_pcp[PMEM_NSEGS];
 
-/* Fast path of pool_frame_alloc: one page of segment seg (< PMEM_NSEGS,
- * not checked) from its cache, recorded as pool's (<= 255); E_NOMEM if
- * the cache is empty (then buddy_alloc, which refills it). */
-static inline int buddy_alloc_cached(unsigned seg, unsigned pool, paddr_t *out)
+static inline uint32_t buddy_pcp_count(const struct buddy_pcp *c)
 {
-	struct buddy_pcp *c = &buddy_pcp[seg];
-	uint32_t n = c->n;
-	struct frame *f;
+	return (uint32_t)(c->top - c->e);
+}
 
-	if (n == 0)
-		return E_NOMEM;
-	c->n = --n;
-	f = frame_at(c->e[n].idx);
+/* Fast path of pool_frame_alloc: pop a page of cache c and make it an
+ * allocated order-0 head whose entry word 1 is w1 (pool | segment << 8).
+ * false if the cache is empty (then buddy_alloc, which refills it). */
+static inline __attribute__((always_inline)) bool buddy_pcp_pop(struct buddy_pcp *c, uint32_t w1,
+								paddr_t *out)
+{
+	struct buddy_pcp_entry *e = c->top;
+	struct frame *f;
+	uint32_t pfn;
+
+	if (e == c->e)
+		return false;
+	e--;
+	f = e->f;                     /* both read before any store */
+	pfn = e->pfn;
+	c->top = e;
 	f->w0 = FRAME_ALLOC;
-	f->w1 = pool | seg << 8;
-	*out = (paddr_t)c->e[n].pfn << PMEM_PAGE_SHIFT;
-	return 0;
+	f->w1 = w1;
+	*out = (paddr_t)pfn << PMEM_PAGE_SHIFT;
+	return true;
 }
 
-/* Fast path of buddy_free_pool(pa, 0, pool): every check of buddy_free
- * (E_INVAL, E_BUSY, nothing changed), then a push; a full cache takes
- * the out-of-line path, which drains it first. */
-static inline int buddy_free_cached(paddr_t pa, unsigned pool)
+/* Fast path of pool_frame_free: cache the page pfn whose entry f the
+ * caller found to be an allocated, unmapped order-0 head of c's segment.
+ * false if the cache is full (then buddy_free_pool, which drains it). */
+static inline __attribute__((always_inline)) bool buddy_pcp_push(struct buddy_pcp *c,
+								 struct frame *f, uint32_t pfn)
 {
-	uint32_t idx, w0, w1, n, pfn = (uint32_t)(pa >> PMEM_PAGE_SHIFT);
-	struct buddy_pcp *c;
-	struct frame *f;
-	unsigned seg;
+	struct buddy_pcp_entry *e = c->top;
 
-	if (pa >= PMEM_PHYS_LIMIT || (pa & (PMEM_PAGE_SIZE - 1)) || !frame_pfn_to_idx(pfn, &idx) ||
-	    !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
-		return E_INVAL;
-	f = frame_at(idx);
-	w0 = f->w0;
-	w1 = f->w1;
-	if ((w0 & 0xff) != FRAME_ALLOC || (w1 & 0xff) != pool)
-		return E_INVAL;
-	if (w0 >> 8)
-		return E_BUSY;                   /* mapped */
-	seg = (w1 >> 8) & 0xff;
-	c = &buddy_pcp[seg];
-	n = c->n;
-	if (__builtin_expect(n == BUDDY_PCP_MAX, 0))
-		return buddy_free_pool(pa, 0, pool);
+	if (e == &c->e[BUDDY_PCP_MAX])
+		return false;
 	f->w0 = FRAME_CACHED;
-	f->w1 = seg;
-	c->e[n].idx = idx;
-	c->e[n].pfn = pfn;
-	c->n = n + 1;
-	return 0;
+	f->w1 = c->seg;
+	e->f = f;
+	e->pfn = pfn;
+	c->top = e + 1;
+	return true;
 }
+
+/* Pages in the order-0 cache of seg. */
 uint32_t buddy_cached_pages(unsigned seg);
 
 /* Pool id recorded for the allocated block at pa (head or tail page), or

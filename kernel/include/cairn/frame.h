@@ -7,10 +7,13 @@
  * equal, naturally aligned sections of 2^k pages (k >= 10, i.e. at least
  * 4 MiB, the largest buddy block; k is the smallest that fits the span),
  * and only sections that contain RAM get a slot of index space, in address
- * order. So a page's index is sec_idx[section] + offset in section: two
- * table reads, no search, no division. Holes of a section or more cost no
- * index space at all; a hole inside a section costs virtual address space
- * but, like everything else, no memory until used. Because sections are
+ * order. So a page's index is its offset in the span plus its section's
+ * delta (sec_delta[section]: the section's first index less its first
+ * offset): two table reads, no search, no division. Holes of a section or
+ * more cost no index space at all (their pages get indices past every
+ * real one, whose open-chunk bits are guard bits, never set); a hole
+ * inside a section costs virtual address space but, like everything
+ * else, no memory until used. Because sections are
  * aligned to 4 MiB in both address and index space, an aligned block of
  * 2^o pages (o <= 10) is one aligned run of indices and its buddy is
  * idx ^ 2^o: the buddy allocator works on indices directly.
@@ -76,11 +79,19 @@ _Static_assert(sizeof(struct frame) == 8, "frame-table entry budget: 8 bytes");
 #define FRAME_MAX_CHUNKS (FRAME_MAX_ENTRIES >> FRAME_CHUNK_ORDER)
 #define FRAME_NIL 0xFFFFFFu                   /* end of a free list */
 #define FRAME_COUNT_MAX 0xFFFFFFu             /* map count saturation */
-#define FRAME_NO_SECTION 0xFFFFFFFFu
 #define FRAME_POOL_KERNEL 0xFEu               /* pool id: the kernel itself */
 #define FRAME_POOL_NONE 0xFFu
 _Static_assert(FRAME_TABLE_PAGES_PER_CHUNK == 2, "8 KiB of table per 4 MiB chunk");
 _Static_assert(FRAME_MAX_ENTRIES < FRAME_NIL, "indices fit 24 bits");
+
+/*
+ * A page of a section with no RAM gets index FRAME_MAX_ENTRIES + its
+ * offset in the section (>= nentries), whose chunk bits lie in guard words
+ * of open_bits that are never set: the inline lookup needs no separate
+ * "no section" test. Sections are at most 2^18 pages (2^28 pages of 40-bit
+ * space over 1024 sections), so 8 guard words cover any offset.
+ */
+#define FRAME_OPEN_GUARD_WORDS 8u
 
 /* Read-only outside frame.c; exported for the inline lookups below. */
 struct frame_map {
@@ -92,28 +103,34 @@ struct frame_map {
 	uint32_t nslots;          /* sections with RAM */
 	uint32_t nentries;        /* nslots << sec_shift */
 	uint32_t backed_pages;    /* table pages mapped */
-	uint32_t open_bits[FRAME_MAX_CHUNKS / 32];
-	uint32_t sec_idx[FRAME_MAX_SECTIONS];  /* first index, or FRAME_NO_SECTION */
+	uint32_t open_bits[FRAME_MAX_CHUNKS / 32 + FRAME_OPEN_GUARD_WORDS];
+	/* index of pfn = (pfn - span_pfn) + sec_delta[section]: the section's
+	 * first index minus its first offset, or, with no RAM,
+	 * FRAME_MAX_ENTRIES minus its first offset */
+	uint32_t sec_delta[FRAME_MAX_SECTIONS];
 	uint16_t slot_sec[FRAME_MAX_SECTIONS]; /* section of each slot */
 };
 extern struct frame_map frame_map;
 
 /* ---------------------------------------------------------- index */
 
-/* Frame index of page frame number pfn; false if no RAM section holds it. */
-static inline bool frame_pfn_to_idx(uint32_t pfn, uint32_t *idx)
+/* Index of pfn, or an index >= FRAME_MAX_ENTRIES (>= nentries) if no RAM
+ * section holds it; false only when pfn is outside the span. */
+static inline __attribute__((always_inline)) bool frame_pfn_index(uint32_t pfn, uint32_t *idx)
 {
 	uint32_t off = pfn - frame_map.span_pfn;      /* wraps when below */
 	uint32_t sec = off >> frame_map.sec_shift;
-	uint32_t base;
 
 	if (sec >= frame_map.nsec)
 		return false;
-	base = frame_map.sec_idx[sec];
-	if (base == FRAME_NO_SECTION)
-		return false;
-	*idx = base + (off & ((1u << frame_map.sec_shift) - 1));
+	*idx = off + frame_map.sec_delta[sec];
 	return true;
+}
+
+/* Frame index of page frame number pfn; false if no RAM section holds it. */
+static inline bool frame_pfn_to_idx(uint32_t pfn, uint32_t *idx)
+{
+	return frame_pfn_index(pfn, idx) && *idx < frame_map.nentries;
 }
 
 /* Physical page frame number of a valid index. */
@@ -139,6 +156,18 @@ static inline bool frame_chunk_is_open(uint32_t chunk)
 static inline struct frame *frame_at(uint32_t idx)
 {
 	return &frame_map.table[idx];
+}
+
+/* Entry of page pfn in *f if a RAM section holds it and its chunk is
+ * open; else false (frame_get for a page number: the fast paths' lookup). */
+static inline __attribute__((always_inline)) bool frame_of_pfn(uint32_t pfn, struct frame **f)
+{
+	uint32_t idx;
+
+	if (!frame_pfn_index(pfn, &idx) || !frame_chunk_is_open(idx >> FRAME_CHUNK_ORDER))
+		return false;                 /* (no section: a guard bit, never set) */
+	*f = frame_at(idx);
+	return true;
 }
 
 /* ---------------------------------------------------------- fields */

@@ -38,6 +38,7 @@
 #ifndef CAIRN_POOL_H
 #define CAIRN_POOL_H
 
+#include <cairn/buddy.h>
 #include <cairn/error.h>
 #include <cairn/frame.h>
 #include <cairn/pmem.h>
@@ -76,6 +77,9 @@ struct pool {
 	uint32_t charged;          /* sum of `used` over all its quotas */
 	uint32_t nquotas;          /* live quotas (all depths) */
 	struct quota *roots;       /* root quotas (sibling list) */
+	/* frames: for the order-0 fast paths of pool.c */
+	struct buddy_pcp *pcp;     /* the segment's order-0 cache (NULL: heap) */
+	uint32_t head_w1;          /* frame entry word 1 of a block head of this pool */
 };
 
 struct quota {
@@ -166,13 +170,50 @@ static inline void quota_credit(struct quota *q, uint32_t n)
 	q->pool->charged -= n;
 }
 
+/* The out-of-line halves of pool_frame_alloc and pool_frame_free
+ * (pool.c): everything the inline fast paths below leave out, every error
+ * included. Callers use pool_frame_alloc and pool_frame_free. */
+int pool_frame_alloc_slow(struct quota *q, unsigned order, unsigned flags, paddr_t *out);
+int pool_frame_free_slow(struct quota *q, paddr_t pa, unsigned order);
+
 /*
  * Allocate 2^order frames from q's pool (a frames pool), charged to q;
  * the frames record q's pool. flags: POOL_F_ZERO. E_INVAL (q not a live
  * frames quota, bad order or flags), E_NOMEM (quota or pool exhausted).
  * On any error nothing is charged or allocated.
+ *
+ * Inline fast path: order 0, no flags, a live frames quota with room and
+ * a page in the order-0 cache of the quota's segment (buddy.h): pop it,
+ * mark its entry allocated, charge. Everything else is
+ * pool_frame_alloc_slow.
  */
-int pool_frame_alloc(struct quota *q, unsigned order, unsigned flags, paddr_t *out);
+static inline __attribute__((always_inline)) int pool_frame_alloc(struct quota *q, unsigned order,
+								 unsigned flags, paddr_t *out)
+{
+	struct pool *p;
+	uint32_t used;
+
+	if (__builtin_expect((order | flags) != 0, 0))
+		goto slow;
+	if (__builtin_expect(!q, 0))
+		goto slow;
+	if (__builtin_expect(!out, 0))
+		goto slow;
+	if (__builtin_expect(q->magic != QUOTA_MAGIC_FRAMES, 0))
+		goto slow;
+	used = q->used;
+	if (__builtin_expect(q->limit - used - q->carved == 0, 0))
+		goto slow;
+	p = q->pool;
+	if (__builtin_expect(!buddy_pcp_pop(p->pcp, p->head_w1, out), 0))
+		goto slow;
+	q->used = used + 1;
+	p->charged++;
+	return 0;
+slow:
+	return pool_frame_alloc_slow(q, order, flags, out);
+}
+
 /* Try quotas qs[0..n) in order (e.g. the process's high, dma32, direct
  * quotas): the first whose quota and pool can supply the block wins.
  * *which (optional) gets its position. Errors as pool_frame_alloc. */
@@ -183,8 +224,49 @@ int pool_frame_alloc_any(struct quota *const *qs, unsigned n, unsigned order, un
  * live, pa is not the head of an allocated block of that order, the block
  * belongs to another pool than q's, or q was charged less than the block;
  * E_BUSY if a page is still mapped. On error nothing changes.
+ *
+ * Inline fast path, order 0: every check of the slow path in one lookup
+ * of the address (below 40 bits, page aligned, a RAM section, an open
+ * chunk; the entry an allocated, unmapped order-0 head of q's pool; q
+ * charged), then a push on the segment's order-0 cache and the credit.
+ * Anything else, errors included, is pool_frame_free_slow, which tells
+ * the errors apart.
  */
-int pool_frame_free(struct quota *q, paddr_t pa, unsigned order);
+static inline __attribute__((always_inline)) int pool_frame_free(struct quota *q, paddr_t pa,
+								unsigned order)
+{
+	struct pool *p;
+	struct frame *f;
+	uint32_t used, pfn;
+
+	/* (an allocated head of q's pool has word 1 exactly pool | seg << 8,
+	 * and the pool's segment is seg; word 0 exactly FRAME_ALLOC means
+	 * order 0 and map count 0) */
+	if (__builtin_expect(order != 0, 0))
+		goto slow;
+	if (__builtin_expect(!q, 0))
+		goto slow;
+	if (__builtin_expect(q->magic != QUOTA_MAGIC_FRAMES, 0))
+		goto slow;
+	used = q->used;
+	if (__builtin_expect(used == 0 ||
+			     (uint32_t)(pa >> 32) >= (uint32_t)(PMEM_PHYS_LIMIT >> 32) ||
+			     ((uint32_t)pa << (32 - PMEM_PAGE_SHIFT)) != 0, 0))
+		goto slow;                       /* beyond 40 bits or not page aligned */
+	pfn = (uint32_t)(pa >> PMEM_PAGE_SHIFT);
+	if (__builtin_expect(!frame_of_pfn(pfn, &f), 0))
+		goto slow;
+	p = q->pool;
+	if (__builtin_expect(f->w0 != FRAME_ALLOC || f->w1 != p->head_w1, 0))
+		goto slow;
+	if (__builtin_expect(!buddy_pcp_push(p->pcp, f, pfn), 0))
+		goto slow;
+	q->used = used - 1;
+	p->charged--;
+	return 0;
+slow:
+	return pool_frame_free_slow(q, pa, order);
+}
 
 /* Walk every pool's quota tree; 0 or E_FORMAT (+ *why). */
 int pool_check(const char **why);
