@@ -164,8 +164,12 @@ KTEST_SUITE(mem_suite, "mem", mem_cases);
  * that frees an object it got long before. OPAQUE hides the constant
  * cache and quota addresses, which callers do not have either.
  */
-#define OPAQUE(x) __asm__ volatile("" : "+r"(x))
-#define BARRIER() __asm__ volatile("" : : : "memory")
+#define OPAQUE(x)                                                           \
+	do {                                                                \
+		__typeof__(x) volatile opaque_ = (x);                       \
+		(x) = opaque_;                                              \
+	} while (0)
+#define BARRIER() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 static struct quota bench_q;
 static bool bench_q_ready;

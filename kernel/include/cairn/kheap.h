@@ -223,10 +223,12 @@ static inline __attribute__((always_inline)) int kcache_free(struct kcache *c, v
 	d = o - c->obj_lo;
 	if (((d >> sh) | (d << (8 * sizeof(uintptr_t) - sh))) >= c->obj_words)
 		return E_INVAL;                  /* outside the heap, or misaligned */
-	/* (o is a heap address now, whatever object the caller's pointer
-	 * came from: say so, so that the compiler neither warns about w[-2]
-	 * of a caller's variable nor reasons from it; no instruction) */
-	__asm__("" : "+r"(o));
+	/* o is a heap address now, whatever object the caller's pointer came
+	 * from; when that was a variable the compiler can see (a test), it
+	 * would warn about w[-2] of it: the range check above makes the loads
+	 * safe, so the warning is off for them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
 	w = (uintptr_t *)o;                      /* header: w[-2] check, w[-1] quota */
 	if ((w[-2] ^ o) != (uintptr_t)c)
 		return E_INVAL;                  /* not the start of a slot of c */
@@ -240,6 +242,7 @@ static inline __attribute__((always_inline)) int kcache_free(struct kcache *c, v
 	q->used -= stride;
 	q->pool->charged -= stride;
 	w[-1] = 0;
+#pragma GCC diagnostic pop
 	*top++ = obj;
 	c->mag_top = top;
 	return 0;
