@@ -25,6 +25,7 @@
 #include <cairn/log.h>
 #include <cairn/mm.h>
 #include <cairn/panic.h>
+#include <cairn/parse.h>
 #include <cairn/plat.h>
 #include <cairn/roottask.h>
 #include <cairn/thread.h>
@@ -126,32 +127,16 @@ static void banner(const struct boot_params *bp)
 	pr_info("cmdline: \"%s\"", args_cmdline());
 }
 
-/* Parse a size argument: decimal or 0x hex, optional K/M/G suffix. */
+/* Parse a size argument: decimal or 0x hex, optional K/M/G suffix; 0 if
+ * it is not one. */
 static uint64_t parse_size(const char *s)
 {
-	uint64_t v = 0;
-	unsigned base = 10;
+	const char *e;
+	uint64_t v;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			break;
-		if (v > (UINT64_MAX - d) / base)
-			return 0;
-		v = v * base + d;
-	}
-	switch (*s) {
+	if (!parse_u64(s, &v, &e))
+		return 0;
+	switch (*e) {
 	case 'k': case 'K': return v > (UINT64_MAX >> 10) ? 0 : v << 10;
 	case 'm': case 'M': return v > (UINT64_MAX >> 20) ? 0 : v << 20;
 	case 'g': case 'G': return v > (UINT64_MAX >> 30) ? 0 : v << 30;

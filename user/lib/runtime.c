@@ -5,6 +5,7 @@
  */
 #include <cairn/cairn.h>
 #include <cairn/ktest.h>
+#include <cairn/parse.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,32 +200,11 @@ int uprintf(const char *fmt, ...)
 
 bool cairn_parse_u32(const char *s, uint32_t *out)
 {
-	unsigned base = 10;
-	uint64_t v = 0;
+	const char *end;
+	uint64_t v;
 
-	if (!s || !*s)
+	if (!s || !parse_u64(s, &v, &end) || *end || v > 0xffffffffu)
 		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return false;
-	}
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			return false;
-		v = v * base + d;
-		if (v > 0xffffffffu)
-			return false;
-	}
 	*out = (uint32_t)v;
 	return true;
 }
