@@ -95,7 +95,7 @@ int cap_install_child(struct slot *dst, struct slot *parent, unsigned type, unsi
 }
 
 /* Can this capability be duplicated at all? */
-static int derivable(const struct slot *src)
+int cap_copy_check(const struct slot *src)
 {
 	switch (slot_type(src)) {
 	case CAP_NULL:
@@ -103,37 +103,20 @@ static int derivable(const struct slot *src)
 	case CAP_REPLY:
 		return E_TYPE;      /* one-shot: move it, do not copy it */
 	}
-	return 0;
+	return slot_depth(src) + 1 > SLOT_DEPTH_MAX ? E_DEPTH : 0;
 }
 
-static int derive(struct slot *src, struct slot *dst, unsigned rights, uint32_t a, uint32_t b)
+int cap_mint_check(const struct slot *src, unsigned rights, uint32_t a1, uint32_t a2,
+		   uint32_t *a, uint32_t *b)
 {
-	int err = derivable(src);
-
-	if (err)
-		return err;
-	if (!slot_empty(dst))
-		return E_EXIST;
-	if (src == dst)
-		return E_EXIST;
-	return cap_install_child(dst, src, slot_type(src), rights & slot_rights(src), src->obj, a,
-				 b);
-}
-
-int cap_copy(struct slot *src, struct slot *dst)
-{
-	return derive(src, dst, R_ALL, src->a, src->b);
-}
-
-int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, uint32_t a2)
-{
-	uint32_t a = src->a, b = src->b;
-	int err = derivable(src);
+	int err = cap_copy_check(src);
 
 	if (err)
 		return err;
 	if (rights & ~R_ALL)
 		return E_INVAL;
+	*a = src->a;
+	*b = src->b;
 	switch (slot_type(src)) {
 	case CAP_MEM:
 	case CAP_DEVICE:
@@ -144,8 +127,8 @@ int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, u
 			a2 = src->b - a1;
 		if (a2 > src->b - a1)
 			return E_RANGE;
-		a = src->a + a1;
-		b = a2;
+		*a = src->a + a1;
+		*b = a2;
 		break;
 	case CAP_ENDPOINT:
 	case CAP_NOTIFICATION:
@@ -154,7 +137,7 @@ int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, u
 		if (a1) {
 			if (src->a)
 				return E_PERM;      /* the badge is set once */
-			a = a1;
+			*a = a1;
 		}
 		break;
 	default:
@@ -162,21 +145,50 @@ int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, u
 			return E_INVAL;
 		break;
 	}
-	return derive(src, dst, rights, a, b);
+	return 0;
+}
+
+int cap_move_check(const struct slot *src)
+{
+	if (slot_empty(src))
+		return E_NOCAP;
+	return (slot_flags(src) & SLOT_F_INTERNAL) ? E_PERM : 0;
+}
+
+static int derive(struct slot *src, struct slot *dst, unsigned rights, uint32_t a, uint32_t b)
+{
+	if (!slot_empty(dst) || src == dst)
+		return E_EXIST;
+	return cap_install_child(dst, src, slot_type(src), rights & slot_rights(src), src->obj, a,
+				 b);
+}
+
+int cap_copy(struct slot *src, struct slot *dst)
+{
+	int err = cap_copy_check(src);
+
+	return err ? err : derive(src, dst, R_ALL, src->a, src->b);
+}
+
+int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, uint32_t a2)
+{
+	uint32_t a, b;
+	int err = cap_mint_check(src, rights, a1, a2, &a, &b);
+
+	return err ? err : derive(src, dst, rights, a, b);
 }
 
 int cap_move(struct slot *src, struct slot *dst)
 {
 	struct slot tmp;
+	int err = cap_move_check(src);
 
-	if (slot_empty(src))
-		return E_NOCAP;
+	if (err)
+		return err;
 	if (!slot_empty(dst))
 		return E_EXIST;
 	if (src == dst)
 		return 0;
-	if (slot_flags(src) & SLOT_F_INTERNAL)
-		return E_PERM;
 	tmp = *src;
 	*dst = tmp;
 	/* Re-point the neighbours at the new slot. */

@@ -125,31 +125,14 @@ static int sys_cap_derive(struct thread *t, struct uctx *c, unsigned op)
 		return err;
 	/* Validate what the operation itself checks before claiming. */
 	if (op == SYS_CAP_MINT) {
-		unsigned type = slot_type(src);
+		uint32_t a, b;
 
-		if (c->r[3] & ~R_ALL)
-			return E_INVAL;
-		if (type == CAP_REPLY)
-			return E_TYPE;
-		if (type == CAP_MEM || type == CAP_DEVICE) {
-			if (c->r[4] >= src->b || c->r[5] > src->b - c->r[4])
-				return E_RANGE;
-		} else if (type == CAP_ENDPOINT || type == CAP_NOTIFICATION) {
-			if (c->r[5])
-				return E_INVAL;
-			if (c->r[4] && src->a)
-				return E_PERM;
-		} else if (c->r[4] || c->r[5]) {
-			return E_INVAL;
-		}
-	} else if (op == SYS_CAP_COPY) {
-		if (slot_type(src) == CAP_REPLY)
-			return E_TYPE;
-	} else if (slot_flags(src) & SLOT_F_INTERNAL) {
-		return E_PERM;
+		err = cap_mint_check(src, c->r[3], c->r[4], c->r[5], &a, &b);
+	} else {
+		err = op == SYS_CAP_COPY ? cap_copy_check(src) : cap_move_check(src);
 	}
-	if (slot_depth(src) + 1 > SLOT_DEPTH_MAX && op != SYS_CAP_MOVE)
-		return E_DEPTH;
+	if (err)
+		return err;
 	err = claim_dst(cs, c->r[2], &dst);
 	if (err)
 		return err;
@@ -547,12 +530,13 @@ static int sys_irq_get(struct thread *t, struct uctx *c)
 
 /* ----------------------------------------------------------- system */
 
-static int sys_log_write(struct uctx *c)
+static int sys_log_write(struct thread *t, struct uctx *c)
 {
 	char buf[LOG_WRITE_MAX];
 	uint32_t len = c->r[1];
 	int err;
 
+	(void)t;
 	if (len > LOG_WRITE_MAX)
 		return E_RANGE;
 	err = uarch_copy_from_user(buf, c->r[0], len);
@@ -588,8 +572,9 @@ static int sys_log_read(struct thread *t, struct uctx *c)
 	return 0;
 }
 
-static int sys_system_info(struct uctx *c)
+static int sys_system_info(struct thread *t, struct uctx *c)
 {
+	(void)t;
 	switch (c->r[0]) {
 	case SYSINFO_RAM_MIB:
 		c->r[1] = (uint32_t)(pmem_ram_bytes() >> 20);
@@ -761,12 +746,6 @@ static int sys_irq_ack(struct thread *t, struct uctx *c)
 	return h ? irqobj_ack(h) : err;
 }
 
-static int sys_log_write_t(struct thread *t, struct uctx *c)
-{
-	(void)t;
-	return sys_log_write(c);
-}
-
 static int sys_thread_bind(struct thread *t, struct uctx *c)
 {
 	struct thread *x;
@@ -800,12 +779,6 @@ static int sys_console(struct thread *t, struct uctx *c)
 	return 0;
 }
 
-static int sys_system_info_t(struct thread *t, struct uctx *c)
-{
-	(void)t;
-	return sys_system_info(c);
-}
-
 typedef int (*sys_fn)(struct thread *t, struct uctx *c);
 
 /* Every call but IPC, by number; NULL: unknown. */
@@ -837,9 +810,9 @@ static const sys_fn sys_table[SYS_COUNT] = {
 	[SYS_IRQ_GET] = sys_irq_get,
 	[SYS_IRQ_BIND] = sys_irq_bind,
 	[SYS_IRQ_ACK] = sys_irq_ack,
-	[SYS_LOG_WRITE] = sys_log_write_t,
+	[SYS_LOG_WRITE] = sys_log_write,
 	[SYS_LOG_READ] = sys_log_read,
-	[SYS_SYSTEM_INFO] = sys_system_info_t,
+	[SYS_SYSTEM_INFO] = sys_system_info,
 	[SYS_POWEROFF] = sys_poweroff,
 	[SYS_CONSOLE] = sys_console,
 };

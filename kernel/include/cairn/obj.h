@@ -137,6 +137,14 @@ int cap_install_root(struct slot *dst, unsigned type, unsigned rights, struct ko
 int cap_install_child(struct slot *dst, struct slot *parent, unsigned type, unsigned rights,
 		      struct kobj *obj, uint32_t a, uint32_t b);
 
+/* What copy, mint and move check of their source and arguments, with the
+ * same errors, for callers that validate before they claim a destination
+ * (decode, then invoke). cap_mint_check also gives the new capability's
+ * words. */
+int cap_copy_check(const struct slot *src);
+int cap_mint_check(const struct slot *src, unsigned rights, uint32_t a1, uint32_t a2,
+		   uint32_t *a, uint32_t *b);
+int cap_move_check(const struct slot *src);
 /* The operations of the capability syscalls (validation first; nothing
  * changes on error). */
 int cap_copy(struct slot *src, struct slot *dst);
