@@ -39,6 +39,8 @@ static struct dt_info dt;
 static const struct boot_params *bparams;
 static const void *archive;
 static size_t archive_len;
+static const void *root_elf;            /* the archive's "root" program, if any */
+static size_t root_elf_len;
 
 const struct dt_info *boot_dt(void)
 {
@@ -248,6 +250,9 @@ static void load_archive(void)
 		if (strcmp(e.name, "system.dtb") == 0) {
 			sys = e.data;
 			syslen = e.size;
+		} else if (strcmp(e.name, "root") == 0) {
+			root_elf = e.data;
+			root_elf_len = e.size;
 		}
 	}
 	if (err != E_NOENT) {
@@ -255,6 +260,7 @@ static void load_archive(void)
 			err_name(err));
 		archive = NULL;
 		archive_len = 0;
+		root_elf = NULL;                /* nothing of a rejected archive is used */
 		return;
 	}
 	pr_info("archive: %u files, %zu bytes at 0x%010llx", files, archive_len,
@@ -278,10 +284,7 @@ static char user_ktest[BOOTINFO_KTEST];
 
 static bool have_root(void)
 {
-	const void *elf;
-	size_t len;
-
-	return archive && cpio_find(archive, archive_len, "root", &elf, &len) == 0;
+	return root_elf != NULL;
 }
 
 /*
@@ -292,17 +295,15 @@ static bool start_root_task(void)
 {
 	struct roottask_args ra;
 	const char *why = NULL;
-	const void *elf;
-	size_t elf_len;
 	int err;
 
-	if (!archive || cpio_find(archive, archive_len, "root", &elf, &elf_len) != 0) {
+	if (!root_elf) {
 		pr_warn("root: no program \"root\" in the boot archive");
 		return false;
 	}
 	memset(&ra, 0, sizeof(ra));
-	ra.elf = elf;
-	ra.elf_len = elf_len;
+	ra.elf = root_elf;
+	ra.elf_len = root_elf_len;
 	ra.archive_pa = dt.initrd_start;
 	ra.archive_len = archive_len;
 	ra.dtb = dtb_copy;

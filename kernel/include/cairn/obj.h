@@ -188,7 +188,6 @@ struct cspace {
 	struct kobj obj;
 	uint32_t limit;              /* slot indices < limit are usable */
 	uint32_t leaves;             /* leaves allocated */
-	uint32_t reserved;
 	uint32_t reap_cursor;        /* destruction progress */
 	struct cnode_leaf *leaf0;    /* the leaf of slots 0..63, where IPC capabilities
 				      * usually live: one load on the fast path */
