@@ -49,17 +49,6 @@ int notification_create(struct account *a, struct notification **out)
 }
 
 /* Waiter queues (endpoint and notification share the layout). */
-static void q_push(struct thread **head, struct thread **tail, struct thread *t)
-{
-	t->qnext = NULL;
-	t->qprev = *tail;
-	if (*tail)
-		(*tail)->qnext = t;
-	else
-		*head = t;
-	*tail = t;
-}
-
 static void q_remove(struct thread **head, struct thread **tail, struct thread *t)
 {
 	if (t->qprev)
@@ -299,7 +288,7 @@ static int ep_send(struct thread *t, struct endpoint *ep, uint32_t badge, bool g
 	t->wait_obj = ep;
 	t->state = TS_BLOCKED_SEND;
 	sched_unready(t);
-	q_push(&ep->head, &ep->tail, t);
+	thread_q_push(&ep->head, &ep->tail, t);
 	ep->state = EP_SEND;
 	return 0;
 }
@@ -364,7 +353,7 @@ static int ntfn_wait(struct thread *t, struct notification *n, bool block)
 	t->wait_obj = n;
 	t->state = TS_BLOCKED_NTFN;
 	sched_unready(t);
-	q_push(&n->head, &n->tail, t);
+	thread_q_push(&n->head, &n->tail, t);
 	return 0;
 }
 
@@ -420,7 +409,7 @@ static int ep_recv(struct thread *t, struct endpoint *ep, bool block)
 	t->wait_obj = ep;
 	t->state = TS_BLOCKED_RECV;
 	sched_unready(t);
-	q_push(&ep->head, &ep->tail, t);
+	thread_q_push(&ep->head, &ep->tail, t);
 	ep->state = EP_RECV;
 	return 0;
 }

@@ -117,13 +117,7 @@ ipc_fastpath_reply_recv(struct thread *t)
 	caller->state = TS_RUNNABLE;
 	t->caller = NULL;
 	/* Wait on the endpoint. */
-	t->qnext = NULL;
-	t->qprev = ep->tail;
-	if (ep->tail)
-		ep->tail->qnext = t;
-	else
-		ep->head = t;
-	ep->tail = t;
+	thread_q_push(&ep->head, &ep->tail, t);
 	ep->state = EP_RECV;
 	t->wait_obj = ep;
 	t->state = TS_BLOCKED_RECV;

@@ -154,6 +154,18 @@ struct notification {
 	struct thread *bound;        /* thread it is bound to, or NULL */
 };
 
+/* Append t to a FIFO of waiting threads (endpoint or notification). */
+static inline void thread_q_push(struct thread **head, struct thread **tail, struct thread *t)
+{
+	t->qnext = NULL;
+	t->qprev = *tail;
+	if (*tail)
+		(*tail)->qnext = t;
+	else
+		*head = t;
+	*tail = t;
+}
+
 int endpoint_create(struct account *a, struct endpoint **out);
 int notification_create(struct account *a, struct notification **out);
 void endpoint_destroy(struct endpoint *ep);          /* cancels every waiter */
