@@ -1311,21 +1311,19 @@ IPC_CASE(test_fastpath_declines)
 	/* Each of these takes the general path; nothing changes. */
 	static const struct {
 		uint32_t cptr, info;
-		bool resched;
 	} no[] = {
-		{ 3, MSG_INFO(1, 5, 0), false },        /* longer than the registers */
-		{ 3, MSG_INFO(1, 0, 1), false },        /* a capability */
-		{ 4, MSG_INFO(1, 0, 0), false },        /* no R_WRITE */
-		{ 0, MSG_INFO(1, 0, 0), false },        /* null cptr */
-		{ 9, MSG_INFO(1, 0, 0), false },        /* empty slot */
-		{ 70000, MSG_INFO(1, 0, 0), false },    /* beyond the CSpace */
+		{ 3, MSG_INFO(1, 5, 0) },               /* longer than the registers */
+		{ 3, MSG_INFO(1, 0, 1) },               /* a capability */
+		{ 4, MSG_INFO(1, 0, 0) },               /* no R_WRITE */
+		{ 0, MSG_INFO(1, 0, 0) },               /* null cptr */
+		{ 9, MSG_INFO(1, 0, 0) },               /* empty slot */
+		{ 70000, MSG_INFO(1, 0, 0) },           /* beyond the CSpace */
 		/* (no case for a pending scheduling decision: none can be
 		 * pending at a system-call entry, see cairn/fastpath.h) */
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(no); i++) {
 		c->ctx.r[0] = no[i].cptr;
 		c->ctx.r[1] = no[i].info;
-		cpu->resched = no[i].resched;
 		KT_ASSERT_MSG(t, ipc_fastpath_call(c) == NULL, "case %u taken", i);
 		KT_ASSERT(t, cpu->cur == c);
 		KT_EQ(t, c->state, TS_RUNNABLE);
