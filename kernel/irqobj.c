@@ -18,7 +18,6 @@
 #include <cairn/thread.h>
 
 static struct irq_line lines[IRQ_MAX];
-static bool registered[IRQ_MAX];
 
 const struct irq_line *irqobj_line(unsigned irq)
 {
@@ -42,7 +41,8 @@ int irqobj_get(unsigned irq, struct slot *dst)
 
 	if (irq < 32 || irq >= IRQ_MAX || irq >= plat_irq_limit())
 		return E_RANGE;
-	if (lines[irq].claimed || (irq_has_handler(irq) && !registered[irq]))
+	/* (an unclaimed line with a handler is the kernel's own) */
+	if (lines[irq].claimed || irq_has_handler(irq))
 		return E_BUSY;
 	err = cap_install_root(dst, CAP_IRQ_HANDLER, R_READ | R_WRITE, NULL, irq, 0);
 	if (err)
@@ -67,11 +67,12 @@ int irqobj_bind(struct slot *h, struct slot *ns)
 		return E_RANGE;
 	l = &lines[irq];
 	n = (struct notification *)ns->obj;
-	if (!registered[irq]) {
+	/* On a claimed line the only handler is ours: registered at the
+	 * first bind, kept until the line is released. */
+	if (!irq_has_handler(irq)) {
 		err = irq_register(irq, line_fired, l);     /* unmasks */
 		if (err)
 			return err;
-		registered[irq] = true;
 	} else if (!l->pending) {
 		plat_irq_unmask(irq);
 	}
@@ -106,10 +107,8 @@ void irqobj_release(unsigned irq)
 	if (irq >= IRQ_MAX)
 		return;
 	l = &lines[irq];
-	if (registered[irq]) {
+	if (irq_has_handler(irq))
 		irq_unregister(irq);
-		registered[irq] = false;
-	}
 	if (l->ntfn)
 		l->ntfn->irqs_bound--;
 	memset(l, 0, sizeof(*l));

@@ -120,11 +120,6 @@ void log_console_to_user(bool user)
 	arch_irq_restore(flags);
 }
 
-bool log_console_is_user(void)
-{
-	return console_user;
-}
-
 void log_user_write(const char *s, size_t len)
 {
 	uint32_t flags = arch_irq_save();

@@ -40,7 +40,6 @@ void vklog(enum log_level level, const char *fmt, va_list ap);
  * SYS_LOG_WRITE goes to the ring, where the shell shows it.
  */
 void log_console_to_user(bool user);
-bool log_console_is_user(void);
 /* SYS_LOG_WRITE: to the console while the kernel owns it, else the ring. */
 void log_user_write(const char *s, size_t len);
 
