@@ -6,6 +6,7 @@
 #include <cairn/cairn.h>
 #include <cairn/ktest.h>
 #include <cairn/parse.h>
+#include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,6 +208,24 @@ bool cairn_parse_u32(const char *s, uint32_t *out)
 		return false;
 	*out = (uint32_t)v;
 	return true;
+}
+
+int console_write(cptr_t con, const char *s, unsigned int len)
+{
+	int done = 0;
+
+	while (len) {
+		struct msg m;
+		size_t n = msg_put_text(&m, CONSOLE_WRITE, s, len);
+		int err = sys_call(con, &m);
+
+		if (err)
+			return err;
+		done += (int)m.mr[0];
+		s += n;
+		len -= (unsigned int)n;
+	}
+	return done;
 }
 
 __attribute__((weak, noreturn)) void cairn_exit(int status)

@@ -29,14 +29,6 @@ static bool system_up(struct utest *t)
 	return true;
 }
 
-static int console_write(cptr_t con, const char *s)
-{
-	struct msg m;
-
-	msg_put_text(&m, CONSOLE_WRITE, s, strlen(s));
-	return sys_call(con, &m) ? -1 : (int)m.mr[0];
-}
-
 static int time_get(cptr_t tm, uint32_t *secs)
 {
 	struct msg m = { MSG_INFO(TIME_GET, 0, 0), { 0 }, 0 };
@@ -57,7 +49,7 @@ static void test_console_write_through_uart(struct utest *t)
 		return;
 	con = sysdesc_client("console");
 	UT_ASSERT(con);
-	UT_EQ(console_write(con, line), (int)strlen(line));
+	UT_EQ(console_write(con, line, strlen(line)), (int)strlen(line));
 }
 
 static void test_rtc_time_advances(struct utest *t)
@@ -105,7 +97,11 @@ static void test_revoke_running_driver_device(struct utest *t)
 	UT_EQ(MSG_LABEL(f.info), FAULT_LABEL_BASE + FAULT_DATA);
 	UT_ASSERT(f.mr[1] >= 0x10000000u && f.mr[1] < 0x10001000u);   /* its RTC mapping */
 	/* The rest of the system keeps serving. */
-	UT_EQ(console_write(con, "console still served after the rtc fault\n"), 41);
+	{
+		const char *after = "console still served after the rtc fault\n";
+
+		UT_EQ(console_write(con, after, strlen(after)), 41);
+	}
 }
 
 /* Sector I/O through the blk service, in chunks. */

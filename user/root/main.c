@@ -59,15 +59,7 @@ static cptr_t console;
 
 static void console_out(const char *s, size_t len)
 {
-	while (len) {
-		struct msg m;
-		size_t n = msg_put_text(&m, CONSOLE_WRITE, s, len);
-
-		if (sys_call(console, &m))
-			return;
-		s += n;
-		len -= n;
-	}
+	console_write(console, s, (unsigned int)len);
 }
 
 /* The shell's `test [SUITE]`: the registered suites that leave the

@@ -20,14 +20,7 @@
 
 static void con_write(const char *s, size_t len)
 {
-	while (len) {
-		struct msg m;
-		size_t n = msg_put_text(&m, CONSOLE_WRITE, s, len);
-
-		sys_call(CONSOLE, &m);
-		s += n;
-		len -= n;
-	}
+	console_write(CONSOLE, s, (unsigned int)len);
 }
 
 static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -25,6 +25,11 @@ enum console_op {
 				 * reply MR0 = length, bytes from MR1 on */
 };
 
+/* Client side (user/lib/runtime.c): write len bytes through the console
+ * service con, in as many requests as it takes; returns the bytes the
+ * server took (its MR0 summed), or the error of a failed call. */
+int console_write(unsigned int con, const char *s, unsigned int len);
+
 /* Time protocol ("time" service). */
 enum time_op {
 	TIME_GET = 1,           /* reply MR0 = seconds since 1970 (RTC) */
