@@ -21,9 +21,9 @@
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <arch/trap.h>
-#include <cairn/arch.h>
-#include <cairn/log.h>
-#include <cairn/printf.h>
+#include <hal/arch.h>
+#include <lib/log.h>
+#include <lib/printf.h>
 
 #define BT_MAX_FRAMES 32
 

@@ -6,9 +6,9 @@
  */
 #include <arch/cpu.h>
 #include <arch/internal.h>
-#include <cairn/arch.h>
-#include <cairn/boot.h>
-#include <cairn/printf.h>
+#include <hal/arch.h>
+#include <boot/boot.h>
+#include <lib/printf.h>
 
 extern char __kimage_start[], __kimage_end[];
 

@@ -6,8 +6,8 @@
 #include <arch/internal.h>
 #include <arch/memlayout.h>
 #include <arch/trap.h>
-#include <cairn/arch.h>
-#include <cairn/plat.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
 
 #define SEMIHOST_SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026

@@ -15,11 +15,11 @@
  */
 #include <arch/cpu.h>
 #include <arch/trap.h>
-#include <cairn/arch.h>
-#include <cairn/log.h>
-#include <cairn/panic.h>
-#include <cairn/plat.h>
-#include <cairn/printf.h>
+#include <hal/arch.h>
+#include <lib/log.h>
+#include <lib/panic.h>
+#include <hal/plat.h>
+#include <lib/printf.h>
 
 #define SEMIHOST_SVC_IMM 0x123456
 

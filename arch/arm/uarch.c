@@ -21,11 +21,11 @@
 #include <arch/internal.h>
 #include <arch/trap.h>
 #include <cairn/abi.h>
-#include <cairn/arch.h>
-#include <cairn/plat.h>
-#include <cairn/printf.h>
-#include <cairn/string.h>
-#include <cairn/uarch.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
+#include <lib/printf.h>
+#include <lib/string.h>
+#include <hal/uarch.h>
 
 _Static_assert(sizeof(struct uctx) == sizeof(struct trap_frame), "uctx is a trap frame");
 

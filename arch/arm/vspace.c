@@ -61,11 +61,11 @@
 #include <arch/memlayout.h>
 #include <arch/pte.h>
 #include <cairn/abi.h>
-#include <cairn/arch.h>
-#include <cairn/error.h>
-#include <cairn/mm_arch.h>
-#include <cairn/string.h>
-#include <cairn/uarch.h>
+#include <hal/arch.h>
+#include <lib/error.h>
+#include <mm/mm_arch.h>
+#include <lib/string.h>
+#include <hal/uarch.h>
 
 #define L2_SPAN (1u << 21)
 #define L1_SPAN (1u << 30)

@@ -3,8 +3,8 @@
  * static buffer and split in place: each word's '=' (if any) becomes a
  * NUL separating key and value. Bounded by ARGS_LEN and ARGS_MAX.
  */
-#include <cairn/args.h>
-#include <cairn/string.h>
+#include <boot/args.h>
+#include <lib/string.h>
 
 static char line[ARGS_LEN];
 static char words[ARGS_LEN];

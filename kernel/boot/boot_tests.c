@@ -3,17 +3,17 @@
  * what kernel_main derived from the device tree and the boot archive, and
  * that the timer interrupt is really taken.
  */
-#include <cairn/arch.h>
-#include <cairn/args.h>
-#include <cairn/boot.h>
-#include <cairn/cpio.h>
-#include <cairn/dt.h>
-#include <cairn/fdt.h>
-#include <cairn/irq.h>
-#include <cairn/ktest.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/string.h>
+#include <hal/arch.h>
+#include <boot/args.h>
+#include <boot/boot.h>
+#include <fw/cpio.h>
+#include <fw/dt.h>
+#include <fw/fdt.h>
+#include <lib/irq.h>
+#include <lib/ktest.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <lib/string.h>
 
 static void test_ram_found(struct ktest *t)
 {

@@ -14,22 +14,22 @@
  *   7. what the command line asks: ktest=..., bench, or idle.
  * Any failure in 2-4 is a boot error: a clear message and a non-zero exit.
  */
-#include <cairn/arch.h>
-#include <cairn/args.h>
-#include <cairn/boot.h>
-#include <cairn/cpio.h>
-#include <cairn/dt.h>
-#include <cairn/error.h>
-#include <cairn/fdt.h>
-#include <cairn/ktest.h>
-#include <cairn/log.h>
-#include <cairn/mm.h>
-#include <cairn/panic.h>
-#include <cairn/parse.h>
-#include <cairn/plat.h>
-#include <cairn/roottask.h>
-#include <cairn/thread.h>
-#include <cairn/string.h>
+#include <hal/arch.h>
+#include <boot/args.h>
+#include <boot/boot.h>
+#include <fw/cpio.h>
+#include <fw/dt.h>
+#include <lib/error.h>
+#include <fw/fdt.h>
+#include <lib/ktest.h>
+#include <lib/log.h>
+#include <mm/mm.h>
+#include <lib/panic.h>
+#include <lib/parse.h>
+#include <hal/plat.h>
+#include <boot/roottask.h>
+#include <sched/thread.h>
+#include <lib/string.h>
 
 #define DTB_COPY_MAX (128 * 1024)
 

@@ -18,15 +18,15 @@
  *   0x2000_0000 - 0x7000_0000  free for the root task
  *   0x7FFF_0000 - 0x8000_0000  stack (RW, 64 KiB; nothing below it)
  */
-#include <cairn/cpio.h>
-#include <cairn/devrange.h>
-#include <cairn/dt.h>
-#include <cairn/elf.h>
-#include <cairn/log.h>
-#include <cairn/mm_arch.h>
-#include <cairn/roottask.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <fw/cpio.h>
+#include <mm/devrange.h>
+#include <fw/dt.h>
+#include <fw/elf.h>
+#include <lib/log.h>
+#include <mm/mm_arch.h>
+#include <boot/roottask.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 #define ROOT_CSPACE_SLOTS 65536u
 #define ROOT_PRIO 128

@@ -20,10 +20,10 @@
  * stay revocable from above); deleting an original that has children is
  * refused (E_BUSY: revoke it first).
  */
-#include <cairn/log.h>
-#include <cairn/obj.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <lib/log.h>
+#include <cap/cap.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 #define REVOKE_BATCH 64
 

@@ -13,8 +13,8 @@
  * capability in it, leaf by leaf, with a work budget: cspace_destroy_step
  * is called by the reaper until it returns true.
  */
-#include <cairn/obj.h>
-#include <cairn/string.h>
+#include <cap/cap.h>
+#include <lib/string.h>
 
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out)
 {

@@ -10,10 +10,10 @@
  * drains it before it returns; other paths leave what remains for the
  * next kernel exit or the idle loop.
  */
-#include <cairn/log.h>
-#include <cairn/obj.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <lib/log.h>
+#include <cap/cap.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 struct kcache cache_thread, cache_endpoint, cache_ntfn, cache_cspace, cache_vspace,
 	cache_memobj, cache_account, cache_leaf, cache_mid;

@@ -20,12 +20,12 @@
  * until the mapping capabilities that point at it are unmapped or
  * deleted, so they never point at freed memory.
  */
-#include <cairn/devrange.h>
-#include <cairn/frame.h>
-#include <cairn/log.h>
-#include <cairn/mm_arch.h>
-#include <cairn/obj.h>
-#include <cairn/string.h>
+#include <mm/devrange.h>
+#include <mm/frame.h>
+#include <lib/log.h>
+#include <mm/mm_arch.h>
+#include <cap/cap.h>
+#include <lib/string.h>
 
 int memobj_alloc(struct account *a, unsigned pool, unsigned order, struct memobj **out)
 {

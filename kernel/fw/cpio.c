@@ -1,5 +1,5 @@
 /*
- * cpio "newc" reader (see cairn/cpio.h).
+ * cpio "newc" reader (see fw/cpio.h).
  *
  * Design: an iterator that checks one header at a time and only then
  * returns the entry: the header must be whole, the magic right, every
@@ -13,8 +13,8 @@
  * error or the trailer is seen the iterator stays there, so loops over
  * cpio_next always end.
  */
-#include <cairn/cpio.h>
-#include <cairn/string.h>
+#include <fw/cpio.h>
+#include <lib/string.h>
 
 #define TRAILER "TRAILER!!!"
 

@@ -1,5 +1,5 @@
 /*
- * Boot-time device-tree extraction (see cairn/dt.h).
+ * Boot-time device-tree extraction (see fw/dt.h).
  *
  * Design: one depth-first walk over the validated tree (fdt_next_node),
  * keeping a stack with one entry per open ancestor: the cell counts it
@@ -19,9 +19,9 @@
  * chains by DT_IRQ_MAX_HOPS. Resolved interrupt parents are cached, so a
  * tree with many devices costs a few phandle searches, not one per device.
  */
-#include <cairn/dt.h>
-#include <cairn/printf.h>
-#include <cairn/string.h>
+#include <fw/dt.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 
 #include <stdarg.h>
 

@@ -1,12 +1,12 @@
 /*
- * ELF32 parsing for user programs (cairn/elf.h). Pure function of its
+ * ELF32 parsing for user programs (fw/elf.h). Pure function of its
  * input: the image is read through bounds-checked little-endian loads, so
  * a truncated or hostile file is rejected, never followed.
  */
 #include <cairn/abi.h>
-#include <cairn/elf.h>
-#include <cairn/error.h>
-#include <cairn/string.h>
+#include <fw/elf.h>
+#include <lib/error.h>
+#include <lib/string.h>
 
 #define PT_LOAD 1
 #define PF_X 1

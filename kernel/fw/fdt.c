@@ -1,5 +1,5 @@
 /*
- * Flattened device tree parser (see cairn/fdt.h).
+ * Flattened device tree parser (see fw/fdt.h).
  *
  * Design: fdt_open() checks the header, every block boundary and then walks
  * the whole structure block once, so that a blob it accepts is known to be
@@ -19,8 +19,8 @@
  * allocates and nothing writes to the blob (fdt_copy writes only its own
  * destination buffer).
  */
-#include <cairn/fdt.h>
-#include <cairn/string.h>
+#include <fw/fdt.h>
+#include <lib/string.h>
 
 #define HDR_V16_SIZE 36u
 #define HDR_V17_SIZE 40u

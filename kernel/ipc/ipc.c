@@ -1,6 +1,6 @@
 /*
  * IPC: endpoints, replies, notifications, fault messages. The fast paths
- * for call and reply-receive are in cairn/fastpath.h; docs/ipc.md has the
+ * for call and reply-receive are in ipc/fastpath.h; docs/ipc.md has the
  * whole picture.
  *
  * An endpoint holds a FIFO of blocked senders or of blocked receivers
@@ -32,9 +32,9 @@
  * may want intact); a reply with label 0 resumes the thread where its pc
  * (possibly changed) says, any other label leaves it stopped (TS_FAULTED).
  */
-#include <cairn/log.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <lib/log.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 /* ----------------------------------------------------------- objects */
 

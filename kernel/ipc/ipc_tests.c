@@ -13,15 +13,15 @@
  * case ends, and the ready queue is left empty; the last case checks that
  * every object and byte came back.
  */
-#include <cairn/arch.h>
-#include <cairn/fastpath.h>
-#include <cairn/irq.h>
-#include <cairn/ktest.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <hal/arch.h>
+#include <ipc/fastpath.h>
+#include <lib/irq.h>
+#include <lib/ktest.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <mm/pool.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 #define ENV_THREADS 6
 #define ENV_SLOTS 24
@@ -1319,7 +1319,7 @@ IPC_CASE(test_fastpath_declines)
 		{ 9, MSG_INFO(1, 0, 0) },               /* empty slot */
 		{ 70000, MSG_INFO(1, 0, 0) },           /* beyond the CSpace */
 		/* (no case for a pending scheduling decision: none can be
-		 * pending at a system-call entry, see cairn/fastpath.h) */
+		 * pending at a system-call entry, see ipc/fastpath.h) */
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(no); i++) {
 		c->ctx.r[0] = no[i].cptr;

@@ -12,10 +12,10 @@
  * line is unbound and masked; when a bound notification dies the line is
  * unbound (and stays masked until bound again).
  */
-#include <cairn/irq.h>
-#include <cairn/log.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <lib/irq.h>
+#include <lib/log.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 static struct irq_line lines[IRQ_MAX];
 

@@ -1,7 +1,7 @@
 /*
  * Names for the error enum, for logs and tests.
  */
-#include <cairn/error.h>
+#include <lib/error.h>
 
 const char *err_name(int err)
 {

@@ -3,10 +3,10 @@
  * for observability (the shell's interrupt statistics, tests). Single CPU,
  * called with interrupts masked; registration masks interrupts itself.
  */
-#include <cairn/arch.h>
-#include <cairn/error.h>
-#include <cairn/irq.h>
-#include <cairn/log.h>
+#include <hal/arch.h>
+#include <lib/error.h>
+#include <lib/irq.h>
+#include <lib/log.h>
 
 struct irq_slot {
 	irq_handler_fn fn;

@@ -6,10 +6,10 @@
  * subtest per selected suite with the case results, and the suite result
  * line. Diagnostic lines ("# ...") precede a failing case's result.
  */
-#include <cairn/ktest.h>
-#include <cairn/log.h>
-#include <cairn/printf.h>
-#include <cairn/string.h>
+#include <lib/ktest.h>
+#include <lib/log.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 
 extern const struct ktest_suite __ktest_suites_start[], __ktest_suites_end[];
 extern const struct bench_item __bench_start[], __bench_end[];

@@ -3,8 +3,8 @@
  * by the kernel's ktest and the user-level test runner (compiled into the
  * user runtime too), so both read ktest= the same way.
  */
-#include <cairn/ktest.h>
-#include <cairn/string.h>
+#include <lib/ktest.h>
+#include <lib/string.h>
 
 bool ktest_selected(const char *sel, const char *name)
 {

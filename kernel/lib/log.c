@@ -12,10 +12,10 @@
  * so lines from interrupt context never interleave with others on this
  * CPU. (SMP will add a spinlock here; see docs/architecture.md.)
  */
-#include <cairn/arch.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/printf.h>
+#include <hal/arch.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <lib/printf.h>
 
 static char ring[LOG_RING_SIZE];
 static uint64_t ring_total;

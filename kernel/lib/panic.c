@@ -2,10 +2,10 @@
  * panic(): see panic.h. Interrupts are masked first; a panic while
  * panicking (e.g. a fault in the backtrace walker) exits at once.
  */
-#include <cairn/arch.h>
-#include <cairn/log.h>
-#include <cairn/panic.h>
-#include <cairn/printf.h>
+#include <hal/arch.h>
+#include <lib/log.h>
+#include <lib/panic.h>
+#include <lib/printf.h>
 
 NORETURN void panic(const char *fmt, ...)
 {

@@ -1,8 +1,8 @@
 /*
- * Number parsing (cairn/parse.h). Portable: no kernel state, so the user
+ * Number parsing (lib/parse.h). Portable: no kernel state, so the user
  * runtime compiles it too.
  */
-#include <cairn/parse.h>
+#include <lib/parse.h>
 
 bool parse_u64(const char *s, uint64_t *out, const char **end)
 {

@@ -8,7 +8,7 @@
  * precision the caller passes can overrun anything: padding is emitted one
  * character at a time and precision is clamped.
  */
-#include <cairn/printf.h>
+#include <lib/printf.h>
 
 struct bufwriter {
 	char *buf;

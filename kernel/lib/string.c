@@ -1,5 +1,5 @@
 /*
- * String and memory functions (see cairn/string.h).
+ * String and memory functions (see lib/string.h).
  *
  * Plain byte loops, with a word-sized fast path in memcpy/memset/memmove
  * when both pointers share alignment: boot and test code copies a few
@@ -10,7 +10,7 @@
  * distribution (GCC's -ftree-loop-distribute-patterns), which is what would
  * otherwise produce infinite recursion at -O2.
  */
-#include <cairn/string.h>
+#include <lib/string.h>
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /*
- * devrange: device ranges and page_info (see cairn/devrange.h).
+ * devrange: device ranges and page_info (see mm/devrange.h).
  *
  * Design: one sorted array of disjoint, page-aligned ranges (DEVRANGE_MAX
  * entries of 24 bytes, static). A range is never split into pages: the
@@ -17,13 +17,13 @@
  *
  * Locking: kernel lock.
  */
-#include <cairn/buddy.h>
-#include <cairn/devrange.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/pmem.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
+#include <mm/buddy.h>
+#include <mm/devrange.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
+#include <mm/pool.h>
+#include <lib/string.h>
 
 static struct devrange ranges[DEVRANGE_MAX];
 static unsigned nranges;

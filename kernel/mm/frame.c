@@ -1,5 +1,5 @@
 /*
- * frame: the lazily backed frame table (see cairn/frame.h for the model).
+ * frame: the lazily backed frame table (see mm/frame.h for the model).
  *
  * This file owns the index (sections -> slots), the virtual region, the
  * "open chunk" bitmap and the table pages' mappings. It never allocates:
@@ -17,11 +17,11 @@
  *
  * Locking: kernel lock (callers); frame_init at boot only.
  */
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pmem.h>
-#include <cairn/string.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/mm_arch.h>
+#include <mm/pmem.h>
+#include <lib/string.h>
 
 struct frame_map frame_map;
 

@@ -1,5 +1,5 @@
 /*
- * kcache: typed object caches on the boot-sized heap (see cairn/kheap.h).
+ * kcache: typed object caches on the boot-sized heap (see mm/kheap.h).
  *
  * Design (slab allocation after Bonwick, with SLUB's free list in the
  * objects and Bonwick's magazine in front): a cache owns slabs of 2^k heap
@@ -54,10 +54,10 @@
  * one slab is empty, which is then the spare.
  * Locking: kernel lock.
  */
-#include <cairn/error.h>
-#include <cairn/kheap.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
+#include <lib/error.h>
+#include <mm/kheap.h>
+#include <mm/pool.h>
+#include <lib/string.h>
 
 #define KCACHE_MAGIC 0xCAC4E5EDu
 #define KSLAB_MAGIC 0x51AB51ABu

@@ -1,6 +1,6 @@
 /*
  * kheap: the boot-sized object heap, layer 1 (heap pages); see
- * cairn/kheap.h for the model and kcache.c for the object caches.
+ * mm/kheap.h for the model and kcache.c for the object caches.
  *
  * Design: the region [base, base + size) is cut into 4 KiB pages; two
  * bitmaps (page in use; page starts a block) occupy the first page(s) of
@@ -22,9 +22,9 @@
  * pages and padding bits set; no zero bit below the hint's word.
  * Locking: kernel lock.
  */
-#include <cairn/error.h>
-#include <cairn/kheap.h>
-#include <cairn/string.h>
+#include <lib/error.h>
+#include <mm/kheap.h>
+#include <lib/string.h>
 
 static struct {
 	bool ready;

@@ -1,6 +1,6 @@
 /*
  * mm_report: the memory subsystem's boot sequence, its `mem:` summary,
- * the full report and the all-checkers walk (see cairn/mm.h).
+ * the full report and the all-checkers walk (see mm/mm.h).
  *
  * Boot order and why:
  *   1. pmem     the map: RAM, reserved, segments, free ranges;
@@ -19,17 +19,17 @@
  * Locking: boot is single-threaded; reports read state under the kernel
  * lock held by the caller.
  */
-#include <cairn/buddy.h>
-#include <cairn/devrange.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/mm.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pmem.h>
-#include <cairn/pool.h>
-#include <cairn/printf.h>
-#include <cairn/string.h>
+#include <mm/buddy.h>
+#include <mm/devrange.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/mm.h>
+#include <mm/mm_arch.h>
+#include <mm/pmem.h>
+#include <mm/pool.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 
 #define LINE_MAX_MM 160
 

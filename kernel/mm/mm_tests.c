@@ -4,16 +4,16 @@
  * same code the host tests exercise, here with the real direct map, the
  * real frame-table backing and short-lived kmaps of high memory.
  */
-#include <cairn/arch.h>
-#include <cairn/devrange.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/ktest.h>
-#include <cairn/mm.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
+#include <hal/arch.h>
+#include <mm/devrange.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <lib/ktest.h>
+#include <mm/mm.h>
+#include <mm/mm_arch.h>
+#include <mm/pool.h>
+#include <lib/string.h>
 
 #define TEST_QUOTA_PAGES 64
 

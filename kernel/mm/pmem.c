@@ -1,5 +1,5 @@
 /*
- * pmem: the physical memory map (see cairn/pmem.h for the model).
+ * pmem: the physical memory map (see mm/pmem.h for the model).
  *
  * Design: everything is a small sorted array of [base, size) ranges with a
  * fixed capacity, so building the map allocates nothing and lookups are
@@ -17,9 +17,9 @@
  *
  * Locking: boot is single-threaded; after pmem_seal() the map is read-only.
  */
-#include <cairn/error.h>
-#include <cairn/pmem.h>
-#include <cairn/string.h>
+#include <lib/error.h>
+#include <mm/pmem.h>
+#include <lib/string.h>
 
 struct pmem_map {
 	bool ready;

@@ -1,6 +1,6 @@
 /*
  * pool: pools over the physical segments and the object heap, and the
- * quota tree of each (see cairn/pool.h for the model).
+ * quota tree of each (see mm/pool.h for the model).
  *
  * Design: pools are a static table (POOL_COUNT entries, built by
  * pool_init from the buddy and the heap). Quotas live in caller storage
@@ -28,12 +28,12 @@
  *
  * Locking: kernel lock.
  */
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/pool.h>
+#include <lib/string.h>
 
 _Static_assert((int)POOL_KHEAP == (int)PMEM_NSEGS, "frame pools mirror the segments");
 

@@ -12,12 +12,12 @@
  * at a higher priority than the current one, or the end of a turn (the
  * timer tick counts THREAD_TIMESLICE ticks), sets cpu->resched.
  */
-#include <cairn/arch.h>
-#include <cairn/irq.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <hal/arch.h>
+#include <lib/irq.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 #define THREAD_F_QUEUED 0x80u
 

@@ -9,11 +9,11 @@
  * takes the thread's copy away and the thread stops (it can no longer
  * run); revoking the IPC buffer's memory leaves it without a buffer.
  */
-#include <cairn/log.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pmem.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <lib/log.h>
+#include <mm/mm_arch.h>
+#include <mm/pmem.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 static struct thread *all_threads;
 static bool configuring;

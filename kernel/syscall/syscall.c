@@ -12,16 +12,16 @@
  * register is changed, so the pending interrupt is taken on the way out
  * and the thread re-enters the same call later.
  */
-#include <cairn/arch.h>
-#include <cairn/boot.h>
-#include <cairn/fastpath.h>
-#include <cairn/irq.h>
-#include <cairn/frame.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/pmem.h>
-#include <cairn/string.h>
-#include <cairn/thread.h>
+#include <hal/arch.h>
+#include <boot/boot.h>
+#include <ipc/fastpath.h>
+#include <lib/irq.h>
+#include <mm/frame.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <mm/pmem.h>
+#include <lib/string.h>
+#include <sched/thread.h>
 
 #define LOG_WRITE_MAX 256
 #define LOG_READ_MAX 4096

@@ -1,5 +1,5 @@
 /*
- * QEMU virt board glue: implements the platform contract (cairn/plat.h) on
+ * QEMU virt board glue: implements the platform contract (hal/plat.h) on
  * top of the PL011, GICv2, generic-timer and PSCI drivers, taking every
  * address and interrupt number from the device tree.
  *
@@ -9,14 +9,14 @@
  * as soon as that is known, and is gone with the identity map.
  */
 #include <arch/cpu.h>
-#include <cairn/arch.h>
-#include <cairn/dt.h>
-#include <cairn/error.h>
-#include <cairn/irq.h>
-#include <cairn/log.h>
-#include <cairn/plat.h>
-#include <cairn/printf.h>
-#include <cairn/string.h>
+#include <hal/arch.h>
+#include <fw/dt.h>
+#include <lib/error.h>
+#include <lib/irq.h>
+#include <lib/log.h>
+#include <hal/plat.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 
 #include "gic.h"
 #include "pl011.h"

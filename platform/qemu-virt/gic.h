@@ -4,7 +4,7 @@
 #ifndef PLAT_GIC_H
 #define PLAT_GIC_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define GIC_SPI_BASE 32
 #define GIC_PPI_BASE 16

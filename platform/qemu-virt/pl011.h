@@ -4,7 +4,7 @@
 #ifndef PLAT_PL011_H
 #define PLAT_PL011_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 void pl011_init(volatile void *base);
 void pl011_write(volatile void *base, const char *s, size_t len);

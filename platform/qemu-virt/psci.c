@@ -3,7 +3,7 @@
  * conduit, HVC or SMC, comes from the device tree's /psci node: HVC when
  * QEMU emulates firmware at EL2, SMC with virtualization=on.
  */
-#include <cairn/plat.h>
+#include <hal/plat.h>
 
 #include "virt.h"
 

@@ -1,10 +1,10 @@
 /*
- * Host fakes of the arch/platform contracts (cairn/arch.h, cairn/plat.h)
+ * Host fakes of the arch/platform contracts (hal/arch.h, hal/plat.h)
  * that portable kernel code under test calls. Deterministic: time advances
  * 1 µs per call, interrupts are a flag.
  */
-#include <cairn/arch.h>
-#include <cairn/plat.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
 
 #include <stdio.h>
 #include <stdlib.h>

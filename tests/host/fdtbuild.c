@@ -3,7 +3,7 @@
  */
 #include "fdtbuild.h"
 
-#include <cairn/fdt.h>
+#include <fw/fdt.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Host fakes of cairn/mm_arch.h for the memory tests (see mm_fakes.h).
+ * Host fakes of mm/mm_arch.h for the memory tests (see mm_fakes.h).
  *
  * Linked into every host test program: no main(), and nothing that
  * tests/host/fakes.c already defines.
@@ -7,12 +7,12 @@
 #define _DEFAULT_SOURCE
 #include "mm_fakes.h"
 
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/mm.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pmem.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/mm.h>
+#include <mm/mm_arch.h>
+#include <mm/pmem.h>
 
 #include <stdio.h>
 #include <stdlib.h>

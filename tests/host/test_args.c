@@ -1,8 +1,8 @@
 /*
  * Host tests of the kernel command-line parser and the log ring.
  */
-#include <cairn/args.h>
-#include <cairn/log.h>
+#include <boot/args.h>
+#include <lib/log.h>
 
 #include <stdio.h>
 #include <string.h>

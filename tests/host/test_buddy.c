@@ -1,14 +1,14 @@
 /*
- * Host tests of the buddy allocator (kernel/buddy.c) over pmem and the
+ * Host tests of the buddy allocator (kernel/mm/buddy.c) over pmem and the
  * frame table, with the fake frame-table region of mm_fakes.c.
  */
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/pmem.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /*
- * Host tests of capabilities (kernel/cap.c, cspace.c, obj.c, vspace.c):
+ * Host tests of capabilities (kernel/cap/cap.c, cspace.c, obj.c, vspace.c):
  * CSpace growth and limits, copy/mint/move/delete and their errors,
  * rights that only shrink, subranges, the derivation tree under revoke
  * (wide, deep, intermediate, across CSpaces), preemption and restart of a
@@ -10,14 +10,14 @@
 #include "mm_fakes.h"
 #include "uarch_fakes.h"
 
-#include <cairn/devrange.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/mm.h>
-#include <cairn/obj.h>
-#include <cairn/pool.h>
-#include <cairn/thread.h>
+#include <mm/devrange.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/mm.h>
+#include <cap/cap.h>
+#include <mm/pool.h>
+#include <sched/thread.h>
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /*
- * Host tests of the boot-archive reader (kernel/cpio.c).
+ * Host tests of the boot-archive reader (kernel/fw/cpio.c).
  *
  * Archives are written in memory by a small newc writer below, and one is
  * made by the system's `cpio -o -H newc` when that tool exists (otherwise
@@ -10,7 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, access */
 
-#include <cairn/cpio.h>
+#include <fw/cpio.h>
 
 #include <stdint.h>
 #include <stdio.h>

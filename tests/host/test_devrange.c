@@ -1,19 +1,19 @@
 /*
- * Host tests of device ranges and page_info (kernel/devrange.c), on a
+ * Host tests of device ranges and page_info (kernel/mm/devrange.c), on a
  * whole memory subsystem booted by mm_init with QEMU virt's map (1 GiB),
- * and of the `mem:` summary and report (kernel/mm_report.c).
+ * and of the `mem:` summary and report (kernel/mm/mm.c).
  */
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <cairn/buddy.h>
-#include <cairn/devrange.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/mm.h>
-#include <cairn/pmem.h>
-#include <cairn/pool.h>
+#include <mm/buddy.h>
+#include <mm/devrange.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/mm.h>
+#include <mm/pmem.h>
+#include <mm/pool.h>
 
 #include <stdio.h>
 #include <stdlib.h>

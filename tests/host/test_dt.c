@@ -1,5 +1,5 @@
 /*
- * Host tests of the boot-time device-tree extraction (kernel/dt.c).
+ * Host tests of the boot-time device-tree extraction (kernel/fw/dt.c).
  *
  * QEMU's own trees (tools/mkfixtures) must give the machine QEMU was asked
  * for: RAM, CPUs, the PL011, GIC, timer, PSCI conduit and the 32
@@ -9,8 +9,8 @@
  * parent loops and missing phandles, and malformed values that must be
  * rejected with a reason. Trees built in memory cover the capacities.
  */
-#include <cairn/dt.h>
-#include <cairn/fdt.h>
+#include <fw/dt.h>
+#include <fw/fdt.h>
 
 #include <stdint.h>
 #include <stdio.h>

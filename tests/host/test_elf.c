@@ -1,5 +1,5 @@
 /*
- * Host tests of the ELF32 parser (kernel/elf.c) used to load user
+ * Host tests of the ELF32 parser (kernel/fw/elf.c) used to load user
  * programs: a well-formed three-segment executable like the build makes,
  * then every truncation, each corrupted header field, segment layouts
  * that must be refused (W+X, overlap, wrap, beyond the user half, file
@@ -18,8 +18,8 @@
 #include "htest.h"
 
 #include <cairn/abi.h>
-#include <cairn/elf.h>
-#include <cairn/error.h>
+#include <fw/elf.h>
+#include <lib/error.h>
 
 #include <dirent.h>
 #include <stdlib.h>

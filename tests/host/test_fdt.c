@@ -1,5 +1,5 @@
 /*
- * Host tests of the flattened-device-tree parser (kernel/fdt.c).
+ * Host tests of the flattened-device-tree parser (kernel/fw/fdt.c).
  *
  * Real trees: QEMU's own DTBs for several machine configurations (made by
  * tools/mkfixtures; a missing fixture is a failure, never a skip) must open
@@ -9,8 +9,8 @@
  * none may crash or trip ASan/UBSan, every rejection must carry a reason,
  * and every accepted tree must survive a full walk and dt_parse.
  */
-#include <cairn/dt.h>
-#include <cairn/fdt.h>
+#include <fw/dt.h>
+#include <fw/fdt.h>
 
 #include <stdint.h>
 #include <stdio.h>

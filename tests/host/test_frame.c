@@ -1,17 +1,17 @@
 /*
- * Host tests of the frame table (kernel/frame.c): index over sparse and
+ * Host tests of the frame table (kernel/mm/frame.c): index over sparse and
  * large RAM, lazy backing checked by the MMU (the fake region is PROT_NONE
  * until a page is backed), the bootstrap, zeroing through kmap.
  */
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/mm.h>
-#include <cairn/pmem.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/mm.h>
+#include <mm/pmem.h>
 
 #include <stdlib.h>
 

@@ -1,14 +1,14 @@
 /*
- * Host tests of the object heap and caches (kernel/kheap.c, kcache.c):
+ * Host tests of the object heap and caches (kernel/mm/kheap.c, kcache.c):
  * the size formula, caches, debug poisoning and red zones (corruption is
  * reported, never fatal), exhaustion without leaks.
  */
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <cairn/error.h>
-#include <cairn/kheap.h>
-#include <cairn/pool.h>
+#include <lib/error.h>
+#include <mm/kheap.h>
+#include <mm/pool.h>
 
 #include <stdlib.h>
 

@@ -1,5 +1,5 @@
 /*
- * Host tests of pools and quotas (kernel/pool.c) on a booted memory
+ * Host tests of pools and quotas (kernel/mm/pool.c) on a booted memory
  * subsystem: the quota tree, charging and crediting frames and heap
  * objects, exhaustion without partial state, credit to the right pool,
  * heap isolation between two "processes".
@@ -7,12 +7,12 @@
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/kheap.h>
-#include <cairn/mm.h>
-#include <cairn/pool.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/kheap.h>
+#include <mm/mm.h>
+#include <mm/pool.h>
 
 #include <stdlib.h>
 

@@ -1,8 +1,8 @@
 /*
- * Host tests of kernel/printf.c against the C library's snprintf, plus
+ * Host tests of kernel/lib/printf.c against the C library's snprintf, plus
  * bounds behaviour.
  */
-#include <cairn/printf.h>
+#include <lib/printf.h>
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
- * Host tests of the scheduler (kernel/sched.c) and thread states
- * (kernel/thread.c): O(1) pick of the highest priority over 256 levels,
+ * Host tests of the scheduler (kernel/sched/sched.c) and thread states
+ * (kernel/sched/thread.c): O(1) pick of the highest priority over 256 levels,
  * FIFO round-robin within a level on timer ticks, preemption by a
  * higher-priority wake-up, priority changes of queued threads, suspend and
  * resume, and the threads' internal capability slots under revocation.
@@ -9,10 +9,10 @@
 #include "mm_fakes.h"
 #include "uarch_fakes.h"
 
-#include <cairn/error.h>
-#include <cairn/mm.h>
-#include <cairn/obj.h>
-#include <cairn/thread.h>
+#include <lib/error.h>
+#include <mm/mm.h>
+#include <cap/cap.h>
+#include <sched/thread.h>
 
 #include <stdlib.h>
 

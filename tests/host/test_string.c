@@ -1,5 +1,5 @@
 /*
- * Host tests of the kernel's string and memory functions (kernel/string.c).
+ * Host tests of the kernel's string and memory functions (kernel/lib/string.c).
  *
  * The functions are called through volatile function pointers so that the
  * compiler cannot replace the calls by its builtins: what runs is the
@@ -7,7 +7,7 @@
  * simple reference loops written here, over many sizes and alignments,
  * including overlapping memmove in both directions.
  */
-#include <cairn/string.h>
+#include <lib/string.h>
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Host fakes of the user-mode contract (cairn/uarch.h) for tests of the
+ * Host fakes of the user-mode contract (hal/uarch.h) for tests of the
  * portable capability code: an address space is a list of mapped ranges,
  * page tables are pages taken through the caller's allocator (one root
  * page, plus one per 2 MiB region touched), so quota charging of page
@@ -7,11 +7,11 @@
  */
 #include "uarch_fakes.h"
 
-#include <cairn/error.h>
+#include <lib/error.h>
 #include <cairn/abi.h>
-#include <cairn/arch.h>
-#include <cairn/irq.h>
-#include <cairn/plat.h>
+#include <hal/arch.h>
+#include <lib/irq.h>
+#include <hal/plat.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /*
- * Host fakes of cairn/uarch.h and their controls (tests/host/uarch_fakes.c).
+ * Host fakes of hal/uarch.h and their controls (tests/host/uarch_fakes.c).
  */
 #ifndef UARCH_FAKES_H
 #define UARCH_FAKES_H
 
-#include <cairn/uarch.h>
+#include <hal/uarch.h>
 
 void ufake_reset(void);
 /* uarch_irq_pending() returns true on every n-th call (0: never). */

@@ -4,8 +4,8 @@
  * so tools/test reads both alike).
  */
 #include <cairn/cairn.h>
-#include <cairn/ktest.h>
-#include <cairn/parse.h>
+#include <lib/ktest.h>
+#include <lib/parse.h>
 #include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>

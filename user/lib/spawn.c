@@ -9,11 +9,11 @@
  * stays with the spawner, so revoking it takes the program's memory away.
  * The stack (16 KiB under 0x8000_0000) and the IPC buffer (one page at
  * 0x0010_0000) are made the same way. The archive and ELF parsing code is
- * the kernel's own (kernel/cpio.c, kernel/elf.c), compiled for user space.
+ * the kernel's own (kernel/fw/cpio.c, kernel/fw/elf.c), compiled for user space.
  */
 #include <cairn/cairn.h>
-#include <cairn/cpio.h>
-#include <cairn/elf.h>
+#include <fw/cpio.h>
+#include <fw/elf.h>
 #include <string.h>
 
 #define PROC_IPCBUF_VA 0x00100000u

@@ -8,9 +8,9 @@
  */
 #include "root.h"
 
-#include <cairn/cpio.h>
-#include <cairn/dt.h>
-#include <cairn/fdt.h>
+#include <fw/cpio.h>
+#include <fw/dt.h>
+#include <fw/fdt.h>
 #include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>

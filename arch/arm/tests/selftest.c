@@ -11,10 +11,10 @@
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <arch/trap.h>
-#include <cairn/arch.h>
-#include <cairn/boot.h>
-#include <cairn/ktest.h>
-#include <cairn/string.h>
+#include <hal/arch.h>
+#include <boot/boot.h>
+#include <lib/ktest.h>
+#include <lib/string.h>
 
 extern char __text_start[], __rodata_start[], __data_start[];
 extern char selftest_udf_insn[];

@@ -20,13 +20,13 @@
 #include <arch/pte.h>
 #include <arch/trap.h>
 #include <cairn/abi.h>
-#include <cairn/arch.h>
-#include <cairn/error.h>
-#include <cairn/ktest.h>
-#include <cairn/mm_arch.h>
-#include <cairn/pool.h>
-#include <cairn/string.h>
-#include <cairn/uarch.h>
+#include <hal/arch.h>
+#include <lib/error.h>
+#include <lib/ktest.h>
+#include <mm/mm_arch.h>
+#include <mm/pool.h>
+#include <lib/string.h>
+#include <hal/uarch.h>
 
 extern const char ucode_start[], ucode_end[];
 extern const char uc_svc[], uc_load[], uc_store[], uc_ldm[], uc_jump[], uc_udf[], uc_vfp[],

@@ -8,7 +8,7 @@
 #ifndef CAIRN_ARCH_H
 #define CAIRN_ARCH_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 struct dt_info;
 

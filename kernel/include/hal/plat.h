@@ -6,7 +6,7 @@
 #ifndef CAIRN_PLAT_H
 #define CAIRN_PLAT_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 struct dt_info;
 

@@ -20,7 +20,7 @@
 #ifndef CAIRN_UARCH_H
 #define CAIRN_UARCH_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 /* A user context: the same 72-byte layout as the trap frame
  * (r0-r12, sp, lr, lr_svc (unused for users), pc, cpsr). */

@@ -7,8 +7,8 @@
  */
 #include "root.h"
 
-#include <cairn/cpio.h>
-#include <cairn/fdt.h>
+#include <fw/cpio.h>
+#include <fw/fdt.h>
 #include <string.h>
 
 static void test_system_dts_accepted(struct utest *t)

@@ -5,7 +5,7 @@
 #ifndef ARCH_INTERNAL_H
 #define ARCH_INTERNAL_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 /* head.S -> C entry. */
 void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode);

@@ -4,7 +4,7 @@
 #ifndef ARCH_TRAP_H
 #define ARCH_TRAP_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 enum trap_kind {
 	TRAP_RESET = 0,

@@ -6,7 +6,7 @@
 #ifndef CAIRN_ARGS_H
 #define CAIRN_ARGS_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define ARGS_MAX 32
 #define ARGS_LEN 256

@@ -4,7 +4,7 @@
 #ifndef CAIRN_BOOT_H
 #define CAIRN_BOOT_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 struct boot_params {
 	paddr_t dtb_phys;      /* r2 at entry */

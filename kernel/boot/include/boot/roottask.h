@@ -1,11 +1,11 @@
 /*
  * The root task: built by the kernel from the boot archive's "root" ELF
- * (kernel/roottask.c documents what it is given).
+ * (kernel/boot/roottask.c documents what it is given).
  */
 #ifndef CAIRN_ROOTTASK_H
 #define CAIRN_ROOTTASK_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 struct dt_info;
 struct thread;

@@ -18,15 +18,15 @@
  *
  * Locking: the kernel lock (one CPU now; see docs/architecture.md).
  */
-#ifndef CAIRN_OBJ_H
-#define CAIRN_OBJ_H
+#ifndef CAIRN_CAP_H
+#define CAIRN_CAP_H
 
 #include <cairn/abi.h>
-#include <cairn/error.h>
-#include <cairn/kheap.h>
-#include <cairn/pool.h>
-#include <cairn/types.h>
-#include <cairn/uarch.h>
+#include <lib/error.h>
+#include <mm/kheap.h>
+#include <mm/pool.h>
+#include <lib/types.h>
+#include <hal/uarch.h>
 
 /* Internal: a preemption point asked the caller to restart the call. */
 #define E_RESTART (-100)

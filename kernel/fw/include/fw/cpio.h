@@ -17,8 +17,8 @@
 #ifndef CAIRN_CPIO_H
 #define CAIRN_CPIO_H
 
-#include <cairn/error.h>
-#include <cairn/types.h>
+#include <lib/error.h>
+#include <lib/types.h>
 
 #define CPIO_HEADER_SIZE 110
 #define CPIO_MODE_TYPE 0170000u

@@ -20,8 +20,8 @@
 #ifndef CAIRN_DT_H
 #define CAIRN_DT_H
 
-#include <cairn/fdt.h>
-#include <cairn/types.h>
+#include <fw/fdt.h>
+#include <lib/types.h>
 
 #define DT_MAX_MEM 16
 #define DT_MAX_RSV 32

@@ -18,7 +18,7 @@
 #ifndef CAIRN_ELF_H
 #define CAIRN_ELF_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define ELF_MAX_SEGS 8
 #define ELF_USER_TOP 0xC0000000u

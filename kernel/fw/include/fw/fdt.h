@@ -21,8 +21,8 @@
 #ifndef CAIRN_FDT_H
 #define CAIRN_FDT_H
 
-#include <cairn/error.h>
-#include <cairn/types.h>
+#include <lib/error.h>
+#include <lib/types.h>
 
 #define FDT_MAGIC 0xd00dfeedu
 #define FDT_MAX_DEPTH 32     /* nesting limit, root = depth 1 */

@@ -1,5 +1,5 @@
 /*
- * The IPC fast paths, inlined into the system-call entry (kernel/syscall.c)
+ * The IPC fast paths, inlined into the system-call entry (kernel/syscall/syscall.c)
  * so that a call or reply-receive that qualifies costs one function
  * frame: a short message (at most MSG_REG_WORDS words, no capabilities)
  * on an endpoint capability with the right, a partner already waiting, and
@@ -11,7 +11,7 @@
 #ifndef CAIRN_FASTPATH_H
 #define CAIRN_FASTPATH_H
 
-#include <cairn/thread.h>
+#include <sched/thread.h>
 
 static inline __attribute__((always_inline)) struct slot *fast_lookup(struct thread *t,
 								      uint32_t idx)

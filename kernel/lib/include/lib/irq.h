@@ -8,7 +8,7 @@
 #ifndef CAIRN_IRQ_H
 #define CAIRN_IRQ_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define IRQ_MAX 1024
 

@@ -10,7 +10,7 @@
 #ifndef CAIRN_KTEST_H
 #define CAIRN_KTEST_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 struct ktest {
 	bool failed;

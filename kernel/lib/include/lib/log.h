@@ -12,7 +12,7 @@
 #define CAIRN_LOG_H
 
 #include <stdarg.h>
-#include <cairn/types.h>
+#include <lib/types.h>
 
 enum log_level {
 	LOG_ERR = 0,

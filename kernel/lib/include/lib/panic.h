@@ -9,7 +9,7 @@
 #ifndef CAIRN_PANIC_H
 #define CAIRN_PANIC_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define PANIC_EXIT_STATUS 2
 

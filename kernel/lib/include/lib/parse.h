@@ -1,6 +1,6 @@
 /*
  * Number parsing shared by the kernel (command-line sizes) and the user
- * runtime (kernel/parse.c is compiled into both).
+ * runtime (kernel/lib/parse.c is compiled into both).
  */
 #ifndef CAIRN_PARSE_H
 #define CAIRN_PARSE_H

@@ -10,7 +10,7 @@
 #define CAIRN_PRINTF_H
 
 #include <stdarg.h>
-#include <cairn/types.h>
+#include <lib/types.h>
 
 /* Like C's vsnprintf: writes at most size-1 characters plus NUL (when
  * size > 0) and returns the length the full output would have had. */

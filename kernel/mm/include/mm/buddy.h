@@ -24,10 +24,10 @@
 #ifndef CAIRN_BUDDY_H
 #define CAIRN_BUDDY_H
 
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/pmem.h>
-#include <cairn/types.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
+#include <lib/types.h>
 
 #define BUDDY_MAX_ORDER 10
 #define BUDDY_ORDERS (BUDDY_MAX_ORDER + 1)

@@ -44,8 +44,8 @@
 #ifndef CAIRN_KHEAP_H
 #define CAIRN_KHEAP_H
 
-#include <cairn/pool.h>
-#include <cairn/types.h>
+#include <mm/pool.h>
+#include <lib/types.h>
 
 #define KHEAP_PAGE_SIZE 4096u
 #define KHEAP_MAX_SLAB_ORDER 4                       /* slabs up to 64 KiB */

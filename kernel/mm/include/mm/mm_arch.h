@@ -17,7 +17,7 @@
 #ifndef CAIRN_MM_ARCH_H
 #define CAIRN_MM_ARCH_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 /*
  * Map the RAM frame `pa` at the page-aligned `va` inside the frame-table

@@ -32,7 +32,7 @@
 #ifndef CAIRN_PMEM_H
 #define CAIRN_PMEM_H
 
-#include <cairn/types.h>
+#include <lib/types.h>
 
 #define PMEM_PAGE_SHIFT 12
 #define PMEM_PAGE_SIZE 4096u

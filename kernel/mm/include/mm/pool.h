@@ -38,11 +38,11 @@
 #ifndef CAIRN_POOL_H
 #define CAIRN_POOL_H
 
-#include <cairn/buddy.h>
-#include <cairn/error.h>
-#include <cairn/frame.h>
-#include <cairn/pmem.h>
-#include <cairn/types.h>
+#include <mm/buddy.h>
+#include <lib/error.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
+#include <lib/types.h>
 
 enum pool_id {
 	POOL_DIRECT = PMEM_SEG_DIRECT,

@@ -14,7 +14,7 @@
 #ifndef CAIRN_THREAD_H
 #define CAIRN_THREAD_H
 
-#include <cairn/obj.h>
+#include <cap/cap.h>
 
 #define THREAD_TIMESLICE 2           /* timer ticks per round-robin turn */
 #define THREAD_NAME_MAX 16
@@ -133,7 +133,7 @@ struct thread *sched_pick(void);
 /* The thread's context to return to, after sched_pick; idles if none. */
 struct uctx *sched_exit(void);
 
-/* IPC (kernel/ipc.c). Each takes the current thread and the slot named by
+/* IPC (kernel/ipc/ipc.c). Each takes the current thread and the slot named by
  * its cptr (already looked up; type checked here). Results go into the
  * current thread's context registers. */
 struct endpoint {
@@ -181,7 +181,7 @@ int ipc_reply_recv(struct thread *t, struct slot *s);
 int ipc_save_reply(struct thread *t, struct slot *dst);
 /* A CAP_REPLY capability is being deleted: its caller gets E_CANCELLED. */
 void reply_cap_deleted(struct slot *s);
-/* The fast paths for CALL and REPLY_RECV are in cairn/fastpath.h. */
+/* The fast paths for CALL and REPLY_RECV are in ipc/fastpath.h. */
 /* THREAD_BIND: bind notification n (NULL: unbind) to t. E_BUSY if either
  * is bound elsewhere. */
 int thread_bind_ntfn(struct thread *t, struct notification *n);
@@ -190,7 +190,7 @@ void notification_signal(struct notification *n, uint32_t bits);
 /* A fault of t: a call on its fault endpoint, or stop it. */
 void fault_deliver(struct thread *t, const struct ufault *f);
 
-/* Interrupt handler objects (kernel/irqobj.c). */
+/* Interrupt handler objects (kernel/ipc/irqobj.c). */
 struct irq_line {
 	struct notification *ntfn;   /* bound notification or NULL */
 	uint32_t bits;               /* badge bits signalled */

@@ -402,7 +402,7 @@ size_t msg_get_data(const struct msg *m, unsigned first, void *buf, size_t cap);
 /* ------------------------------------------------------------ tests (KTAP) */
 
 /*
- * KTAP output in the kernel's format (kernel/ktest.c), so tools/test reads
+ * KTAP output in the kernel's format (kernel/lib/ktest.c), so tools/test reads
  * user and kernel results alike:
  *
  *   KTAP version 1                 ktap_plan(2)
