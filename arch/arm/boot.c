@@ -6,8 +6,9 @@
  */
 #include <arch/cpu.h>
 #include <arch/internal.h>
-#include <hal/arch.h>
 #include <boot/boot.h>
+#include <hal/arch.h>
+#include <hal/uarch.h>
 #include <lib/printf.h>
 
 extern char __kimage_start[], __kimage_end[];
@@ -42,5 +43,5 @@ void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
 	bp.entry_mode = mode == CPSR_MODE_HYP ? "HYP" : mode == CPSR_MODE_SVC ? "SVC" : "other";
 	ksnprintf(bp.cpu, sizeof(bp.cpu), "%s r%up%u (MIDR 0x%08x)", part_name(midr),
 		  (unsigned)((midr >> 20) & 0xf), (unsigned)(midr & 0xf), (unsigned)midr);
-	kernel_main(&bp);
+	uarch_enter_user(kernel_main(&bp));
 }

@@ -24,11 +24,11 @@
 #include <arch/internal.h>
 #include <arch/memlayout.h>
 #include <arch/pte.h>
-#include <hal/arch.h>
 #include <fw/dt.h>
+#include <hal/arch.h>
+#include <hal/mm_arch.h>
 #include <lib/error.h>
 #include <lib/log.h>
-#include <mm/mm_arch.h>
 
 #define L2_ENTRIES 512
 #define L3_ENTRIES 512
@@ -214,7 +214,7 @@ void *arch_ioremap(paddr_t pa, size_t len)
 	return (void *)(uintptr_t)(va + (uint32_t)(pa - first));
 }
 
-/* ---- kernel-memory hooks (mm/mm_arch.h) ---- */
+/* ---- kernel-memory hooks (hal/mm_arch.h) ---- */
 
 uintptr_t arch_ftable_base(void)
 {

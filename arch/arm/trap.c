@@ -16,9 +16,9 @@
 #include <arch/cpu.h>
 #include <arch/trap.h>
 #include <hal/arch.h>
+#include <hal/plat.h>
 #include <lib/log.h>
 #include <lib/panic.h>
-#include <hal/plat.h>
 #include <lib/printf.h>
 
 #define SEMIHOST_SVC_IMM 0x123456

@@ -62,10 +62,10 @@
 #include <arch/pte.h>
 #include <cairn/abi.h>
 #include <hal/arch.h>
-#include <lib/error.h>
-#include <mm/mm_arch.h>
-#include <lib/string.h>
+#include <hal/mm_arch.h>
 #include <hal/uarch.h>
+#include <lib/error.h>
+#include <lib/string.h>
 
 #define L2_SPAN (1u << 21)
 #define L1_SPAN (1u << 30)

@@ -3,16 +3,16 @@
  * what kernel_main derived from the device tree and the boot archive, and
  * that the timer interrupt is really taken.
  */
-#include <hal/arch.h>
 #include <boot/args.h>
 #include <boot/boot.h>
 #include <fw/cpio.h>
 #include <fw/dt.h>
 #include <fw/fdt.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
 #include <lib/irq.h>
 #include <lib/ktest.h>
 #include <lib/log.h>
-#include <hal/plat.h>
 #include <lib/string.h>
 
 static void test_ram_found(struct ktest *t)

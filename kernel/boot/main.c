@@ -14,22 +14,22 @@
  *   7. what the command line asks: ktest=..., bench, or idle.
  * Any failure in 2-4 is a boot error: a clear message and a non-zero exit.
  */
-#include <hal/arch.h>
 #include <boot/args.h>
 #include <boot/boot.h>
+#include <boot/roottask.h>
 #include <fw/cpio.h>
 #include <fw/dt.h>
-#include <lib/error.h>
 #include <fw/fdt.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
+#include <lib/error.h>
 #include <lib/ktest.h>
 #include <lib/log.h>
-#include <mm/mm.h>
 #include <lib/panic.h>
 #include <lib/parse.h>
-#include <hal/plat.h>
-#include <boot/roottask.h>
-#include <sched/thread.h>
 #include <lib/string.h>
+#include <mm/mm.h>
+#include <sched/thread.h>
 
 #define DTB_COPY_MAX (128 * 1024)
 
@@ -278,7 +278,6 @@ static void load_archive(void)
 	}
 }
 
-int kernel_test_failures;   /* boot.h */
 
 static char user_ktest[BOOTINFO_KTEST];
 
@@ -320,13 +319,14 @@ static bool start_root_task(void)
 	return true;
 }
 
-/* Leave boot: run user threads from now on (never returns). */
-static NORETURN void enter_scheduler(void)
+/* Leave boot: the context of the first thread to run (the entry code
+ * enters it; from then on the kernel runs only on entries from user mode). */
+static struct uctx *enter_scheduler(void)
 {
-	uarch_enter_user(sched_exit());
+	return sched_exit();
 }
 
-NORETURN void kernel_main(const struct boot_params *bp)
+struct uctx *kernel_main(const struct boot_params *bp)
 {
 	const char *sel;
 	int err;
@@ -349,7 +349,7 @@ NORETURN void kernel_main(const struct boot_params *bp)
 		panic("boot: kernel address space: %s", err_name(err));
 	pr_info("mmu: direct map and W^X kernel image active, identity map removed");
 	memory_init(bp);
-	obj_init();
+	objects_init();
 	sched_init();
 	load_archive();
 	err = plat_irq_init(&dt);
@@ -378,11 +378,10 @@ NORETURN void kernel_main(const struct boot_params *bp)
 
 		failures = ktest_run(sel, user ? user_ktest : NULL, sizeof(user_ktest));
 		pr_info("ktest: %d failure%s", failures, failures == 1 ? "" : "s");
-		kernel_test_failures = failures;
 		/* The root task runs the user-level suites of the selection and
 		 * powers off; the exit status counts both. */
 		if (user && start_root_task())
-			enter_scheduler();
+			return enter_scheduler();
 		arch_exit(failures ? 1 : 0);
 	}
 	if (args_has("bench")) {
@@ -392,7 +391,7 @@ NORETURN void kernel_main(const struct boot_params *bp)
 		if (have_root()) {
 			arch_pmu_user_access(true);
 			if (start_root_task())
-				enter_scheduler();
+				return enter_scheduler();
 		}
 		arch_exit(0);
 	}
@@ -406,5 +405,5 @@ NORETURN void kernel_main(const struct boot_params *bp)
 			arch_wait_for_interrupt();
 	}
 	pr_info("boot complete; entering the root task");
-	enter_scheduler();
+	return enter_scheduler();
 }

@@ -18,14 +18,15 @@
  *   0x2000_0000 - 0x7000_0000  free for the root task
  *   0x7FFF_0000 - 0x8000_0000  stack (RW, 64 KiB; nothing below it)
  */
+#include <boot/roottask.h>
 #include <fw/cpio.h>
-#include <mm/devrange.h>
 #include <fw/dt.h>
 #include <fw/elf.h>
+#include <hal/mm_arch.h>
+#include <ipc/ipc.h>
 #include <lib/log.h>
-#include <mm/mm_arch.h>
-#include <boot/roottask.h>
 #include <lib/string.h>
+#include <mm/devrange.h>
 #include <sched/thread.h>
 
 #define ROOT_CSPACE_SLOTS 65536u

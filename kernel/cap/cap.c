@@ -19,21 +19,31 @@
  * Deleting a capability that has children hands them to its parent (they
  * stay revocable from above); deleting an original that has children is
  * refused (E_BUSY: revoke it first).
+ *
+ * What a capability's coming and going means to its type (a mapping to
+ * remove, a caller to cancel, an interrupt line to release) is the type's
+ * business: this file calls the hooks of its struct obj_type (obj.c).
  */
-#include <lib/log.h>
 #include <cap/cap.h>
+#include <lib/log.h>
 #include <lib/string.h>
-#include <sched/thread.h>
 
 #define REVOKE_BATCH 64
 
 uint32_t cap_preemptions;
-static uint16_t irq_caps[1024];
+static void (*internal_lost)(struct slot *slots, unsigned which);
 
-static void irq_cap_added(struct slot *s)
+void cap_set_internal_hook(void (*lost)(struct slot *slots, unsigned which))
 {
-	if (slot_type(s) == CAP_IRQ_HANDLER && s->a < ARRAY_SIZE(irq_caps))
-		irq_caps[s->a]++;
+	internal_lost = lost;
+}
+
+static void cap_added(struct slot *s)
+{
+	const struct obj_type *t = obj_type_of(slot_type(s));
+
+	if (t && t->cap_added)
+		t->cap_added(s);
 }
 
 static void link_child(struct slot *child, struct slot *parent)
@@ -69,7 +79,7 @@ int cap_install_root(struct slot *dst, unsigned type, unsigned rights, struct ko
 	dst->b = b;
 	if (obj)
 		obj_get(obj);
-	irq_cap_added(dst);
+	cap_added(dst);
 	return 0;
 }
 
@@ -90,7 +100,7 @@ int cap_install_child(struct slot *dst, struct slot *parent, unsigned type, unsi
 	if (obj)
 		obj_get(obj);
 	link_child(dst, parent);
-	irq_cap_added(dst);
+	cap_added(dst);
 	return 0;
 }
 
@@ -180,6 +190,7 @@ int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, u
 
 int cap_move(struct slot *src, struct slot *dst)
 {
+	const struct obj_type *t;
 	struct slot tmp;
 	int err = cap_move_check(src);
 
@@ -200,39 +211,31 @@ int cap_move(struct slot *src, struct slot *dst)
 		dst->next->prev = dst;
 	for (struct slot *c = dst->child; c; c = c->next)
 		c->parent = dst;
-	if (slot_type(dst) == CAP_REPLY && dst->obj)
-		((struct thread *)dst->obj)->reply_cap = dst;
 	memset(src, 0, sizeof(*src));
+	t = obj_type_of(slot_type(dst));
+	if (t && t->cap_moved)
+		t->cap_moved(dst);
 	return 0;
 }
 
 /* What dies with a capability (not its descendants). */
 static void release(struct slot *s)
 {
+	const struct obj_type *t = obj_type_of(slot_type(s));
 	struct kobj *o = s->obj;
 
-	switch (slot_type(s)) {
-	case CAP_MEM:
-	case CAP_DEVICE:
-		if (slot_flags(s) & SLOT_F_MAPPED)
-			cap_unmap(s);
-		break;
-	case CAP_REPLY:
-		reply_cap_deleted(s);
-		o = NULL;           /* reply caps hold no reference */
-		break;
-	case CAP_IRQ_HANDLER:
-		if (s->a < ARRAY_SIZE(irq_caps) && irq_caps[s->a] && --irq_caps[s->a] == 0)
-			irqobj_release(s->a);
-		break;
+	if (t) {
+		if (t->cap_removed)
+			t->cap_removed(s);
+		if (t->weak)
+			o = NULL;
 	}
 	if (slot_flags(s) & SLOT_F_INTERNAL) {
 		unsigned which = s->map_va;
-		struct thread *t = (struct thread *)((uintptr_t)(s - which) -
-						     offsetof(struct thread, tslot));
 
 		memset(s, 0, sizeof(*s));
-		thread_slot_lost(t, which);
+		if (internal_lost)
+			internal_lost(s - which, which);
 	} else {
 		memset(s, 0, sizeof(*s));
 	}

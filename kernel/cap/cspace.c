@@ -10,11 +10,45 @@
  * them). Reading a slot whose leaf does not exist reads an empty slot.
  *
  * Destruction (the last capability to the CSpace is gone) deletes every
- * capability in it, leaf by leaf, with a work budget: cspace_destroy_step
- * is called by the reaper until it returns true.
+ * capability in it, leaf by leaf, with a work budget: the type's destroy
+ * hook (cspace_destroy) is called by the reaper until it returns true.
  */
 #include <cap/cap.h>
+#include <lib/log.h>
 #include <lib/string.h>
+
+static struct kcache cache_cspace, cache_leaf, cache_mid;
+
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(sizeof(struct cnode_leaf) == 64 * 40, "CSpace leaf: 64 slots, 2560 bytes");
+_Static_assert(sizeof(struct cnode_mid) == 256, "CSpace interior node: 256 bytes");
+_Static_assert(sizeof(struct cspace) <= 296, "CSpace object: at most 296 bytes");
+#endif
+
+static bool cspace_destroy(struct kobj *o, unsigned *work, unsigned budget);
+
+static const struct obj_type cspace_type = {
+	.name = "cspace",
+	.cache = &cache_cspace,
+	.destroy = cspace_destroy,
+};
+
+static int mk(struct kcache *c, const char *name, uint32_t size)
+{
+	/* Once per boot of the heap (kheap_init forgot every cache); host
+	 * tests boot many times. */
+	memset(c, 0, sizeof(*c));
+	return kcache_create(c, name, size, 0, 0);
+}
+
+void cspace_init(void)
+{
+	if (mk(&cache_cspace, "cspace", sizeof(struct cspace)) |
+	    mk(&cache_leaf, "cnode_leaf", sizeof(struct cnode_leaf)) |
+	    mk(&cache_mid, "cnode_mid", sizeof(struct cnode_mid)))
+		pr_err("cspace: caches could not be created");
+	obj_type_register(CAP_CSPACE, &cspace_type);
+}
 
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out)
 {
@@ -85,8 +119,10 @@ int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
 	return 0;
 }
 
-bool cspace_destroy_step(struct cspace *cs, unsigned *work, unsigned budget)
+static bool cspace_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct cspace *cs = (struct cspace *)o;
+
 	while (cs->reap_cursor < CNODE_SLOTS * CNODE_SLOTS) {
 		uint32_t i = cs->reap_cursor;
 		struct cnode_mid *m = cs->mid[i / CNODE_SLOTS];

@@ -1,100 +1,49 @@
 /*
- * Kernel objects: the typed caches, reference counting, the reap queue
- * that destroys objects whose last capability went away, and accounts
- * (one quota per pool; the CAP_QUOTA object).
+ * Kernel objects: the type table, reference counting, and the reap queue
+ * that destroys objects whose last capability went away.
  *
- * Destruction is queued rather than recursive: destroying a CSpace deletes
- * the capabilities in it, which may drop other objects to zero, and so on.
- * The queue is drained by obj_reap() with a work budget, so a long chain
- * of destructions is preemptible like revocation (cap.c): the revoke call
- * drains it before it returns; other paths leave what remains for the
- * next kernel exit or the idle loop.
+ * This file knows no object type: each type's home registers a struct
+ * obj_type (its cache and hooks) at boot, and the reaper calls its
+ * destroy hook. Destruction is queued rather than recursive: destroying a
+ * CSpace deletes the capabilities in it, which may drop other objects to
+ * zero, and so on. The queue is drained by obj_reap() with a work budget,
+ * so a long chain of destructions is preemptible like revocation (cap.c):
+ * the revoke call drains it before it returns; other paths leave what
+ * remains for the next kernel exit or the idle loop.
+ *
+ * Locking: the kernel lock (docs/architecture.md).
  */
-#include <lib/log.h>
 #include <cap/cap.h>
+#include <lib/log.h>
 #include <lib/string.h>
-#include <sched/thread.h>
 
-struct kcache cache_thread, cache_endpoint, cache_ntfn, cache_cspace, cache_vspace,
-	cache_memobj, cache_account, cache_leaf, cache_mid;
-
+const struct obj_type *obj_types[CAP_TYPE_COUNT];
 static struct kobj *reap_head, *reap_tail;
 static unsigned reap_n;
 static uint32_t live[CAP_TYPE_COUNT];
-static struct account boot_acct;
-static bool boot_acct_ready;
 
 /* Object sizes are part of the memory budget (docs/capabilities.md); the
- * figures hold for the 32-bit target (host tests have wider pointers). */
+ * figures hold for the 32-bit target (host tests have wider pointers).
+ * Each type's own size is asserted in its file. */
 #if UINTPTR_MAX == 0xffffffffu
 _Static_assert(sizeof(struct kobj) == 16, "object header: 16 bytes");
-_Static_assert(sizeof(struct cnode_leaf) == 64 * 40, "CSpace leaf: 64 slots, 2560 bytes");
-_Static_assert(sizeof(struct cnode_mid) == 256, "CSpace interior node: 256 bytes");
-_Static_assert(sizeof(struct memobj) == 32, "memory object: 32 bytes");
-_Static_assert(sizeof(struct endpoint) <= 32, "endpoint: at most 32 bytes");
-_Static_assert(sizeof(struct notification) <= 36, "notification: at most 36 bytes");
-_Static_assert(sizeof(struct account) <= 256, "account: at most 256 bytes");
-_Static_assert(sizeof(struct cspace) <= 296, "CSpace object: at most 296 bytes");
-_Static_assert(sizeof(struct vspace) <= 64, "address space object: at most 64 bytes");
-_Static_assert(sizeof(struct thread) <= 384, "thread: at most 384 bytes");
 #endif
-
-static int mk(struct kcache *c, const char *name, uint32_t size, uint32_t align)
-{
-	/* obj_init runs once per boot of the heap (kheap_init forgot every
-	 * cache); host tests boot many times. */
-	memset(c, 0, sizeof(*c));
-	return kcache_create(c, name, size, align, 0);
-}
-
-static const char *const pool_quota_names[POOL_COUNT] = {
-	"boot/direct", "boot/dma32", "boot/high", "boot/kheap",
-};
 
 void obj_init(void)
 {
-	int err = 0;
-
-	err |= mk(&cache_thread, "thread", sizeof(struct thread), 8);
-	err |= mk(&cache_endpoint, "endpoint", sizeof(struct endpoint), 0);
-	err |= mk(&cache_ntfn, "notification", sizeof(struct notification), 0);
-	err |= mk(&cache_cspace, "cspace", sizeof(struct cspace), 0);
-	err |= mk(&cache_vspace, "vspace", sizeof(struct vspace), 8);
-	err |= mk(&cache_memobj, "memobj", sizeof(struct memobj), 8);
-	err |= mk(&cache_account, "account", sizeof(struct account), 0);
-	err |= mk(&cache_leaf, "cnode_leaf", sizeof(struct cnode_leaf), 0);
-	err |= mk(&cache_mid, "cnode_mid", sizeof(struct cnode_mid), 0);
-	if (err)
-		pr_err("obj: object caches could not be created");
+	memset(obj_types, 0, sizeof(obj_types));
 	reap_head = reap_tail = NULL;
 	reap_n = 0;
 	memset(live, 0, sizeof(live));
-	boot_acct_ready = false;
 }
 
-/*
- * The boot account: root quotas over all that each pool can still promise,
- * made on first use (after the in-kernel tests, which make and destroy
- * quotas of their own), so it holds everything nobody else reserved.
- */
-struct account *account_boot(void)
+void obj_type_register(unsigned type, const struct obj_type *t)
 {
-	if (boot_acct_ready)
-		return &boot_acct;
-	memset(&boot_acct, 0, sizeof(boot_acct));
-	boot_acct.obj.type = CAP_QUOTA;
-	boot_acct.obj.flags = KOBJ_STATIC;
-	boot_acct.obj.refs = 1;
-	strlcpy(boot_acct.name, "boot", sizeof(boot_acct.name));
-	for (unsigned i = 0; i < POOL_COUNT; i++) {
-		struct pool *p = pool_get(i);
-
-		if (quota_create_root(&boot_acct.q[i], p, p->quotable - p->reserved,
-				      pool_quota_names[i]))
-			pr_err("obj: boot quota for pool %s failed", p->name);
+	if (type == CAP_NULL || type >= CAP_TYPE_COUNT) {
+		pr_err("obj: no capability type %u to register %s for", type, t->name);
+		return;
 	}
-	boot_acct_ready = true;
-	return &boot_acct;
+	obj_types[type] = t;
 }
 
 uint32_t obj_count(unsigned type)
@@ -148,66 +97,18 @@ void obj_put(struct kobj *o)
 	reap_n++;
 }
 
-static struct kcache *cache_of(unsigned type)
-{
-	switch (type) {
-	case CAP_THREAD: return &cache_thread;
-	case CAP_ENDPOINT: return &cache_endpoint;
-	case CAP_NOTIFICATION: return &cache_ntfn;
-	case CAP_CSPACE: return &cache_cspace;
-	case CAP_VSPACE: return &cache_vspace;
-	case CAP_MEM: return &cache_memobj;
-	case CAP_QUOTA: return &cache_account;
-	}
-	return NULL;
-}
-
-static void account_teardown(struct account *a);
-
 /* Free the storage of a dead object and drop its account reference. */
 void obj_free(struct kobj *o)
 {
 	struct account *a = o->acct;
-	struct kcache *c = cache_of(o->type);
+	const struct obj_type *t = obj_type_of(o->type);
 
 	if (o->type < CAP_TYPE_COUNT && live[o->type])
 		live[o->type]--;
-	if (c && kcache_free(c, o))
-		pr_err("obj: freeing a %u object failed", o->type);
+	if (t && t->cache && kcache_free(t->cache, o))
+		pr_err("obj: freeing a %s object failed", t->name);
 	if (a)
 		obj_put(&a->obj);
-}
-
-static bool destroy_step(struct kobj *o, unsigned *work, unsigned budget)
-{
-	switch (o->type) {
-	case CAP_CSPACE:
-		return cspace_destroy_step((struct cspace *)o, work, budget);
-	case CAP_VSPACE:
-		(*work)++;
-		return vspace_teardown((struct vspace *)o);
-	case CAP_MEM:
-		(*work)++;
-		memobj_release((struct memobj *)o);
-		return true;
-	case CAP_THREAD:
-		(*work)++;
-		thread_destroy((struct thread *)o);
-		return true;
-	case CAP_ENDPOINT:
-		(*work)++;
-		endpoint_destroy((struct endpoint *)o);
-		return true;
-	case CAP_NOTIFICATION:
-		(*work)++;
-		notification_destroy((struct notification *)o);
-		return true;
-	case CAP_QUOTA:
-		(*work)++;
-		account_teardown((struct account *)o);
-		return true;
-	}
-	return true;
 }
 
 bool obj_reap(unsigned budget)
@@ -216,14 +117,22 @@ bool obj_reap(unsigned budget)
 
 	while (reap_head) {
 		struct kobj *o = reap_head;
+		const struct obj_type *t = obj_type_of(o->type);
+		bool done;
 
-		if (destroy_step(o, &work, budget)) {
-			/* The step may have queued more objects behind o. */
+		if (t && t->destroy) {
+			done = t->destroy(o, &work, budget);
+		} else {
+			work++;
+			done = true;
+		}
+		if (done) {
+			/* The teardown may have queued more objects behind o. */
 			reap_head = o->reap_next;
 			if (!reap_head)
 				reap_tail = NULL;
 			reap_n--;
-			if (o->type != CAP_VSPACE || ((struct vspace *)o)->maprefs == 0)
+			if (!t || !t->pinned || !t->pinned(o))
 				obj_free(o);
 		}
 		if (budget && work >= budget) {
@@ -233,58 +142,4 @@ bool obj_reap(unsigned budget)
 		}
 	}
 	return true;
-}
-
-/* ----------------------------------------------------------- accounts */
-
-static void account_teardown(struct account *a)
-{
-	for (unsigned i = 0; i < POOL_COUNT; i++)
-		if (quota_live(&a->q[i]) && quota_destroy(&a->q[i]))
-			pr_err("obj: account %s: quota %u still charged at destruction", a->name,
-			       i);
-	if (a->parent)
-		obj_put(&a->parent->obj);
-}
-
-int account_carve(struct account *parent, const uint32_t limit[POOL_COUNT], const char *name,
-		  struct account **out)
-{
-	struct account *a;
-	int err;
-
-	/* Validate first: the child's heap bytes come from the parent too,
-	 * on top of the object itself. */
-	for (unsigned i = 0; i < POOL_COUNT; i++) {
-		uint64_t need = limit[i];
-
-		if (i == POOL_KHEAP)
-			need += cache_account.stride;
-		if (!quota_live(&parent->q[i]) ? limit[i] != 0
-					       : need > quota_available(&parent->q[i]))
-			return E_NOMEM;
-	}
-	err = obj_alloc(&cache_account, CAP_QUOTA, parent, (void **)&a);
-	if (err)
-		return err;
-	a->parent = parent;
-	obj_get(&parent->obj);
-	strlcpy(a->name, name ? name : "account", sizeof(a->name));
-	for (unsigned i = 0; i < POOL_COUNT; i++) {
-		if (!quota_live(&parent->q[i]))
-			continue;
-		err = quota_create_child(&a->q[i], &parent->q[i], limit[i], a->name);
-		if (err) {
-			/* Cannot happen after the check above; undo anyway. */
-			while (i--)
-				if (quota_live(&a->q[i]))
-					quota_destroy(&a->q[i]);
-			obj_put(&parent->obj);
-			a->obj.flags |= KOBJ_DYING;
-			obj_free(&a->obj);
-			return err;
-		}
-	}
-	*out = a;
-	return 0;
 }

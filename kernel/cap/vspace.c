@@ -20,12 +20,62 @@
  * until the mapping capabilities that point at it are unmapped or
  * deleted, so they never point at freed memory.
  */
+#include <cap/cap.h>
+#include <hal/mm_arch.h>
+#include <lib/log.h>
+#include <lib/string.h>
 #include <mm/devrange.h>
 #include <mm/frame.h>
-#include <lib/log.h>
-#include <mm/mm_arch.h>
-#include <cap/cap.h>
-#include <lib/string.h>
+
+static struct kcache cache_memobj, cache_vspace;
+
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(sizeof(struct memobj) == 32, "memory object: 32 bytes");
+_Static_assert(sizeof(struct vspace) <= 64, "address space object: at most 64 bytes");
+#endif
+
+static bool memobj_destroy(struct kobj *o, unsigned *work, unsigned budget);
+static bool vspace_destroy(struct kobj *o, unsigned *work, unsigned budget);
+static bool vspace_pinned(const struct kobj *o);
+static void memcap_removed(struct slot *s);
+
+static const struct obj_type memobj_type = {
+	.name = "memobj",
+	.cache = &cache_memobj,
+	.destroy = memobj_destroy,
+	.cap_removed = memcap_removed,
+};
+/* A device range is no object: only its capabilities' mappings matter. */
+static const struct obj_type device_type = {
+	.name = "device",
+	.cap_removed = memcap_removed,
+};
+static const struct obj_type vspace_type = {
+	.name = "vspace",
+	.cache = &cache_vspace,
+	.destroy = vspace_destroy,
+	.pinned = vspace_pinned,
+};
+
+void vspace_init(void)
+{
+	/* Once per boot of the heap (kheap_init forgot every cache). */
+	memset(&cache_memobj, 0, sizeof(cache_memobj));
+	memset(&cache_vspace, 0, sizeof(cache_vspace));
+	if (kcache_create(&cache_memobj, "memobj", sizeof(struct memobj), 8, 0) |
+	    kcache_create(&cache_vspace, "vspace", sizeof(struct vspace), 8, 0))
+		pr_err("vspace: caches could not be created");
+	obj_type_register(CAP_MEM, &memobj_type);
+	obj_type_register(CAP_DEVICE, &device_type);
+	obj_type_register(CAP_VSPACE, &vspace_type);
+}
+
+/* A memory or device capability that goes takes its mapping with it. */
+static void memcap_removed(struct slot *s)
+{
+	if (slot_flags(s) & SLOT_F_MAPPED)
+		cap_unmap(s);
+}
 
 int memobj_alloc(struct account *a, unsigned pool, unsigned order, struct memobj **out)
 {
@@ -76,16 +126,20 @@ int memobj_static(paddr_t pa, uint32_t pages, struct memobj **out)
 	return 0;
 }
 
-void memobj_release(struct memobj *m)
+static bool memobj_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct memobj *m = (struct memobj *)o;
 	int err;
 
+	(void)budget;
+	(*work)++;
 	if (m->flags & MEMOBJ_STATIC)
-		return;
+		return true;
 	err = pool_frame_free(&m->obj.acct->q[m->pool], m->pa, m->order);
 	if (err)
 		pr_err("memobj: freeing 0x%llx order %u: %s", (unsigned long long)m->pa,
 		       m->order, err_name(err));
+	return true;
 }
 
 /* ----------------------------------------------------------- address spaces */
@@ -136,16 +190,24 @@ int vspace_create(struct account *a, struct vspace **out)
 
 /* The last capability is gone: drop the page tables now; the header
  * stays while mapping capabilities point here. */
-bool vspace_teardown(struct vspace *vs)
+static bool vspace_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct vspace *vs = (struct vspace *)o;
 	struct uarch_pt_alloc pta;
 
+	(void)budget;
+	(*work)++;
 	if (!vs->dead) {
 		pta_of(vs, &pta);
 		uarch_vs_destroy(&vs->arch, &pta);
 		vs->dead = true;
 	}
 	return true;
+}
+
+static bool vspace_pinned(const struct kobj *o)
+{
+	return ((const struct vspace *)o)->maprefs != 0;
 }
 
 static void ram_pages_ref(paddr_t pa, uint32_t pages, bool ref)

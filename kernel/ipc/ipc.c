@@ -32,11 +32,68 @@
  * may want intact); a reply with label 0 resumes the thread where its pc
  * (possibly changed) says, any other label leaves it stopped (TS_FAULTED).
  */
+#include <ipc/ipc.h>
 #include <lib/log.h>
 #include <lib/string.h>
-#include <sched/thread.h>
 
 /* ----------------------------------------------------------- objects */
+
+static struct kcache cache_endpoint, cache_ntfn;
+static void (*irq_unbind)(struct notification *n);
+
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(sizeof(struct endpoint) <= 32, "endpoint: at most 32 bytes");
+_Static_assert(sizeof(struct notification) <= 36, "notification: at most 36 bytes");
+#endif
+
+static bool endpoint_destroy(struct kobj *o, unsigned *work, unsigned budget);
+static bool notification_destroy(struct kobj *o, unsigned *work, unsigned budget);
+static void reply_cap_removed(struct slot *s);
+static void reply_cap_moved(struct slot *s);
+static void thread_detach(struct thread *t);
+
+static const struct obj_type endpoint_type = {
+	.name = "endpoint",
+	.cache = &cache_endpoint,
+	.destroy = endpoint_destroy,
+};
+static const struct obj_type notification_type = {
+	.name = "notification",
+	.cache = &cache_ntfn,
+	.destroy = notification_destroy,
+};
+/* A reply capability names the caller weakly: the caller deletes it if it
+ * dies first (thread_detach). */
+static const struct obj_type reply_type = {
+	.name = "reply",
+	.weak = true,
+	.cap_removed = reply_cap_removed,
+	.cap_moved = reply_cap_moved,
+};
+static const struct thread_ipc_ops thread_ops = {
+	.cancel = ipc_cancel,
+	.detach = thread_detach,
+};
+
+void ipc_init(void)
+{
+	/* Once per boot of the heap (kheap_init forgot every cache). */
+	memset(&cache_endpoint, 0, sizeof(cache_endpoint));
+	memset(&cache_ntfn, 0, sizeof(cache_ntfn));
+	if (kcache_create(&cache_endpoint, "endpoint", sizeof(struct endpoint), 0, 0) |
+	    kcache_create(&cache_ntfn, "notification", sizeof(struct notification), 0, 0))
+		pr_err("ipc: caches could not be created");
+	obj_type_register(CAP_ENDPOINT, &endpoint_type);
+	obj_type_register(CAP_NOTIFICATION, &notification_type);
+	obj_type_register(CAP_REPLY, &reply_type);
+	thread_set_ipc_ops(&thread_ops);
+	irq_unbind = NULL;
+}
+
+void notification_set_irq_unbind(void (*unbind)(struct notification *n))
+{
+	irq_unbind = unbind;
+}
 
 int endpoint_create(struct account *a, struct endpoint **out)
 {
@@ -75,7 +132,7 @@ static void wake(struct thread *t, int status)
 	sched_ready(t);
 }
 
-void thread_cancel_ipc(struct thread *t, int err)
+void ipc_cancel(struct thread *t, int err)
 {
 	switch (t->state) {
 	case TS_BLOCKED_SEND:
@@ -117,20 +174,49 @@ void thread_cancel_ipc(struct thread *t, int err)
 	wake(t, err);
 }
 
-void endpoint_destroy(struct endpoint *ep)
+static bool endpoint_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct endpoint *ep = (struct endpoint *)o;
+
+	(void)budget;
+	(*work)++;
 	while (ep->head)
-		thread_cancel_ipc(ep->head, E_CANCELLED);
+		ipc_cancel(ep->head, E_CANCELLED);
+	return true;
 }
 
-void notification_destroy(struct notification *n)
+static bool notification_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct notification *n = (struct notification *)o;
+
+	(void)budget;
+	(*work)++;
 	if (n->bound)
 		thread_bind_ntfn(n->bound, NULL);
 	while (n->head)
-		thread_cancel_ipc(n->head, E_CANCELLED);
-	if (n->irqs_bound)
-		irqobj_unbind_ntfn(n);
+		ipc_cancel(n->head, E_CANCELLED);
+	if (n->irqs_bound && irq_unbind)
+		irq_unbind(n);
+	return true;
+}
+
+/* A dying thread: whoever waits for its reply never gets one, its saved
+ * reply right goes, and its notification is free again. */
+static void thread_detach(struct thread *t)
+{
+	if (t->caller) {
+		struct thread *c = t->caller;
+
+		t->caller = NULL;
+		ipc_cancel(c, E_CANCELLED);
+	}
+	if (t->reply_cap) {
+		struct slot *r = t->reply_cap;
+
+		t->reply_cap = NULL;
+		cap_delete(r);
+	}
+	thread_bind_ntfn(t, NULL);
 }
 
 /* ----------------------------------------------------------- transfer */
@@ -256,7 +342,7 @@ static void drop_caller(struct thread *t)
 	if (c) {
 		t->caller = NULL;
 		c->callee = NULL;
-		thread_cancel_ipc(c, E_CANCELLED);
+		ipc_cancel(c, E_CANCELLED);
 	}
 }
 
@@ -474,7 +560,15 @@ int ipc_save_reply(struct thread *t, struct slot *dst)
 	return 0;
 }
 
-void reply_cap_deleted(struct slot *s)
+/* A CAP_REPLY capability moved: its caller follows it. */
+static void reply_cap_moved(struct slot *s)
+{
+	if (s->obj)
+		((struct thread *)s->obj)->reply_cap = s;
+}
+
+/* A CAP_REPLY capability is being deleted: its caller gets E_CANCELLED. */
+static void reply_cap_removed(struct slot *s)
 {
 	struct thread *c = (struct thread *)s->obj;
 
@@ -483,7 +577,7 @@ void reply_cap_deleted(struct slot *s)
 	c->reply_cap = NULL;
 	s->obj = NULL;
 	if (c->state == TS_BLOCKED_REPLY)
-		thread_cancel_ipc(c, E_CANCELLED);
+		ipc_cancel(c, E_CANCELLED);
 }
 
 /* ----------------------------------------------------------- notifications */

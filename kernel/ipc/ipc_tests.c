@@ -14,13 +14,14 @@
  * every object and byte came back.
  */
 #include <hal/arch.h>
+#include <hal/plat.h>
 #include <ipc/fastpath.h>
+#include <ipc/ipc.h>
 #include <lib/irq.h>
 #include <lib/ktest.h>
 #include <lib/log.h>
-#include <hal/plat.h>
-#include <mm/pool.h>
 #include <lib/string.h>
+#include <mm/pool.h>
 #include <sched/thread.h>
 
 #define ENV_THREADS 6
@@ -786,9 +787,9 @@ IPC_CASE(test_suspend_cancels_ipc)
 	KT_EQ(t, R0(c), E_CANCELLED);
 	KT_ASSERT(t, r->caller == NULL);
 	KT_ASSERT(t, !queued(c));
-	/* thread_cancel_ipc on a thread that waits for nothing changes nothing. */
+	/* ipc_cancel on a thread that waits for nothing changes nothing. */
 	run(r);
-	thread_cancel_ipc(r, E_CANCELLED);
+	ipc_cancel(r, E_CANCELLED);
 	KT_EQ(t, r->state, TS_RUNNABLE);
 }
 

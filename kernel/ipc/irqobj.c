@@ -12,12 +12,36 @@
  * line is unbound and masked; when a bound notification dies the line is
  * unbound (and stays masked until bound again).
  */
+#include <ipc/ipc.h>
 #include <lib/irq.h>
 #include <lib/log.h>
 #include <lib/string.h>
-#include <sched/thread.h>
 
 static struct irq_line lines[IRQ_MAX];
+static uint16_t handler_caps[IRQ_MAX];      /* capabilities per claimed line */
+
+static void handler_cap_added(struct slot *s);
+static void handler_cap_removed(struct slot *s);
+static void unbind_ntfn(struct notification *n);
+
+/* A handler capability names a line (a = line), no object. */
+static const struct obj_type irq_handler_type = {
+	.name = "irq_handler",
+	.cap_added = handler_cap_added,
+	.cap_removed = handler_cap_removed,
+};
+
+void irqobj_init(void)
+{
+	obj_type_register(CAP_IRQ_HANDLER, &irq_handler_type);
+	notification_set_irq_unbind(unbind_ntfn);
+}
+
+static void handler_cap_added(struct slot *s)
+{
+	if (s->a < IRQ_MAX)
+		handler_caps[s->a]++;
+}
 
 const struct irq_line *irqobj_line(unsigned irq)
 {
@@ -100,13 +124,11 @@ int irqobj_ack(struct slot *h)
 	return 0;
 }
 
-void irqobj_release(unsigned irq)
+/* The last handler capability of a line is gone: unbind and mask it. */
+static void release(unsigned irq)
 {
-	struct irq_line *l;
+	struct irq_line *l = &lines[irq];
 
-	if (irq >= IRQ_MAX)
-		return;
-	l = &lines[irq];
 	if (irq_has_handler(irq))
 		irq_unregister(irq);
 	if (l->ntfn)
@@ -114,7 +136,14 @@ void irqobj_release(unsigned irq)
 	memset(l, 0, sizeof(*l));
 }
 
-void irqobj_unbind_ntfn(struct notification *n)
+static void handler_cap_removed(struct slot *s)
+{
+	if (s->a < IRQ_MAX && handler_caps[s->a] && --handler_caps[s->a] == 0)
+		release(s->a);
+}
+
+/* A notification is going away: unbind the lines signalling it. */
+static void unbind_ntfn(struct notification *n)
 {
 	for (unsigned i = 0; i < IRQ_MAX && n->irqs_bound; i++)
 		if (lines[i].ntfn == n) {

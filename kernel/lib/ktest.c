@@ -34,6 +34,13 @@ static bool suite_exists(const char *name, size_t len)
 	return false;
 }
 
+static int failures_total;
+
+int ktest_failures(void)
+{
+	return failures_total;
+}
+
 int ktest_run(const char *sel, char *rest, size_t rest_len)
 {
 	unsigned nsuites = 0, idx = 0;
@@ -96,6 +103,7 @@ int ktest_run(const char *sel, char *rest, size_t rest_len)
 			break;
 		p = end + 1;
 	}
+	failures_total += failures;
 	return failures;
 }
 

@@ -13,8 +13,8 @@
  * CPU. (SMP will add a spinlock here; see docs/architecture.md.)
  */
 #include <hal/arch.h>
-#include <lib/log.h>
 #include <hal/plat.h>
+#include <lib/log.h>
 #include <lib/printf.h>
 
 static char ring[LOG_RING_SIZE];

@@ -61,11 +61,11 @@
  *
  * Locking: kernel lock held by every caller; nothing here blocks.
  */
-#include <mm/buddy.h>
 #include <lib/error.h>
+#include <lib/string.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
-#include <lib/string.h>
 
 #define NIL FRAME_NIL
 #define CHUNK_PAGES FRAME_CHUNK_PAGES

@@ -17,13 +17,13 @@
  *
  * Locking: kernel lock.
  */
+#include <lib/error.h>
+#include <lib/string.h>
 #include <mm/buddy.h>
 #include <mm/devrange.h>
-#include <lib/error.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
 #include <mm/pool.h>
-#include <lib/string.h>
 
 static struct devrange ranges[DEVRANGE_MAX];
 static unsigned nranges;

@@ -17,11 +17,11 @@
  *
  * Locking: kernel lock (callers); frame_init at boot only.
  */
+#include <hal/mm_arch.h>
 #include <lib/error.h>
-#include <mm/frame.h>
-#include <mm/mm_arch.h>
-#include <mm/pmem.h>
 #include <lib/string.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
 
 struct frame_map frame_map;
 

@@ -55,9 +55,9 @@
  * Locking: kernel lock.
  */
 #include <lib/error.h>
+#include <lib/string.h>
 #include <mm/kheap.h>
 #include <mm/pool.h>
-#include <lib/string.h>
 
 #define KCACHE_MAGIC 0xCAC4E5EDu
 #define KSLAB_MAGIC 0x51AB51ABu
@@ -87,6 +87,18 @@ _Static_assert(offsetof(struct kcache, mag_top) == 0, "fast-path fields first");
 #define QUARANTINE ((struct quota *)(uintptr_t)1)
 
 static struct kcache *caches;
+static uint32_t caches_heap;         /* kheap_generation() the list belongs to */
+
+/* The caches of the current heap: a heap made anew (kheap_init) starts
+ * with none (the old list points into the old heap). */
+static struct kcache **cache_list(void)
+{
+	if (caches_heap != kheap_generation()) {
+		caches = NULL;
+		caches_heap = kheap_generation();
+	}
+	return &caches;
+}
 static bool debug_default;
 
 void kheap_set_debug(bool on)
@@ -94,14 +106,9 @@ void kheap_set_debug(bool on)
 	debug_default = on;
 }
 
-void kcache_forget_all(void)
-{
-	caches = NULL;
-}
-
 struct kcache *kcache_first(void)
 {
-	return caches;
+	return *cache_list();
 }
 
 /* ------------------------------------------------------------ slots */
@@ -406,7 +413,7 @@ static unsigned shrink_others(const struct kcache *c)
 {
 	unsigned n = 0;
 
-	for (struct kcache *k = caches; k; k = k->next) {
+	for (struct kcache *k = *cache_list(); k; k = k->next) {
 		if (k == c)
 			continue;
 		mag_drain(k, KCACHE_MAG);
@@ -469,8 +476,8 @@ int kcache_create(struct kcache *c, const char *name, uint32_t size, uint32_t al
 	c->mag_lim = c->mag + c->mag_cap;
 	c->flags = (uint8_t)flags;
 	c->magic = KCACHE_MAGIC;
-	c->next = caches;
-	caches = c;
+	c->next = *cache_list();
+	*cache_list() = c;
 	return 0;
 }
 
@@ -485,7 +492,7 @@ int kcache_destroy(struct kcache *c)
 		slab_release(c, c->partial);
 	while (c->full)
 		slab_release(c, c->full);
-	for (struct kcache **pp = &caches; *pp; pp = &(*pp)->next)
+	for (struct kcache **pp = cache_list(); *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;

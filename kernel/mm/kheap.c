@@ -23,8 +23,8 @@
  * Locking: kernel lock.
  */
 #include <lib/error.h>
-#include <mm/kheap.h>
 #include <lib/string.h>
+#include <mm/kheap.h>
 
 static struct {
 	bool ready;
@@ -69,6 +69,14 @@ uint64_t kheap_choose_size(uint64_t ram_bytes, uint64_t direct_free, uint64_t ov
 	return MIN(kheap_size_for(ram_bytes), cap);
 }
 
+/* Bumped by every kheap_init: caches made on an earlier heap are gone. */
+static uint32_t kh_generation;
+
+uint32_t kheap_generation(void)
+{
+	return kh_generation;
+}
+
 int kheap_init(paddr_t pa, void *va, uint64_t size, const char **why)
 {
 	uint32_t npages, nwords, meta_bytes, meta_pages;
@@ -92,7 +100,7 @@ int kheap_init(paddr_t pa, void *va, uint64_t size, const char **why)
 	meta_bytes = nwords * 8;          /* two bitmaps */
 	meta_pages = (meta_bytes + KHEAP_PAGE_SIZE - 1) / KHEAP_PAGE_SIZE;
 	/* decided: act */
-	kcache_forget_all();
+	kh_generation++;
 	memset(&kh, 0, sizeof(kh));
 	kh.base = (uintptr_t)va;
 	kh.pa = pa;

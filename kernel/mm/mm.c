@@ -19,17 +19,17 @@
  * Locking: boot is single-threaded; reports read state under the kernel
  * lock held by the caller.
  */
+#include <hal/mm_arch.h>
+#include <lib/error.h>
+#include <lib/printf.h>
+#include <lib/string.h>
 #include <mm/buddy.h>
 #include <mm/devrange.h>
-#include <lib/error.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
 #include <mm/mm.h>
-#include <mm/mm_arch.h>
 #include <mm/pmem.h>
 #include <mm/pool.h>
-#include <lib/printf.h>
-#include <lib/string.h>
 
 #define LINE_MAX_MM 160
 

@@ -5,15 +5,15 @@
  * real frame-table backing and short-lived kmaps of high memory.
  */
 #include <hal/arch.h>
-#include <mm/devrange.h>
+#include <hal/mm_arch.h>
 #include <lib/error.h>
+#include <lib/ktest.h>
+#include <lib/string.h>
+#include <mm/devrange.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
-#include <lib/ktest.h>
 #include <mm/mm.h>
-#include <mm/mm_arch.h>
 #include <mm/pool.h>
-#include <lib/string.h>
 
 #define TEST_QUOTA_PAGES 64
 

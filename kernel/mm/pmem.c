@@ -18,8 +18,8 @@
  * Locking: boot is single-threaded; after pmem_seal() the map is read-only.
  */
 #include <lib/error.h>
-#include <mm/pmem.h>
 #include <lib/string.h>
+#include <mm/pmem.h>
 
 struct pmem_map {
 	bool ready;

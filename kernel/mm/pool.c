@@ -28,12 +28,12 @@
  *
  * Locking: kernel lock.
  */
-#include <mm/buddy.h>
 #include <lib/error.h>
+#include <lib/string.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
 #include <mm/pool.h>
-#include <lib/string.h>
 
 _Static_assert((int)POOL_KHEAP == (int)PMEM_NSEGS, "frame pools mirror the segments");
 

@@ -13,9 +13,9 @@
  * timer tick counts THREAD_TIMESLICE ticks), sets cpu->resched.
  */
 #include <hal/arch.h>
+#include <hal/plat.h>
 #include <lib/irq.h>
 #include <lib/log.h>
-#include <hal/plat.h>
 #include <lib/string.h>
 #include <sched/thread.h>
 

@@ -9,14 +9,47 @@
  * takes the thread's copy away and the thread stops (it can no longer
  * run); revoking the IPC buffer's memory leaves it without a buffer.
  */
+#include <hal/mm_arch.h>
 #include <lib/log.h>
-#include <mm/mm_arch.h>
-#include <mm/pmem.h>
 #include <lib/string.h>
+#include <mm/pmem.h>
 #include <sched/thread.h>
 
+static struct kcache cache_thread;
 static struct thread *all_threads;
 static bool configuring;
+static const struct thread_ipc_ops *ipc_ops;
+
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(sizeof(struct thread) <= 384, "thread: at most 384 bytes");
+#endif
+
+static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget);
+
+static const struct obj_type thread_type = {
+	.name = "thread",
+	.cache = &cache_thread,
+	.destroy = thread_destroy,
+};
+
+static void slot_lost(struct slot *slots, unsigned which);
+
+void thread_init(void)
+{
+	/* Once per boot of the heap (kheap_init forgot every cache). */
+	memset(&cache_thread, 0, sizeof(cache_thread));
+	if (kcache_create(&cache_thread, "thread", sizeof(struct thread), 8, 0))
+		pr_err("thread: the thread cache could not be created");
+	obj_type_register(CAP_THREAD, &thread_type);
+	cap_set_internal_hook(slot_lost);
+	all_threads = NULL;
+	ipc_ops = NULL;
+}
+
+void thread_set_ipc_ops(const struct thread_ipc_ops *ops)
+{
+	ipc_ops = ops;
+}
 
 struct thread *thread_first(void)
 {
@@ -123,8 +156,12 @@ int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct 
 	return err;
 }
 
-void thread_slot_lost(struct thread *t, unsigned which)
+/* An internal slot was deleted (the address space or CSpace went away):
+ * the thread is stopped if it can no longer run. */
+static void slot_lost(struct slot *slots, unsigned which)
 {
+	struct thread *t = (struct thread *)((uintptr_t)slots - offsetof(struct thread, tslot));
+
 	if (configuring || (t->obj.flags & KOBJ_DYING))
 		return;
 	switch (which) {
@@ -165,7 +202,8 @@ int thread_suspend(struct thread *t)
 	case TS_BLOCKED_RECV:
 	case TS_BLOCKED_REPLY:
 	case TS_BLOCKED_NTFN:
-		thread_cancel_ipc(t, E_CANCELLED);
+		if (ipc_ops)
+			ipc_ops->cancel(t, E_CANCELLED);
 		break;
 	}
 	sched_unready(t);
@@ -183,23 +221,16 @@ int thread_set_prio(struct thread *t, unsigned prio, unsigned mcp)
 	return 0;
 }
 
-void thread_destroy(struct thread *t)
+/* Called by the reaper: stop t, end its IPC, drop its internal slots. */
+static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget)
 {
+	struct thread *t = (struct thread *)o;
+
+	(void)budget;
+	(*work)++;
 	thread_suspend(t);
-	if (t->caller) {
-		/* Someone waits for our reply: it will never come. */
-		struct thread *c = t->caller;
-
-		t->caller = NULL;
-		thread_cancel_ipc(c, E_CANCELLED);
-	}
-	if (t->reply_cap) {
-		struct slot *r = t->reply_cap;
-
-		t->reply_cap = NULL;
-		cap_delete(r);
-	}
-	thread_bind_ntfn(t, NULL);
+	if (ipc_ops)
+		ipc_ops->detach(t);
 	t->obj.flags |= KOBJ_DYING;
 	for (unsigned i = 0; i < TSLOT_COUNT; i++)
 		if (!slot_empty(&t->tslot[i]))
@@ -214,4 +245,5 @@ void thread_destroy(struct thread *t)
 		this_cpu()->cur = NULL;
 		this_cpu()->resched = true;
 	}
+	return true;
 }

@@ -13,14 +13,15 @@
  * and the thread re-enters the same call later.
  */
 #include <hal/arch.h>
-#include <boot/boot.h>
-#include <ipc/fastpath.h>
-#include <lib/irq.h>
-#include <mm/frame.h>
-#include <lib/log.h>
 #include <hal/plat.h>
-#include <mm/pmem.h>
+#include <ipc/fastpath.h>
+#include <ipc/ipc.h>
+#include <lib/irq.h>
+#include <lib/ktest.h>
+#include <lib/log.h>
 #include <lib/string.h>
+#include <mm/frame.h>
+#include <mm/pmem.h>
 #include <sched/thread.h>
 
 #define LOG_WRITE_MAX 256
@@ -634,7 +635,7 @@ static int sys_poweroff(struct thread *t, struct uctx *c)
 		return E_INVAL;
 	{
 		/* Kernel test failures of this boot count too. */
-		int status = c->r[1] ? (int)c->r[1] : kernel_test_failures ? 1 : 0;
+		int status = c->r[1] ? (int)c->r[1] : ktest_failures() ? 1 : 0;
 
 		pr_info("poweroff: status %d, requested by %s", status, t->name);
 		arch_exit(status);

@@ -9,12 +9,12 @@
  * as soon as that is known, and is gone with the identity map.
  */
 #include <arch/cpu.h>
-#include <hal/arch.h>
 #include <fw/dt.h>
+#include <hal/arch.h>
+#include <hal/plat.h>
 #include <lib/error.h>
 #include <lib/irq.h>
 #include <lib/log.h>
-#include <hal/plat.h>
 #include <lib/printf.h>
 #include <lib/string.h>
 

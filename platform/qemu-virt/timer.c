@@ -9,9 +9,9 @@
  * the /timer node's non-secure physical PPI (PPI 14 = GIC ID 30 on virt).
  */
 #include <arch/cpu.h>
+#include <hal/plat.h>
 #include <lib/error.h>
 #include <lib/irq.h>
-#include <hal/plat.h>
 
 #include "virt.h"
 

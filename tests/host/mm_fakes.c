@@ -1,5 +1,5 @@
 /*
- * Host fakes of mm/mm_arch.h for the memory tests (see mm_fakes.h).
+ * Host fakes of hal/mm_arch.h for the memory tests (see mm_fakes.h).
  *
  * Linked into every host test program: no main(), and nothing that
  * tests/host/fakes.c already defines.
@@ -7,11 +7,11 @@
 #define _DEFAULT_SOURCE
 #include "mm_fakes.h"
 
-#include <mm/buddy.h>
+#include <hal/mm_arch.h>
 #include <lib/error.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/mm.h>
-#include <mm/mm_arch.h>
 #include <mm/pmem.h>
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * Host fakes of the memory hooks (mm/mm_arch.h) and their controls.
+ * Host fakes of the memory hooks (hal/mm_arch.h) and their controls.
  *
  * The frame-table region is a real host reservation made PROT_NONE:
  * mm_arch_map_backing makes one page of it readable and writable, so a
@@ -11,9 +11,9 @@
 #ifndef MM_FAKES_H
 #define MM_FAKES_H
 
+#include <lib/types.h>
 #include <mm/mm.h>
 #include <mm/pmem.h>
-#include <lib/types.h>
 
 /* Forget every fake mapping, window and counter (call first in a case). */
 void mmfake_reset(void);

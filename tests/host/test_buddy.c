@@ -5,8 +5,8 @@
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <mm/buddy.h>
 #include <lib/error.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
 

@@ -10,12 +10,14 @@
 #include "mm_fakes.h"
 #include "uarch_fakes.h"
 
-#include <mm/devrange.h>
+#include <boot/boot.h>
+#include <cap/cap.h>
+#include <ipc/ipc.h>
 #include <lib/error.h>
+#include <mm/devrange.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
 #include <mm/mm.h>
-#include <cap/cap.h>
 #include <mm/pool.h>
 #include <sched/thread.h>
 
@@ -37,7 +39,7 @@ static void boot(void)
 	if (mmfake_boot_bank(GB(1), MB(16), devs, 2) != 0)
 		abort();
 	ufake_reset();
-	obj_init();
+	objects_init();
 	sched_init();
 	HT_EQ(account_carve(account_boot(), lim, "proc", &acct), 0);
 	HT_EQ(cspace_create(acct, CSPACE_SLOTS, &cs), 0);

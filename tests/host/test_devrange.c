@@ -6,9 +6,9 @@
 #include "htest.h"
 #include "mm_fakes.h"
 
+#include <lib/error.h>
 #include <mm/buddy.h>
 #include <mm/devrange.h>
-#include <lib/error.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
 #include <mm/mm.h>

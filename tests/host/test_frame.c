@@ -6,8 +6,8 @@
 #include "htest.h"
 #include "mm_fakes.h"
 
-#include <mm/buddy.h>
 #include <lib/error.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/kheap.h>
 #include <mm/mm.h>

@@ -9,9 +9,11 @@
 #include "mm_fakes.h"
 #include "uarch_fakes.h"
 
+#include <boot/boot.h>
+#include <cap/cap.h>
+#include <ipc/ipc.h>
 #include <lib/error.h>
 #include <mm/mm.h>
-#include <cap/cap.h>
 #include <sched/thread.h>
 
 #include <stdlib.h>
@@ -28,7 +30,7 @@ static void boot(void)
 	if (mmfake_boot_bank(GB(1), MB(8), NULL, 0) != 0)
 		abort();
 	ufake_reset();
-	obj_init();
+	objects_init();
 	sched_init();
 	if (account_carve(account_boot(), lim, "proc", &acct) != 0)
 		abort();

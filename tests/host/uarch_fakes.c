@@ -7,11 +7,11 @@
  */
 #include "uarch_fakes.h"
 
-#include <lib/error.h>
 #include <cairn/abi.h>
 #include <hal/arch.h>
-#include <lib/irq.h>
 #include <hal/plat.h>
+#include <lib/error.h>
+#include <lib/irq.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,9 +4,9 @@
  * so tools/test reads both alike).
  */
 #include <cairn/cairn.h>
+#include <cairn/server.h>
 #include <lib/ktest.h>
 #include <lib/parse.h>
-#include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -8,10 +8,10 @@
  */
 #include "root.h"
 
+#include <cairn/server.h>
 #include <fw/cpio.h>
 #include <fw/dt.h>
 #include <fw/fdt.h>
-#include <cairn/server.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <arch/trap.h>
-#include <hal/arch.h>
 #include <boot/boot.h>
+#include <hal/arch.h>
 #include <lib/ktest.h>
 #include <lib/string.h>
 

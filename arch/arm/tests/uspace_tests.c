@@ -21,12 +21,12 @@
 #include <arch/trap.h>
 #include <cairn/abi.h>
 #include <hal/arch.h>
+#include <hal/mm_arch.h>
+#include <hal/uarch.h>
 #include <lib/error.h>
 #include <lib/ktest.h>
-#include <mm/mm_arch.h>
-#include <mm/pool.h>
 #include <lib/string.h>
-#include <hal/uarch.h>
+#include <mm/pool.h>
 
 extern const char ucode_start[], ucode_end[];
 extern const char uc_svc[], uc_load[], uc_store[], uc_ldm[], uc_jump[], uc_udf[], uc_vfp[],

@@ -14,7 +14,14 @@ struct boot_params {
 	char cpu[64];          /* "Cortex-A15 r2p1 (MIDR 0x412fc0f1)" */
 };
 
-NORETURN void kernel_main(const struct boot_params *bp);
+/* The portable boot sequence. Returns the context of the first thread to
+ * run, which the entry code enters (uarch_enter_user); paths that never
+ * run a thread (tests without a root task, panics) do not return. */
+struct uctx;
+struct uctx *kernel_main(const struct boot_params *bp);
+
+/* Register every kernel object type (boot/objects.c). */
+void objects_init(void);
 
 /* Boot-time state the rest of the kernel (and self-tests) may inspect. */
 struct dt_info;
@@ -25,8 +32,5 @@ const void *boot_archive(size_t *len);
 
 #define CAIRN_VERSION "0.1.0"
 #define KERNEL_HZ 100
-
-/* Failures of the in-kernel test suites this boot (0 if none ran). */
-extern int kernel_test_failures;
 
 #endif

@@ -22,11 +22,11 @@
 #define CAIRN_CAP_H
 
 #include <cairn/abi.h>
+#include <hal/uarch.h>
 #include <lib/error.h>
+#include <lib/types.h>
 #include <mm/kheap.h>
 #include <mm/pool.h>
-#include <lib/types.h>
-#include <hal/uarch.h>
 
 /* Internal: a preemption point asked the caller to restart the call. */
 #define E_RESTART (-100)
@@ -58,17 +58,53 @@ bool obj_reap(unsigned budget);
 /* Free a dead object's storage and drop its account reference (the
  * type's teardown has run). */
 void obj_free(struct kobj *o);
-/* Type teardowns called by the reaper: true when the storage may go. */
-bool cspace_destroy_step(struct cspace *cs, unsigned *work, unsigned budget);
-struct vspace;
-bool vspace_teardown(struct vspace *vs);
-struct memobj;
-void memobj_release(struct memobj *m);
 /* Objects queued for destruction (tests, reports). */
 unsigned obj_reap_pending(void);
 /* Objects alive per type (tests, reports). */
 uint32_t obj_count(unsigned type);
+/* Empty the type table and the reap queue (once per boot of the heap;
+ * before any type registers). */
 void obj_init(void);
+
+/* ----------------------------------------------------------- object types */
+
+/*
+ * What the generic code of this layer needs to know of a capability type:
+ * where its objects live and what happens when one dies or a capability
+ * to it comes and goes. This layer knows no type's behaviour; each type's
+ * home registers its description at boot (boot/objects.c calls their
+ * inits), and installation, deletion, moves and the reaper call through
+ * it. That is how objects of the layers above (threads, endpoints,
+ * notifications, IRQ handlers) die without this layer calling up.
+ * Every hook may be NULL.
+ */
+struct obj_type {
+	const char *name;
+	struct kcache *cache;        /* the objects' storage; NULL: no object */
+	bool weak;                   /* its capabilities hold no reference */
+	/* Tear down an object whose last reference went (its storage still
+	 * there): true when done, false to be called again; long teardowns
+	 * count work in *work and stop when it reaches budget (0: none). NULL:
+	 * nothing to tear down (one unit of work). */
+	bool (*destroy)(struct kobj *o, unsigned *work, unsigned budget);
+	/* After destroy: true while something still points at the storage,
+	 * which the type then frees itself (obj_free) when that goes. */
+	bool (*pinned)(const struct kobj *o);
+	void (*cap_added)(struct slot *s);      /* a capability was installed in s */
+	void (*cap_removed)(struct slot *s);    /* s is being deleted (still intact) */
+	void (*cap_moved)(struct slot *s);      /* a capability has moved to s */
+};
+/* The table, indexed by capability type (CAP_NULL and unknown: NULL). */
+extern const struct obj_type *obj_types[CAP_TYPE_COUNT];
+static inline const struct obj_type *obj_type_of(unsigned type)
+{
+	return type < CAP_TYPE_COUNT ? obj_types[type] : NULL;
+}
+void obj_type_register(unsigned type, const struct obj_type *t);
+/* The owner of internal slots (threads, sched/thread.c) learns that one
+ * of them was deleted: slots is the owner's slot array, which the index
+ * of the slot in it (kept in the slot's map_va). */
+void cap_set_internal_hook(void (*lost)(struct slot *slots, unsigned which));
 
 /* ----------------------------------------------------------- accounts */
 
@@ -79,10 +115,11 @@ struct account {
 	struct quota q[POOL_COUNT];
 	char name[16];
 };
+/* Register the account type (CAP_QUOTA) and its cache. */
+void account_init(void);
 /* The boot account: root quotas over every pool (kernel objects made at
  * boot and the root task's account is carved from it). */
 struct account *account_boot(void);
-int account_create_root(struct account **out, const char *name, const uint32_t limit[POOL_COUNT]);
 int account_carve(struct account *parent, const uint32_t limit[POOL_COUNT], const char *name,
 		  struct account **out);
 static inline struct quota *account_heap(struct account *a) { return &a->q[POOL_KHEAP]; }
@@ -194,6 +231,8 @@ struct cspace {
 	struct cnode_mid *mid[CNODE_SLOTS];
 };
 
+/* Register the CSpace type and the caches of CSpaces and their nodes. */
+void cspace_init(void);
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out);
 /* The slot at idx if its leaf exists (it may be empty), else NULL.
  * E_RANGE-style errors are the caller's: idx >= limit gives NULL. */
@@ -201,10 +240,6 @@ struct slot *cspace_lookup(struct cspace *cs, uint32_t idx);
 /* The slot at idx, allocating the path to it. E_RANGE (idx 0 or >=
  * limit), E_NOMEM. */
 int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out);
-
-/* The kernel object caches. */
-extern struct kcache cache_thread, cache_endpoint, cache_ntfn, cache_cspace, cache_vspace,
-	cache_memobj, cache_account, cache_leaf, cache_mid;
 
 /* ----------------------------------------------------------- memory */
 
@@ -220,6 +255,8 @@ struct memobj {
 };
 #define MEMOBJ_STATIC 1u             /* boot archive, DTB, boot info: not freeable */
 
+/* Register the memory, device and address-space types and their caches. */
+void vspace_init(void);
 int memobj_alloc(struct account *a, unsigned pool, unsigned order, struct memobj **out);
 /* A memory object over existing memory (boot archive, DTB): never freed. */
 int memobj_static(paddr_t pa, uint32_t pages, struct memobj **out);

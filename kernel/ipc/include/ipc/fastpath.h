@@ -11,7 +11,7 @@
 #ifndef CAIRN_FASTPATH_H
 #define CAIRN_FASTPATH_H
 
-#include <sched/thread.h>
+#include <ipc/ipc.h>
 
 static inline __attribute__((always_inline)) struct slot *fast_lookup(struct thread *t,
 								      uint32_t idx)

@@ -72,6 +72,9 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
  * failures, unless `rest` is given: then they are copied there (comma
  * separated; "all" for "all") for the user-level suites to run. */
 int ktest_run(const char *selection, char *rest, size_t rest_len);
+/* Failures of the in-kernel suites this boot, summed over ktest_run calls
+ * (0 if none ran): the exit status of a test boot counts them. */
+int ktest_failures(void);
 /* Does the comma separated list contain name? ("all" contains anything) */
 bool ktest_selected(const char *selection, const char *name);
 

@@ -11,8 +11,8 @@
 #ifndef CAIRN_LOG_H
 #define CAIRN_LOG_H
 
-#include <stdarg.h>
 #include <lib/types.h>
+#include <stdarg.h>
 
 enum log_level {
 	LOG_ERR = 0,

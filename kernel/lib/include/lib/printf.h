@@ -9,8 +9,8 @@
 #ifndef CAIRN_PRINTF_H
 #define CAIRN_PRINTF_H
 
-#include <stdarg.h>
 #include <lib/types.h>
+#include <stdarg.h>
 
 /* Like C's vsnprintf: writes at most size-1 characters plus NUL (when
  * size > 0) and returns the length the full output would have had. */

@@ -25,9 +25,9 @@
 #define CAIRN_BUDDY_H
 
 #include <lib/error.h>
+#include <lib/types.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
-#include <lib/types.h>
 
 #define BUDDY_MAX_ORDER 10
 #define BUDDY_ORDERS (BUDDY_MAX_ORDER + 1)

@@ -29,8 +29,8 @@
 #ifndef CAIRN_DEVRANGE_H
 #define CAIRN_DEVRANGE_H
 
-#include <mm/frame.h>
 #include <lib/types.h>
+#include <mm/frame.h>
 
 /* Memory attributes a mapping may ask for (the arch maps them to MAIR). */
 enum mem_attr {

@@ -50,8 +50,8 @@
 #ifndef CAIRN_FRAME_H
 #define CAIRN_FRAME_H
 
-#include <mm/pmem.h>
 #include <lib/types.h>
+#include <mm/pmem.h>
 
 enum frame_state {
 	FRAME_NONE = 0,       /* no information: hole, reserved page, untouched */

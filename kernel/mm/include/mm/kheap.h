@@ -44,8 +44,8 @@
 #ifndef CAIRN_KHEAP_H
 #define CAIRN_KHEAP_H
 
-#include <mm/pool.h>
 #include <lib/types.h>
+#include <mm/pool.h>
 
 #define KHEAP_PAGE_SIZE 4096u
 #define KHEAP_MAX_SLAB_ORDER 4                       /* slabs up to 64 KiB */
@@ -274,7 +274,8 @@ static inline uint32_t kcache_magazine(const struct kcache *c)
 {
 	return (uint32_t)(c->mag_top - (void *const *)c->mag);
 }
-/* Internal to kheap.c/kcache.c: kheap_init forgets every cache. */
-void kcache_forget_all(void);
+/* Incremented by each kheap_init: the caches list (kcache.c) belongs to
+ * one heap and starts empty on a new one. */
+uint32_t kheap_generation(void);
 
 #endif

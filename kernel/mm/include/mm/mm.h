@@ -16,8 +16,8 @@
 #ifndef CAIRN_MM_H
 #define CAIRN_MM_H
 
-#include <mm/pmem.h>
 #include <lib/types.h>
+#include <mm/pmem.h>
 
 struct mm_device {
 	paddr_t base;              /* CPU physical address of the registers */

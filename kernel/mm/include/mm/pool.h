@@ -38,11 +38,11 @@
 #ifndef CAIRN_POOL_H
 #define CAIRN_POOL_H
 
-#include <mm/buddy.h>
 #include <lib/error.h>
+#include <lib/types.h>
+#include <mm/buddy.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
-#include <lib/types.h>
 
 enum pool_id {
 	POOL_DIRECT = PMEM_SEG_DIRECT,

@@ -1,6 +1,5 @@
 /*
- * Threads, the scheduler, and IPC (endpoints, notifications, replies,
- * interrupt handlers, fault delivery).
+ * Threads and the scheduler.
  *
  * Scheduling: 256 priorities (255 highest), one FIFO ready queue per
  * priority and a two-level bitmap to find the highest non-empty one in
@@ -92,8 +91,6 @@ static inline struct cpu *this_cpu(void) { return &cpu0; }
 static inline struct thread *cur_thread(void) { return cpu0.cur; }
 
 int thread_create(struct account *a, struct thread **out);
-/* Called by the reaper: stop t, cancel its IPC, drop its internal slots. */
-void thread_destroy(struct thread *t);
 /* All threads (reports): first, then ->all_next. */
 struct thread *thread_first(void);
 void thread_set_name(struct thread *t, const char *name);
@@ -103,11 +100,23 @@ int thread_configure(struct thread *t, struct slot *cspace, struct slot *vspace,
 int thread_resume(struct thread *t);
 int thread_suspend(struct thread *t);
 int thread_set_prio(struct thread *t, unsigned prio, unsigned mcp);
-/* Cancel whatever t is blocked on (E_CANCELLED in r0 when it runs). */
-void thread_cancel_ipc(struct thread *t, int err);
-/* Called when an internal slot is deleted (the vspace or cspace went
- * away): the thread is stopped if it can no longer run. */
-void thread_slot_lost(struct thread *t, unsigned which);
+/* Register the thread type and its cache (and the internal-slot hook). */
+void thread_init(void);
+
+/*
+ * What a thread's suspension and death need from the IPC layer above
+ * (ipc/ipc.c registers them in ipc_init): this layer queues and runs
+ * threads, the IPC layer knows what they wait on.
+ */
+struct thread_ipc_ops {
+	/* t is blocked in IPC (TS_BLOCKED_*): take it off what it waits on
+	 * and make it runnable with err in r0 (or leave it TS_FAULTED). */
+	void (*cancel)(struct thread *t, int err);
+	/* t dies: cancel the caller waiting for its reply, delete its reply
+	 * capability, unbind its notification. */
+	void (*detach)(struct thread *t);
+};
+void thread_set_ipc_ops(const struct thread_ipc_ops *ops);
 
 /* Scheduler. */
 void sched_init(void);
@@ -133,27 +142,6 @@ struct thread *sched_pick(void);
 /* The thread's context to return to, after sched_pick; idles if none. */
 struct uctx *sched_exit(void);
 
-/* IPC (kernel/ipc/ipc.c). Each takes the current thread and the slot named by
- * its cptr (already looked up; type checked here). Results go into the
- * current thread's context registers. */
-struct endpoint {
-	struct kobj obj;
-	struct thread *head;         /* blocked senders or receivers */
-	struct thread *tail;
-	uint8_t state;               /* EP_IDLE, EP_SEND, EP_RECV */
-	uint8_t reserved[3];
-};
-enum { EP_IDLE = 0, EP_SEND = 1, EP_RECV = 2 };
-
-struct notification {
-	struct kobj obj;
-	uint32_t word;               /* signalled bits */
-	struct thread *head;         /* waiting threads */
-	struct thread *tail;
-	uint32_t irqs_bound;         /* IRQ handlers pointing here */
-	struct thread *bound;        /* thread it is bound to, or NULL */
-};
-
 /* Append t to a FIFO of waiting threads (endpoint or notification). */
 static inline void thread_q_push(struct thread **head, struct thread **tail, struct thread *t)
 {
@@ -165,46 +153,5 @@ static inline void thread_q_push(struct thread **head, struct thread **tail, str
 		*head = t;
 	*tail = t;
 }
-
-int endpoint_create(struct account *a, struct endpoint **out);
-int notification_create(struct account *a, struct notification **out);
-void endpoint_destroy(struct endpoint *ep);          /* cancels every waiter */
-void notification_destroy(struct notification *n);
-
-/* System calls on the current thread t (registers in t->ctx). They return
- * 0 when the result registers are set (or t blocked), or a negative error
- * to be put in r0. */
-int ipc_send(struct thread *t, struct slot *s, bool block, bool call);
-int ipc_recv(struct thread *t, struct slot *s, bool block);
-int ipc_reply(struct thread *t);
-int ipc_reply_recv(struct thread *t, struct slot *s);
-int ipc_save_reply(struct thread *t, struct slot *dst);
-/* A CAP_REPLY capability is being deleted: its caller gets E_CANCELLED. */
-void reply_cap_deleted(struct slot *s);
-/* The fast paths for CALL and REPLY_RECV are in ipc/fastpath.h. */
-/* THREAD_BIND: bind notification n (NULL: unbind) to t. E_BUSY if either
- * is bound elsewhere. */
-int thread_bind_ntfn(struct thread *t, struct notification *n);
-/* Notifications: signal from the kernel (IRQs) or SEND. */
-void notification_signal(struct notification *n, uint32_t bits);
-/* A fault of t: a call on its fault endpoint, or stop it. */
-void fault_deliver(struct thread *t, const struct ufault *f);
-
-/* Interrupt handler objects (kernel/ipc/irqobj.c). */
-struct irq_line {
-	struct notification *ntfn;   /* bound notification or NULL */
-	uint32_t bits;               /* badge bits signalled */
-	uint8_t claimed;             /* a handler capability exists */
-	uint8_t pending;             /* delivered, not yet acknowledged */
-	uint16_t reserved;
-	uint64_t delivered;
-};
-int irqobj_get(unsigned irq, struct slot *dst);       /* IRQ_GET */
-int irqobj_bind(struct slot *h, struct slot *ntfn);   /* IRQ_BIND */
-int irqobj_ack(struct slot *h);                       /* IRQ_ACK */
-/* A notification is going away: unbind the lines signalling it. */
-void irqobj_unbind_ntfn(struct notification *n);
-const struct irq_line *irqobj_line(unsigned irq);
-void irqobj_release(unsigned irq);                    /* last handler cap deleted */
 
 #endif
