@@ -20,8 +20,9 @@
  * stay revocable from above); deleting an original that has children is
  * refused (E_BUSY: revoke it first).
  *
- * What a capability's coming and going means to its type (a mapping to
- * remove, a caller to cancel, an interrupt line to release) is the type's
+ * Deleting a mapped memory or device capability removes its mapping
+ * (vspace.c). What else a capability's coming and going means to its type
+ * (a caller to cancel, an interrupt line to release) is the type's
  * business: this file calls the hooks of its struct obj_type (obj.c).
  */
 #include <cap/cap.h>
@@ -38,12 +39,10 @@ void cap_set_internal_hook(void (*lost)(struct slot *slots, unsigned which))
 	internal_lost = lost;
 }
 
-static void cap_added(struct slot *s)
+static inline void cap_added(struct slot *s)
 {
-	const struct obj_type *t = obj_type_of(slot_type(s));
-
-	if (t && t->cap_added)
-		t->cap_added(s);
+	if (__builtin_expect(obj_cap_flags[slot_type(s)] & OBJT_ADDED, 0))
+		obj_types[slot_type(s)]->cap_added(s);
 }
 
 static void link_child(struct slot *child, struct slot *parent)
@@ -190,7 +189,6 @@ int cap_mint(struct slot *src, struct slot *dst, unsigned rights, uint32_t a1, u
 
 int cap_move(struct slot *src, struct slot *dst)
 {
-	const struct obj_type *t;
 	struct slot tmp;
 	int err = cap_move_check(src);
 
@@ -212,22 +210,25 @@ int cap_move(struct slot *src, struct slot *dst)
 	for (struct slot *c = dst->child; c; c = c->next)
 		c->parent = dst;
 	memset(src, 0, sizeof(*src));
-	t = obj_type_of(slot_type(dst));
-	if (t && t->cap_moved)
-		t->cap_moved(dst);
+	if (obj_cap_flags[slot_type(dst)] & OBJT_MOVED)
+		obj_types[slot_type(dst)]->cap_moved(dst);
 	return 0;
 }
 
 /* What dies with a capability (not its descendants). */
 static void release(struct slot *s)
 {
-	const struct obj_type *t = obj_type_of(slot_type(s));
+	unsigned f = obj_cap_flags[slot_type(s)];
 	struct kobj *o = s->obj;
 
-	if (t) {
-		if (t->cap_removed)
-			t->cap_removed(s);
-		if (t->weak)
+	/* A mapped memory or device capability takes its mapping with it
+	 * (vspace.c: the mapping is recorded in the slot). */
+	if (slot_flags(s) & SLOT_F_MAPPED)
+		cap_unmap(s);
+	if (__builtin_expect(f != 0, 0)) {
+		if (f & OBJT_REMOVED)
+			obj_types[slot_type(s)]->cap_removed(s);
+		if (f & OBJT_WEAK)
 			o = NULL;
 	}
 	if (slot_flags(s) & SLOT_F_INTERNAL) {

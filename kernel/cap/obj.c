@@ -18,6 +18,7 @@
 #include <lib/string.h>
 
 const struct obj_type *obj_types[CAP_TYPE_COUNT];
+uint8_t obj_cap_flags[256];
 static struct kobj *reap_head, *reap_tail;
 static unsigned reap_n;
 static uint32_t live[CAP_TYPE_COUNT];
@@ -32,6 +33,7 @@ _Static_assert(sizeof(struct kobj) == 16, "object header: 16 bytes");
 void obj_init(void)
 {
 	memset(obj_types, 0, sizeof(obj_types));
+	memset(obj_cap_flags, 0, sizeof(obj_cap_flags));
 	reap_head = reap_tail = NULL;
 	reap_n = 0;
 	memset(live, 0, sizeof(live));
@@ -44,6 +46,9 @@ void obj_type_register(unsigned type, const struct obj_type *t)
 		return;
 	}
 	obj_types[type] = t;
+	obj_cap_flags[type] = (uint8_t)((t->cap_added ? OBJT_ADDED : 0) |
+					(t->cap_removed ? OBJT_REMOVED : 0) |
+					(t->cap_moved ? OBJT_MOVED : 0) | (t->weak ? OBJT_WEAK : 0));
 }
 
 uint32_t obj_count(unsigned type)

@@ -37,18 +37,16 @@ _Static_assert(sizeof(struct vspace) <= 64, "address space object: at most 64 by
 static bool memobj_destroy(struct kobj *o, unsigned *work, unsigned budget);
 static bool vspace_destroy(struct kobj *o, unsigned *work, unsigned budget);
 static bool vspace_pinned(const struct kobj *o);
-static void memcap_removed(struct slot *s);
 
 static const struct obj_type memobj_type = {
 	.name = "memobj",
 	.cache = &cache_memobj,
 	.destroy = memobj_destroy,
-	.cap_removed = memcap_removed,
 };
-/* A device range is no object: only its capabilities' mappings matter. */
+/* A device range is no object (its capabilities name the range; deleting
+ * one removes its mapping like any memory capability, cap.c). */
 static const struct obj_type device_type = {
 	.name = "device",
-	.cap_removed = memcap_removed,
 };
 static const struct obj_type vspace_type = {
 	.name = "vspace",
@@ -68,13 +66,6 @@ void vspace_init(void)
 	obj_type_register(CAP_MEM, &memobj_type);
 	obj_type_register(CAP_DEVICE, &device_type);
 	obj_type_register(CAP_VSPACE, &vspace_type);
-}
-
-/* A memory or device capability that goes takes its mapping with it. */
-static void memcap_removed(struct slot *s)
-{
-	if (slot_flags(s) & SLOT_F_MAPPED)
-		cap_unmap(s);
 }
 
 int memobj_alloc(struct account *a, unsigned pool, unsigned order, struct memobj **out)

@@ -1,5 +1,5 @@
 /*
- * mm_report: the memory subsystem's boot sequence, its `mem:` summary,
+ * mm: the memory subsystem's boot sequence, its `mem:` summary,
  * the full report and the all-checkers walk (see mm/mm.h).
  *
  * Boot order and why:

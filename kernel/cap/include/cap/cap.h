@@ -100,6 +100,13 @@ static inline const struct obj_type *obj_type_of(unsigned type)
 {
 	return type < CAP_TYPE_COUNT ? obj_types[type] : NULL;
 }
+/* What a capability's type asks of install, delete and move, one byte per
+ * slot type value (0: nothing, the common case, one load to know it). */
+#define OBJT_ADDED 1u                /* cap_added is set */
+#define OBJT_REMOVED 2u              /* cap_removed is set */
+#define OBJT_MOVED 4u                /* cap_moved is set */
+#define OBJT_WEAK 8u                 /* weak */
+extern uint8_t obj_cap_flags[256];
 void obj_type_register(unsigned type, const struct obj_type *t);
 /* The owner of internal slots (threads, sched/thread.c) learns that one
  * of them was deleted: slots is the owner's slot array, which the index
