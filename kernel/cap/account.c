@@ -25,16 +25,12 @@ static bool account_destroy(struct kobj *o, unsigned *work, unsigned budget);
 static const struct obj_type account_type = {
 	.name = "account",
 	.cache = &cache_account,
+	.size = sizeof(struct account),
 	.destroy = account_destroy,
 };
 
 void account_init(void)
 {
-	/* Once per boot of the heap (kheap_init forgot every cache); host
-	 * tests boot many times. */
-	memset(&cache_account, 0, sizeof(cache_account));
-	if (kcache_create(&cache_account, "account", sizeof(struct account), 0, 0))
-		pr_err("account: the account cache could not be created");
 	obj_type_register(CAP_QUOTA, &account_type);
 	boot_acct_ready = false;
 }

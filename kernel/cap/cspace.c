@@ -30,6 +30,7 @@ static bool cspace_destroy(struct kobj *o, unsigned *work, unsigned budget);
 static const struct obj_type cspace_type = {
 	.name = "cspace",
 	.cache = &cache_cspace,
+	.size = sizeof(struct cspace),
 	.destroy = cspace_destroy,
 };
 
@@ -43,11 +44,10 @@ static int mk(struct kcache *c, const char *name, uint32_t size)
 
 void cspace_init(void)
 {
-	if (mk(&cache_cspace, "cspace", sizeof(struct cspace)) |
-	    mk(&cache_leaf, "cnode_leaf", sizeof(struct cnode_leaf)) |
-	    mk(&cache_mid, "cnode_mid", sizeof(struct cnode_mid)))
-		pr_err("cspace: caches could not be created");
 	obj_type_register(CAP_CSPACE, &cspace_type);
+	if (mk(&cache_leaf, "cnode_leaf", sizeof(struct cnode_leaf)) |
+	    mk(&cache_mid, "cnode_mid", sizeof(struct cnode_mid)))
+		pr_err("cspace: the CSpace node caches could not be created");
 }
 
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out)

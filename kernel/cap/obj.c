@@ -45,6 +45,11 @@ void obj_type_register(unsigned type, const struct obj_type *t)
 		pr_err("obj: no capability type %u to register %s for", type, t->name);
 		return;
 	}
+	if (t->cache) {
+		memset(t->cache, 0, sizeof(*t->cache));
+		if (kcache_create(t->cache, t->name, t->size, t->align, 0))
+			pr_err("obj: the %s cache could not be created", t->name);
+	}
 	obj_types[type] = t;
 	obj_cap_flags[type] = (uint8_t)((t->cap_added ? OBJT_ADDED : 0) |
 					(t->cap_removed ? OBJT_REMOVED : 0) |

@@ -41,6 +41,8 @@ static bool vspace_pinned(const struct kobj *o);
 static const struct obj_type memobj_type = {
 	.name = "memobj",
 	.cache = &cache_memobj,
+	.size = sizeof(struct memobj),
+	.align = 8,
 	.destroy = memobj_destroy,
 };
 /* A device range is no object (its capabilities name the range; deleting
@@ -51,18 +53,14 @@ static const struct obj_type device_type = {
 static const struct obj_type vspace_type = {
 	.name = "vspace",
 	.cache = &cache_vspace,
+	.size = sizeof(struct vspace),
+	.align = 8,
 	.destroy = vspace_destroy,
 	.pinned = vspace_pinned,
 };
 
 void vspace_init(void)
 {
-	/* Once per boot of the heap (kheap_init forgot every cache). */
-	memset(&cache_memobj, 0, sizeof(cache_memobj));
-	memset(&cache_vspace, 0, sizeof(cache_vspace));
-	if (kcache_create(&cache_memobj, "memobj", sizeof(struct memobj), 8, 0) |
-	    kcache_create(&cache_vspace, "vspace", sizeof(struct vspace), 8, 0))
-		pr_err("vspace: caches could not be created");
 	obj_type_register(CAP_MEM, &memobj_type);
 	obj_type_register(CAP_DEVICE, &device_type);
 	obj_type_register(CAP_VSPACE, &vspace_type);

@@ -55,11 +55,13 @@ static void thread_detach(struct thread *t);
 static const struct obj_type endpoint_type = {
 	.name = "endpoint",
 	.cache = &cache_endpoint,
+	.size = sizeof(struct endpoint),
 	.destroy = endpoint_destroy,
 };
 static const struct obj_type notification_type = {
 	.name = "notification",
 	.cache = &cache_ntfn,
+	.size = sizeof(struct notification),
 	.destroy = notification_destroy,
 };
 /* A reply capability names the caller weakly: the caller deletes it if it
@@ -77,12 +79,6 @@ static const struct thread_ipc_ops thread_ops = {
 
 void ipc_init(void)
 {
-	/* Once per boot of the heap (kheap_init forgot every cache). */
-	memset(&cache_endpoint, 0, sizeof(cache_endpoint));
-	memset(&cache_ntfn, 0, sizeof(cache_ntfn));
-	if (kcache_create(&cache_endpoint, "endpoint", sizeof(struct endpoint), 0, 0) |
-	    kcache_create(&cache_ntfn, "notification", sizeof(struct notification), 0, 0))
-		pr_err("ipc: caches could not be created");
 	obj_type_register(CAP_ENDPOINT, &endpoint_type);
 	obj_type_register(CAP_NOTIFICATION, &notification_type);
 	obj_type_register(CAP_REPLY, &reply_type);

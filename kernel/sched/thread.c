@@ -29,6 +29,8 @@ static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget);
 static const struct obj_type thread_type = {
 	.name = "thread",
 	.cache = &cache_thread,
+	.size = sizeof(struct thread),
+	.align = 8,
 	.destroy = thread_destroy,
 };
 
@@ -36,10 +38,6 @@ static void slot_lost(struct slot *slots, unsigned which);
 
 void thread_init(void)
 {
-	/* Once per boot of the heap (kheap_init forgot every cache). */
-	memset(&cache_thread, 0, sizeof(cache_thread));
-	if (kcache_create(&cache_thread, "thread", sizeof(struct thread), 8, 0))
-		pr_err("thread: the thread cache could not be created");
 	obj_type_register(CAP_THREAD, &thread_type);
 	cap_set_internal_hook(slot_lost);
 	all_threads = NULL;

@@ -81,6 +81,7 @@ void obj_init(void);
 struct obj_type {
 	const char *name;
 	struct kcache *cache;        /* the objects' storage; NULL: no object */
+	uint32_t size, align;        /* of an object (align 0: the cache's default) */
 	bool weak;                   /* its capabilities hold no reference */
 	/* Tear down an object whose last reference went (its storage still
 	 * there): true when done, false to be called again; long teardowns
@@ -107,6 +108,8 @@ static inline const struct obj_type *obj_type_of(unsigned type)
 #define OBJT_MOVED 4u                /* cap_moved is set */
 #define OBJT_WEAK 8u                 /* weak */
 extern uint8_t obj_cap_flags[256];
+/* Register type t for capability type `type`, and (re)create its cache
+ * (once per boot of the heap: kheap_init forgot every cache). */
 void obj_type_register(unsigned type, const struct obj_type *t);
 /* The owner of internal slots (threads, sched/thread.c) learns that one
  * of them was deleted: slots is the owner's slot array, which the index
