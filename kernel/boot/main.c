@@ -211,6 +211,11 @@ static void memory_init(const struct boot_params *bp)
 	err = mm_init(&cfg, &st);
 	if (err)
 		panic("boot: kernel memory: %s (%s)", st.why ? st.why : "?", err_name(err));
+	if (st.ram_left_out)
+		pr_warn("mem: %llu MiB of RAM at and above 0x%010llx left out: the frame table "
+			"indexes at most %llu MiB of RAM span",
+			(unsigned long long)(st.ram_left_out >> 20), (unsigned long long)st.ram_limit,
+			(unsigned long long)(st.ram_span_max >> 20));
 	if (st.warning)
 		pr_warn("mem: %s", st.warning);
 	if (st.devices_rejected)

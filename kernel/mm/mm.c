@@ -33,6 +33,67 @@
 
 #define LINE_MAX_MM 160
 
+/*
+ * The physical map and the frame table over cfg's banks. When the frame
+ * table cannot index all of them (more RAM than its region or
+ * FRAME_MAX_ENTRIES describes), the banks are cut at a limit that fits,
+ * lowered step by step (sections round the index space up), and what is
+ * cut is reported in st: a machine with more RAM than this kernel can
+ * describe still runs, on the RAM it can.
+ */
+static int map_ram(const struct mm_config *cfg, struct pmem_config *pc, struct mm_status *st,
+		   const char **why)
+{
+	static struct pmem_range clipped[PMEM_MAX_BANKS];
+	uint64_t entries = MIN(cfg->ftable_size / sizeof(struct frame), (uint64_t)FRAME_MAX_ENTRIES);
+	paddr_t lo = (paddr_t)-1, hi = 0, limit = 0;
+	uint64_t total = 0;
+	int err;
+
+	err = pmem_init(pc, why);
+	if (!err)
+		err = frame_init(cfg->ftable_va, cfg->ftable_size, why);
+	if (err != E_NOMEM || cfg->nbanks > PMEM_MAX_BANKS)
+		return err;
+	for (unsigned i = 0; i < cfg->nbanks; i++) {
+		lo = MIN(lo, cfg->banks[i].base);
+		hi = MAX(hi, cfg->banks[i].base + cfg->banks[i].size);
+		total += cfg->banks[i].size;
+	}
+	/* From the most the table could index down, 1/16 of it at a time. */
+	for (unsigned step = 0; step < 16; step++) {
+		unsigned n = 0;
+		uint64_t kept = 0;
+
+		limit = lo + ((entries * (16 - step) / 16) << PMEM_PAGE_SHIFT);
+		if (limit >= hi)
+			continue;
+		for (unsigned i = 0; i < cfg->nbanks; i++) {
+			struct pmem_range r = cfg->banks[i];
+
+			if (r.base >= limit)
+				continue;
+			if (r.base + r.size > limit)
+				r.size = limit - r.base;
+			clipped[n++] = r;
+			kept += r.size;
+		}
+		pc->banks = clipped;
+		pc->nbanks = n;
+		err = pmem_init(pc, why);
+		if (!err)
+			err = frame_init(cfg->ftable_va, cfg->ftable_size, why);
+		if (err != E_NOMEM || n == 0)
+			break;
+	}
+	if (!err) {
+		st->ram_limit = limit;
+		st->ram_left_out = total - pmem_ram_bytes();
+		st->ram_span_max = entries << PMEM_PAGE_SHIFT;
+	}
+	return err;
+}
+
 int mm_init(const struct mm_config *cfg, struct mm_status *st)
 {
 	struct pmem_config pc;
@@ -52,9 +113,7 @@ int mm_init(const struct mm_config *cfg, struct mm_status *st)
 	pc.nreserved = cfg->nreserved;
 	pc.direct_base = cfg->direct_base;
 	pc.direct_size = cfg->direct_size;
-	err = pmem_init(&pc, &why);
-	if (!err)
-		err = frame_init(cfg->ftable_va, cfg->ftable_size, &why);
+	err = map_ram(cfg, &pc, st, &why);
 	if (err)
 		goto fail;
 

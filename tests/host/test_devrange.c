@@ -358,6 +358,48 @@ static void boot_errors(void)
 	HT_EQ(mmfake_boot(&cfg, &st), E_INVAL);
 }
 
+/* A legal machine with more RAM than the frame table can index boots on
+ * the RAM it can index and says how much it left out. */
+static void more_ram_than_the_frame_table_indexes(void)
+{
+	static const struct pmem_range big[] = { { GiB(1), GiB(16) } };
+	static const struct pmem_range multi[] = {
+		{ GiB(1), GiB(1) }, { GiB(4), GiB(4) }, { GiB(32), GiB(8) },
+	};
+	struct mm_config cfg = { 0 };
+	const char *why = NULL;
+
+	cfg.direct_base = GiB(1);
+	cfg.direct_size = MB(768);
+	cfg.ftable_size = 24u << 20;              /* 3 Mi entries: 12 GiB of span */
+	cfg.banks = big;
+	cfg.nbanks = 1;
+	HT_EQ(mmfake_boot(&cfg, &st), 0);
+	HT_EQ(st.ram_left_out, GiB(4));
+	HT_EQ(st.ram_limit, GiB(13));
+	HT_EQ(st.ram_span_max, GiB(12));
+	HT_EQ(pmem_ram_bytes(), GiB(12));
+	HT_ASSERT(pmem_is_ram(GiB(13) - 4096));
+	HT_ASSERT(!pmem_is_ram(GiB(13)));
+	HT_EQ(mm_check(&why), 0);
+
+	/* Several banks with holes: the one beyond the indexable span goes. */
+	cfg.banks = multi;
+	cfg.nbanks = 3;
+	HT_EQ(mmfake_boot(&cfg, &st), 0);
+	HT_EQ(st.ram_left_out, GiB(8));
+	HT_EQ(pmem_ram_bytes(), GiB(5));
+	HT_ASSERT(pmem_is_ram(GiB(8) - 4096));
+	HT_ASSERT(!pmem_is_ram(GiB(32)));
+	HT_EQ(mm_check(&why), 0);
+
+	/* What fits is all used. */
+	cfg.nbanks = 2;
+	HT_EQ(mmfake_boot(&cfg, &st), 0);
+	HT_EQ(st.ram_left_out, 0);
+	HT_EQ(pmem_ram_bytes(), GiB(5));
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(boot_and_summary),
 	HT_CASE(validation_errors),
@@ -367,6 +409,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(full_report),
 	HT_CASE(bank_plural_and_override),
 	HT_CASE(boot_errors),
+	HT_CASE(more_ram_than_the_frame_table_indexes),
 };
 
 int main(void)

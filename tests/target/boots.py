@@ -73,6 +73,18 @@ BOOTS = [
     kernel_boot("boot_direct_6g", "6G", 65536, uboot=False, highmem=True, timeout=90, extra=[
         ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
     ]),
+    # A legal machine with more RAM than the frame table indexes (12 GiB of
+    # span): it runs every suite on the RAM it can describe and says what it
+    # leaves out, instead of stopping.
+    dict(name="boot_direct_16g", uboot=False, mem="16G", smp=1, highmem=True, args="ktest=all",
+         timeout=120, status=0, ktap=True, disk=True, expect=[
+             ("banner", r"Cairn [0-9]"),
+             ("ram", r"ram: 16384 MiB in 1 bank"),
+             ("left_out", r"warning: mem: 4096 MiB of RAM at and above 0x0340000000 left out: "
+                          r"the frame table indexes at most 12288 MiB of RAM span"),
+             ("mem", r"mem: ram 12288 MiB in 1 bank, frame table [0-9]+ KiB backed "
+                     r"\(8 B/page\), heap 65536 KiB"),
+         ]),
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
     ]),

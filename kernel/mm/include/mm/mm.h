@@ -44,13 +44,21 @@ struct mm_status {
 	const char *why;           /* why mm_init failed */
 	const char *warning;       /* first non-fatal problem, or NULL */
 	unsigned devices_rejected; /* device ranges that failed validation */
+	/* RAM the frame table cannot describe (its region holds at most
+	 * FRAME_MAX_ENTRIES entries): everything at and above ram_limit is
+	 * left out, ram_left_out bytes of it; 0 when all RAM is used. */
+	uint64_t ram_left_out;
+	paddr_t ram_limit;
+	uint64_t ram_span_max;     /* bytes of RAM span the frame table can index */
 };
 
 /*
  * Bring kernel memory up: pmem_init, frame_init, steal the object heap
  * from DIRECT (size by kheap_choose_size), buddy_init, record the heap's
  * frames, kheap_init, pool_init, then add every device (invalid ones are
- * counted and skipped, never fatal). 0, or the failing step's error with
+ * counted and skipped, never fatal). RAM beyond what the frame-table
+ * region can index is left out (st->ram_left_out says how much), not
+ * fatal. 0, or the failing step's error with
  * st->why set; boot cannot continue without memory.
  */
 int mm_init(const struct mm_config *cfg, struct mm_status *st);
