@@ -11,17 +11,21 @@ Debugging knobs (environment variables), honoured by every tool:
   CAIRN_HOST_TESTS=DIR directory of host test programs instead of build/host
   CAIRN_QEMU=PATH      qemu-system-arm binary
   CAIRN_UBOOT=PATH     U-Boot binary instead of /usr/lib/u-boot/qemu_arm/u-boot.bin
+  CAIRN_TEST_LOGS=DIR  where tools/test writes its logs instead of build/test-logs
 """
 
+import fcntl
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import procs
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 RUN_DIR = BUILD / "run"
-TEST_LOGS = BUILD / "test-logs"
+TEST_LOGS = Path(os.environ.get("CAIRN_TEST_LOGS") or BUILD / "test-logs")
 FIXTURES_REL = "build/fixtures"
 
 
@@ -90,13 +94,19 @@ def build(quiet_ok=True):
     """
     if os.environ.get("CAIRN_NO_BUILD") == "1":
         return True, ""
-    try:
-        r = subprocess.run(["ninja", "-C", str(ROOT)], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    except FileNotFoundError:
-        msg = "ninja not found (run tools/setup)"
-        print(f"{prog()}: {msg}", file=sys.stderr)
-        return False, msg
+    # One ninja at a time in this tree: tools started side by side take
+    # turns (the second finds the build done). ninja runs in a process
+    # group of its own and dies with this tool (procs.run).
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            r = procs.run(["ninja", "-C", str(ROOT)], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        except FileNotFoundError:
+            msg = "ninja not found (run tools/setup)"
+            print(f"{prog()}: {msg}", file=sys.stderr)
+            return False, msg
     out = r.stdout.decode("utf-8", "replace")
     if r.returncode != 0:
         sys.stderr.write(out)

@@ -10,12 +10,21 @@ A Boot describes one boot of the `virt` machine (cortex-a15):
   icount  -icount shift=0,sleep=off (1 ns of virtual time per instruction)
   args    kernel command line (-append, ends up in /chosen/bootargs)
   gdb     None, or a TCP port for QEMU's gdb stub (QEMU then waits: -S)
+  disk    None, or a raw image for the virtio block device; with
+          disk_private, QEMU's snapshot mode: the image is only read, the
+          guest's writes go to a temporary overlay of this QEMU process
+          (kept across machine resets, gone when QEMU exits)
+
+Every QEMU is started through procs.spawn(): it dies with the tool.
 
 U-Boot's 2 s boot delay is removed by booting with a DTB dumped from QEMU itself
 (same machine options) plus `/config/bootdelay = -2`; the patched DTBs are cached
 in build/run/, keyed by the options.
 """
 
+import ctypes
+import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -26,6 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import procs
 from common import RUN_DIR, archive_path, image_path, qemu_binary, uboot_path
 
 SEMIHOSTING = ["-semihosting-config", "enable=on,target=native"]
@@ -70,6 +80,7 @@ class Boot:
     initrd: Path = None     # default: build/archive.cpio (or $CAIRN_ARCHIVE)
     use_initrd: bool = True
     disk: Path = None       # raw disk image for a virtio-blk device (None: no disk)
+    disk_private: bool = False  # snapshot=on: writes stay in this QEMU process
 
     @property
     def mem_mib(self):
@@ -123,8 +134,8 @@ def uboot_dtb(boot, cache_dir=RUN_DIR):
     try:
         cmd = [qemu_binary()] + boot.hw_args([f"dumpdtb={tmp}"]) + \
             ["-nographic", "-bios", str(uboot)]
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=60)
+        r = procs.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT, timeout=60)
         if r.returncode != 0 or not tmp.exists():
             raise BootError("dumping the QEMU DTB failed: " + shlex.join(cmd) + "\n" +
                             r.stdout.decode("utf-8", "replace"))
@@ -165,7 +176,9 @@ def command(boot, dtb=True):
     if boot.disk is not None:
         # The first virtio-mmio device takes the last transport
         # (0x0a003e00 on virt), the one dts/system.dts gives `blk`.
-        cmd += ["-drive", f"file={boot.disk},if=none,format=raw,id=disk0",
+        private = ",snapshot=on" if boot.disk_private else ""
+        cmd += ["-drive", f"file={str(boot.disk).replace(',', ',,')},if=none,format=raw,"
+                          f"id=disk0{private}",
                 "-device", "virtio-blk-device,drive=disk0"]
     cmd += SEMIHOSTING
     if boot.icount:
@@ -179,16 +192,127 @@ def command(boot, dtb=True):
 
 
 DISK_SIZE = 1 << 20
+BLANK_DISK = RUN_DIR / "blank-disk.img"
 
 
 def make_disk(path, size=DISK_SIZE):
-    """A zeroed raw disk image at path (kept if it already exists)."""
+    """A zeroed raw disk image at path (kept if it already exists). Made
+    under another name and linked into place, so that a run starting at the
+    same moment never sees it half made."""
     path = Path(path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:
-            f.truncate(size)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.truncate(size)
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path
+
+
+def private_disk(boot):
+    """Give boot a private zeroed disk: QEMU's snapshot mode over
+    build/run/blank-disk.img, which nothing writes, so that any number of
+    runs share it."""
+    boot.disk = make_disk(BLANK_DISK)
+    boot.disk_private = True
+
+
+# QEMU locks bytes of the images it opens (file-posix.c: one byte per
+# permission it holds from byte 100, one per permission it refuses to share
+# from byte 200) with open file description locks. A run that names a
+# persistent image also holds a lock of its own, on byte 0, from before
+# QEMU starts until it ends.
+QEMU_LOCK_BYTES = (100, 200)
+RUN_LOCK_BYTE = 0
+
+
+class _Flock(ctypes.Structure):
+    _fields_ = [("l_type", ctypes.c_short), ("l_whence", ctypes.c_short),
+                ("l_start", ctypes.c_int64), ("l_len", ctypes.c_int64),
+                ("l_pid", ctypes.c_int)]
+
+
+def _ofd_lock(fd, cmd, start, length):
+    fl = _Flock(fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
+    return _Flock.from_buffer_copy(fcntl.fcntl(fd, cmd, bytes(fl)))
+
+
+class DiskBusy(Exception):
+    def __init__(self, path, holders):
+        super().__init__(path, holders)
+        self.path = path
+        self.holders = holders  # [(pid, name)]
+
+    def who(self):
+        if not self.holders:
+            return "a process this user cannot see"
+        return ", ".join(f"pid {pid} {name}" for pid, name in self.holders)
+
+
+def claim_disk(path):
+    """Take a persistent disk image for this run: returns a descriptor to
+    keep open until the run ends (it holds the run's lock). Raises DiskBusy
+    when another run, or any QEMU, has the image."""
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        try:
+            _ofd_lock(fd, fcntl.F_OFD_SETLK, RUN_LOCK_BYTE, 1)
+            free = _ofd_lock(fd, fcntl.F_OFD_GETLK, *QEMU_LOCK_BYTES).l_type == fcntl.F_UNLCK
+        except OSError as e:
+            if e.errno in (errno.EINVAL, errno.ENOLCK, errno.EOPNOTSUPP):
+                return fd  # no locks on this file system: QEMU will not lock either
+            if e.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            free = False
+        if not free:
+            raise DiskBusy(path, disk_holders(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _proc_name(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return "?"
+    for a in argv[:2]:
+        if Path(a).parent.name == "tools":
+            return "tools/" + Path(a).name
+    return Path(argv[0]).name if argv else "?"
+
+
+def disk_holders(path):
+    """[(pid, name)] of the other processes that have path open: those
+    holding locks on it, or else all of them (a scan of /proc/*/fd)."""
+    st = os.stat(path)
+    found = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{d}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                s = os.stat(f"/proc/{d}/fd/{fd}")
+                if (s.st_dev, s.st_ino) != (st.st_dev, st.st_ino):
+                    continue
+                with open(f"/proc/{d}/fdinfo/{fd}") as f:
+                    locked = "\nlock:" in f.read()
+            except OSError:
+                continue
+            found[int(d)] = found.get(int(d), False) or locked
+    pids = sorted(p for p, locked in found.items() if locked) or sorted(found)
+    return [(p, _proc_name(p)) for p in pids]
 
 
 def qemu_errors(lines):
@@ -217,11 +341,13 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send
     later unless it exits first (e.g. U-Boot resetting in a loop after a crash).
     log_path: console log, written as it arrives.
     on_line: called with each console line as it arrives.
+    QEMU runs in a process group of its own and dies with this process; it
+    is killed when anything (a signal, procs.stop_all()) interrupts the wait.
     """
     start = time.monotonic()
     log = open(log_path, "w", encoding="utf-8", errors="replace") if log_path else None
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = procs.spawn(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = []
     tripped = []
     pending = [send] if send else []
@@ -252,26 +378,29 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send
     t.start()
     timed_out = False
     reason = ""
-    while True:
-        try:
-            proc.wait(timeout=0.05)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        now = time.monotonic()
-        if timeout is not None and now - start > timeout:
-            timed_out = True
-            reason = f"timed out after {timeout:g} s"
-        elif tripped and now >= tripped[0][0]:
-            reason = f"killed after console line: {tripped[0][1].strip()}"
-        if reason:
-            proc.kill()
-            proc.wait()
-            break
-    t.join(timeout=5)
-    if log:
-        if reason:
-            log.write(f"### {reason}\n")
-        log.close()
+    try:
+        while True:
+            try:
+                proc.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if timeout is not None and now - start > timeout:
+                timed_out = True
+                reason = f"timed out after {timeout:g} s"
+            elif tripped and now >= tripped[0][0]:
+                reason = f"killed after console line: {tripped[0][1].strip()}"
+            if reason:
+                break
+    finally:
+        procs.kill(proc)
+        t.join(timeout=5)
+        if log:
+            if reason:
+                log.write(f"### {reason}\n")
+            log.close()
+    if proc.returncode == -9 and not reason:
+        reason = "killed (the run was stopped)"
     status = None if reason else proc.returncode
     return RunResult(status, lines, timed_out, time.monotonic() - start, reason)
