@@ -275,9 +275,19 @@ int cap_unmap(struct slot *s)
 	vs = s->map_vs;
 	if (!vs->dead) {
 		struct uarch_pt_alloc pta;
+		int err;
 
+		/* Exactly what cap_map mapped, so whole translations: the arch
+		 * refuses only ranges that cut one. Should it ever refuse,
+		 * the mapping and the frames' map counts stay (the frames
+		 * cannot be freed while mapped): leaked, not corrupted. */
 		pta_of(vs, &pta);
-		uarch_vs_unmap(&vs->arch, &pta, s->map_va & ~0xfffu, (uint64_t)s->b << 12);
+		err = uarch_vs_unmap(&vs->arch, &pta, s->map_va & ~0xfffu, (uint64_t)s->b << 12);
+		if (err) {
+			pr_err("vspace: unmap of the mapping at 0x%08x refused: %s",
+			       (unsigned)(s->map_va & ~0xfffu), err_name(err));
+			return err;
+		}
 	}
 	if (slot_type(s) == CAP_MEM && !(((struct memobj *)s->obj)->flags & MEMOBJ_STATIC))
 		ram_pages_ref(slot_pa(s), s->b, false);
