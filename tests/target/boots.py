@@ -64,6 +64,10 @@ BOOTS = [
         ("driver_fault_reported", r"root: server rtc: data abort at pc 0x[0-9a-f]{8}, "
                                   r"address 0x10000000"),
         ("console_after_fault", r"^console still served after the rtc fault$"),
+        # The 64-bit PCIe window is there (also through U-Boot): the
+        # 1 GiB block cases run, not skipped.
+        ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
+        ("gib_of_2m_blocks", r"^ +ok [0-9]+ test_gib_of_2m_blocks$"),
     ]),
     kernel_boot("boot_uboot_hyp", "512M", 8192, virt=True, extra=[
         ("hyp", r"entered in HYP mode"),
@@ -87,6 +91,7 @@ BOOTS = [
          ]),
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
+        ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
     ]),
     # A disk write survives a restart of the machine: the first boot writes
     # a sector and resets (PSCI SYSTEM_RESET), the second finds it.
