@@ -5,20 +5,44 @@
  * Layout. TTBCR.T0SZ = 0 and T1SZ = 2: TTBR0 translates 0..0xBFFF_FFFF for
  * the current space, TTBR1 the kernel above. A space is a level-1 table
  * (4 entries used; a whole page from the owner's allocator), a level-2
- * table per GiB in use and a level-3 table per 2 MiB region in use that is
- * not one block, all DIRECT frames reached through the direct map.
- * "No user space" is not EPD0 but an empty level-1 table with ASID 0
- * (empty_l1), so switching spaces is always one TTBR0 write.
+ * table per GiB in use that is not one block and a level-3 table per
+ * 2 MiB region in use that is not one block, all DIRECT frames reached
+ * through the direct map. "No user space" is not EPD0 but an empty
+ * level-1 table with ASID 0 (empty_l1), so switching spaces is always
+ * one TTBR0 write.
  *
- * Translations. The largest one alignment allows: 2 MiB blocks at level 2
- * where va, pa and the remaining size allow, else 64 KiB runs of 16
- * level-3 entries with the contiguous hint, else 4 KiB pages. Every user
- * translation is nG (tagged with the ASID), AF set, PXN (the kernel never
- * executes user memory), and XN unless the mapping is executable, which
- * is never writable. AP[1] gives PL0 access; AP[2] makes it read-only.
- * AttrIndx: MAIR (head.S) 1 normal WB, 2 normal NC, 3 device-nGnRE,
- * 4 normal NC again for write-combine (ARMv7 has no separate WC type; the
- * alias lets uarch_vs_query report what was asked for).
+ * Translations. The largest one alignment allows: a 1 GiB block in the
+ * level-1 entry where va and pa are 1 GiB aligned and a whole GiB is left
+ * (the long-descriptor format's level-1 block: output address bits
+ * [39:30], the same attribute bits as a level-2 block), else 2 MiB blocks
+ * at level 2 where va, pa and the remaining size allow, else 64 KiB runs
+ * of 16 level-3 entries with the contiguous hint, else 4 KiB pages. Every
+ * user translation is nG (tagged with the ASID), AF set, PXN (the kernel
+ * never executes user memory), and XN unless the mapping is executable,
+ * which is never writable. AP[1] gives PL0 access; AP[2] makes it
+ * read-only. AttrIndx: MAIR (head.S) 1 normal WB, 2 normal NC, 3
+ * device-nGnRE, 4 normal NC again for write-combine (ARMv7 has no
+ * separate WC type; the alias lets uarch_vs_query report what was asked
+ * for).
+ *
+ * Map and unmap walk each GiB once and, inside it, take a run of level-2
+ * blocks as one loop over consecutive entries (one load to survey, one
+ * store to write or to clear, per block), so 512 blocks cost about ten
+ * thousand instructions and a 1 GiB block a few hundred. A range inside
+ * one 2 MiB region whose level-3 table exists (the common small mapping)
+ * takes a short path that walks once.
+ *
+ * Whole translations only. Unmap removes whole translations and never
+ * splits one: a range whose start or end falls inside a block (1 GiB or
+ * 2 MiB) or a 64 KiB contiguous run is refused with E_ALIGN before
+ * anything changes. The capability layer always unmaps exactly what one
+ * map made, so it is never refused; splitting would need a table
+ * allocated (and charged) in the middle of an unmap, which cannot fail.
+ * Map only writes entries that are empty (the survey makes sure), and a
+ * level-1 or level-2 entry only changes between a table and a block
+ * through 0: unmap clears the entry, invalidates the TLB (DSB, TLBI,
+ * DSB) and only then may a later map write the other kind -- the
+ * break-before-make sequence the architecture requires, by construction.
  *
  * Table lifetime. Every table descriptor (level 1 -> level 2, level 2 ->
  * level 3) carries in its bits [11:2], which the walker ignores in table
@@ -50,11 +74,22 @@
  * advances, the whole TLB is invalidated, and numbering restarts; every
  * space gets a new ASID when it is next activated (lazily, in
  * uarch_vs_activate). An ASID is never reused within a generation, so
- * destroy only invalidates its entries. Unmap invalidates by ASID and
- * address (by ASID for many entries) before it returns; on the Cortex-A15
- * the intermediate walk caches are tagged by ASID and invalidated by the
- * same operations. The inner-shareable forms make all of this complete on
- * every core once SMP comes.
+ * destroy only invalidates its entries.
+ *
+ * TLB maintenance of an unmap, before it returns: one TLBIMVAIS (ASID and
+ * address) per translation removed, whatever its size -- an invalidation
+ * by address removes every TLB entry that translates that address, so
+ * one at any address of a block removes the whole block, also where an
+ * implementation holds it as smaller entries -- while there are at most
+ * FLUSH_MAX (32) of them; beyond that one TLBIASIDIS, which costs the same
+ * one operation and is cheaper than 33 or more (the price: the space's
+ * other TLB entries are refilled on use). So a 1 GiB block costs one
+ * TLBIMVAIS and 512 blocks one TLBIASIDIS. A table unlinked by the unmap
+ * always spans an address invalidated (or the whole ASID), and on the
+ * Cortex-A15 the intermediate walk caches are tagged by ASID and
+ * invalidated by the same operations, so no walk can reach a freed table.
+ * The inner-shareable forms make all of this complete on every core once
+ * SMP comes.
  */
 #include <arch/cpu.h>
 #include <arch/internal.h>

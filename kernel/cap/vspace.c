@@ -12,8 +12,11 @@
  * one address space; the mapping is recorded in the capability itself
  * (map_vs, map_va), so deleting or revoking the capability finds and
  * removes it without any per-page metadata. To map the same memory twice,
- * derive a second capability. Page tables are charged to the DIRECT quota
- * of the account that created the address space.
+ * derive a second capability. Unmapping, deleting or revoking a
+ * capability removes exactly what its map made, so a block (1 GiB or
+ * 2 MiB) is never cut: there is no call that removes part of a mapping.
+ * Page tables are charged to the DIRECT quota of the account that
+ * created the address space.
  *
  * An address space whose last capability is deleted loses its page
  * tables at once (every mapping in it is gone); its 60-byte header stays
