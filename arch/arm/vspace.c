@@ -445,6 +445,18 @@ static int map_l3(uint64_t *t3, uintptr_t va, paddr_t pa, uint32_t off, uint32_t
 	return n;
 }
 
+/* The end of every map: executable RAM made coherent with instruction
+ * fetch, the count, the descriptors visible to the walker. */
+static inline __attribute__((always_inline)) void
+map_done(struct uarch_vs *vs, paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
+{
+	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
+		sync_icache(pa, size);
+	vs->pages_mapped += (uint32_t)(size >> 12);
+	dsb_ish();
+	isb();
+}
+
 int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
 		 paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
 {
@@ -474,7 +486,8 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 			if (t3[((va + o) >> 12) & (ENTRIES - 1)])
 				return E_EXIST;
 		tcount_add(e2, map_l3(t3, va, pa, 0, sz, bits));
-		goto done;
+		map_done(vs, pa, size, attr, rights);
+		return 0;
 	}
 	err = map_survey(vs, va, pa, sz, &need);
 	if (err)
@@ -551,12 +564,7 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 	}
 	while (st.n)                    /* none: the survey counted exactly */
 		release_table(vs, pta, chain_pop(&st));
-done:
-	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
-		sync_icache(pa, size);
-	vs->pages_mapped += (uint32_t)(size >> 12);
-	dsb_ish();                      /* descriptors visible to the walker */
-	isb();
+	map_done(vs, pa, size, attr, rights);
 	return 0;
 }
 
