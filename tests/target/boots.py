@@ -116,6 +116,7 @@ BOOTS = [
              ("ps_shell", r"^shell +100 +(runnable|reply|send) "),
              ("devices_uart", r"^pl011@9000000 +0x0009000000 +4K +device +uart$"),
              ("devices_rtc", r"^pl031@9010000 +0x0009010000 +4K +device +rtc$"),
+             ("devices_window", r"^pcie@10000000 +0x8000000000 +536870912K +window +root$"),
              ("date", r"^20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] UTC$"),
              ("caps_device", r"^8 +device +rw-- +0x0009000000 \+1 pages$"),
              ("caps_irq", r"^16 +irq +rw-- +line 33$"),
