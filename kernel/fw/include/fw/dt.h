@@ -104,6 +104,7 @@ struct dt_window {
 	uint8_t space;             /* enum dt_window_space */
 	bool prefetchable;
 };
+_Static_assert(sizeof(struct dt_window) == 24, "a bus window: 24 bytes (16 in dt_info)");
 
 struct dt_gic {
 	bool present;
