@@ -5,20 +5,44 @@
  * Layout. TTBCR.T0SZ = 0 and T1SZ = 2: TTBR0 translates 0..0xBFFF_FFFF for
  * the current space, TTBR1 the kernel above. A space is a level-1 table
  * (4 entries used; a whole page from the owner's allocator), a level-2
- * table per GiB in use and a level-3 table per 2 MiB region in use that is
- * not one block, all DIRECT frames reached through the direct map.
- * "No user space" is not EPD0 but an empty level-1 table with ASID 0
- * (empty_l1), so switching spaces is always one TTBR0 write.
+ * table per GiB in use that is not one block and a level-3 table per
+ * 2 MiB region in use that is not one block, all DIRECT frames reached
+ * through the direct map. "No user space" is not EPD0 but an empty
+ * level-1 table with ASID 0 (empty_l1), so switching spaces is always
+ * one TTBR0 write.
  *
- * Translations. The largest one alignment allows: 2 MiB blocks at level 2
- * where va, pa and the remaining size allow, else 64 KiB runs of 16
- * level-3 entries with the contiguous hint, else 4 KiB pages. Every user
- * translation is nG (tagged with the ASID), AF set, PXN (the kernel never
- * executes user memory), and XN unless the mapping is executable, which
- * is never writable. AP[1] gives PL0 access; AP[2] makes it read-only.
- * AttrIndx: MAIR (head.S) 1 normal WB, 2 normal NC, 3 device-nGnRE,
- * 4 normal NC again for write-combine (ARMv7 has no separate WC type; the
- * alias lets uarch_vs_query report what was asked for).
+ * Translations. The largest one alignment allows: a 1 GiB block in the
+ * level-1 entry where va and pa are 1 GiB aligned and a whole GiB is left
+ * (the long-descriptor format's level-1 block: output address bits
+ * [39:30], the same attribute bits as a level-2 block), else 2 MiB blocks
+ * at level 2 where va, pa and the remaining size allow, else 64 KiB runs
+ * of 16 level-3 entries with the contiguous hint, else 4 KiB pages. Every
+ * user translation is nG (tagged with the ASID), AF set, PXN (the kernel
+ * never executes user memory), and XN unless the mapping is executable,
+ * which is never writable. AP[1] gives PL0 access; AP[2] makes it
+ * read-only. AttrIndx: MAIR (head.S) 1 normal WB, 2 normal NC, 3
+ * device-nGnRE, 4 normal NC again for write-combine (ARMv7 has no
+ * separate WC type; the alias lets uarch_vs_query report what was asked
+ * for).
+ *
+ * Map and unmap walk each GiB once and, inside it, take a run of level-2
+ * blocks as one loop over consecutive entries (one load to survey, one
+ * store to write or to clear, per block), so 512 blocks cost about ten
+ * thousand instructions and a 1 GiB block a few hundred. A range inside
+ * one 2 MiB region whose level-3 table exists (the common small mapping)
+ * takes a short path that walks once.
+ *
+ * Whole translations only. Unmap removes whole translations and never
+ * splits one: a range whose start or end falls inside a block (1 GiB or
+ * 2 MiB) or a 64 KiB contiguous run is refused with E_ALIGN before
+ * anything changes. The capability layer always unmaps exactly what one
+ * map made, so it is never refused; splitting would need a table
+ * allocated (and charged) in the middle of an unmap, which cannot fail.
+ * Map only writes entries that are empty (the survey makes sure), and a
+ * level-1 or level-2 entry only changes between a table and a block
+ * through 0: unmap clears the entry, invalidates the TLB (DSB, TLBI,
+ * DSB) and only then may a later map write the other kind -- the
+ * break-before-make sequence the architecture requires, by construction.
  *
  * Table lifetime. Every table descriptor (level 1 -> level 2, level 2 ->
  * level 3) carries in its bits [11:2], which the walker ignores in table
@@ -50,11 +74,22 @@
  * advances, the whole TLB is invalidated, and numbering restarts; every
  * space gets a new ASID when it is next activated (lazily, in
  * uarch_vs_activate). An ASID is never reused within a generation, so
- * destroy only invalidates its entries. Unmap invalidates by ASID and
- * address (by ASID for many entries) before it returns; on the Cortex-A15
- * the intermediate walk caches are tagged by ASID and invalidated by the
- * same operations. The inner-shareable forms make all of this complete on
- * every core once SMP comes.
+ * destroy only invalidates its entries.
+ *
+ * TLB maintenance of an unmap, before it returns: one TLBIMVAIS (ASID and
+ * address) per translation removed, whatever its size -- an invalidation
+ * by address removes every TLB entry that translates that address, so
+ * one at any address of a block removes the whole block, also where an
+ * implementation holds it as smaller entries -- while there are at most
+ * FLUSH_MAX (32) of them; beyond that one TLBIASIDIS, which costs the same
+ * one operation and is cheaper than 33 or more (the price: the space's
+ * other TLB entries are refilled on use). So a 1 GiB block costs one
+ * TLBIMVAIS and 512 blocks one TLBIASIDIS. A table unlinked by the unmap
+ * always spans an address invalidated (or the whole ASID), and on the
+ * Cortex-A15 the intermediate walk caches are tagged by ASID and
+ * invalidated by the same operations, so no walk can reach a freed table.
+ * The inner-shareable forms make all of this complete on every core once
+ * SMP comes.
  */
 #include <arch/cpu.h>
 #include <arch/internal.h>
@@ -67,8 +102,9 @@
 #include <lib/error.h>
 #include <lib/string.h>
 
-#define L2_SPAN (1u << 21)
-#define L1_SPAN (1u << 30)
+#define CONTIG_SPAN 0x10000u        /* 16 level-3 entries with the contiguous hint */
+#define L2_SPAN (1u << 21)          /* a level-2 block; a level-3 table's reach */
+#define L1_SPAN (1u << 30)          /* a level-1 block; a level-2 table's reach */
 #define ENTRIES 512u
 #define ASID_MAX 255u
 #define FLUSH_MAX 32u           /* more leaf entries than this: invalidate the ASID */
@@ -215,53 +251,96 @@ static uint64_t *l2_entry(const struct uarch_vs *vs, uintptr_t va)
 	return &table_va(d1)[(va >> 21) & (ENTRIES - 1)];
 }
 
-/* Will [va, va + left) use a block at va? */
-static bool block_fits(uintptr_t va, paddr_t pa, uint64_t left)
+/* The level-3 table holding va's entry, or NULL (no table, or a block). */
+static inline uint64_t *l3_table(const struct uarch_vs *vs, uintptr_t va)
 {
-	return (va & (L2_SPAN - 1)) == 0 && (pa & (L2_SPAN - 1)) == 0 && left >= L2_SPAN;
+	uint64_t d = vs->root[va >> 30];
+
+	if (!is_table(d))
+		return NULL;
+	d = table_va(d)[(va >> 21) & (ENTRIES - 1)];
+	return is_table(d) ? table_va(d) : NULL;
+}
+
+/* Can [va, va + left) start with one translation of `span` bytes at va
+ * (va and pa aligned to it, and at least that much left)? */
+static inline bool fits(uintptr_t va, paddr_t pa, uint32_t left, uint32_t span)
+{
+	return left >= span && (((uint32_t)va | (uint32_t)pa) & (span - 1)) == 0;
+}
+
+/* The offset in [va, va + size) where the GiB holding va + off ends, or
+ * size. Offsets and sizes inside the user half fit 32 bits. */
+static inline uint32_t gib_end(uintptr_t va, uint32_t off, uint32_t size)
+{
+	uint32_t left = L1_SPAN - ((va + off) & (L1_SPAN - 1));
+
+	return size - off < left ? size : off + left;
 }
 
 /*
  * Pass 1 of a map: is every page free, and how many tables are missing?
- * Missing level-2 tables are counted once per GiB, level-3 ones once per
- * 2 MiB region that will not be a block. A present level-2 entry is
- * never an empty table (see the invariant above).
+ * A GiB that will be one level-1 block needs no table; otherwise its
+ * level-2 table is counted if missing, and a level-3 table for each
+ * 2 MiB region that will not be a block and has none. A present entry
+ * is never an empty table (see the invariant above), so a level-1 block
+ * needs an empty level-1 entry, and a run of level-2 blocks is checked
+ * with one load per block.
  */
-static int map_survey(const struct uarch_vs *vs, uintptr_t va, paddr_t pa, uint64_t size,
+static int map_survey(const struct uarch_vs *vs, uintptr_t va, paddr_t pa, uint32_t size,
 		      unsigned *need)
 {
-	uint64_t off = 0;
-	uintptr_t last_gib = ~(uintptr_t)0;
+	uint32_t off = 0;
 
 	*need = 0;
 	while (off < size) {
-		uintptr_t v = va + (uintptr_t)off;
-		uint64_t *e2 = l2_entry(vs, v);
-		uint64_t step;
+		uintptr_t v = va + off;
+		uint64_t d1 = vs->root[v >> 30];
+		uint32_t gend = gib_end(va, off, size);
+		const uint64_t *t2;
 
-		if (!e2 && (v >> 30) != last_gib) {
-			(*need)++;                      /* a level-2 table */
-			last_gib = v >> 30;
+		if (fits(v, pa + off, size - off, L1_SPAN)) {
+			if (d1)
+				return E_EXIST;
+			off += L1_SPAN;
+			continue;
 		}
-		if (block_fits(v, pa + off, size - off)) {
-			if (e2 && *e2)
+		if (is_block(d1))
+			return E_EXIST;
+		t2 = is_table(d1) ? table_va(d1) : NULL;
+		if (!t2)
+			(*need)++;                      /* a level-2 table */
+		while (off < gend) {
+			unsigned i, n;
+			uint32_t step;
+			uint64_t e2;
+
+			v = va + off;
+			i = (v >> 21) & (ENTRIES - 1);
+			if (fits(v, pa + off, gend - off, L2_SPAN)) {
+				n = (unsigned)((gend - off) >> 21);
+				if (t2)
+					for (unsigned k = 0; k < n; k++)
+						if (t2[i + k])
+							return E_EXIST;
+				off += n << 21;
+				continue;
+			}
+			step = MIN(gend - off, L2_SPAN - (v & (L2_SPAN - 1)));
+			e2 = t2 ? t2[i] : 0;
+			if (is_block(e2))
 				return E_EXIST;
-			step = L2_SPAN;
-		} else {
-			step = MIN(size - off, (uint64_t)L2_SPAN - (v & (L2_SPAN - 1)));
-			if (e2 && is_block(*e2))
-				return E_EXIST;
-			if (!e2 || !*e2) {
+			if (!e2) {
 				(*need)++;              /* a level-3 table */
 			} else {
-				const uint64_t *t3 = table_va(*e2);
+				const uint64_t *t3 = table_va(e2);
 
-				for (uint64_t o = 0; o < step; o += 4096)
-					if (t3[((v + (uintptr_t)o) >> 12) & (ENTRIES - 1)])
+				for (uint32_t o = 0; o < step; o += 4096)
+					if (t3[((v + o) >> 12) & (ENTRIES - 1)])
 						return E_EXIST;
 			}
+			off += step;
 		}
-		off += step;
 	}
 	return 0;
 }
@@ -338,11 +417,52 @@ static void sync_icache(paddr_t pa, uint64_t size)
 	isb();
 }
 
+/* Write the level-3 entries of [off, end) (inside one 2 MiB region):
+ * 64 KiB runs with the contiguous hint where va and pa allow, else
+ * pages. Returns the entries written. */
+static int map_l3(uint64_t *t3, uintptr_t va, paddr_t pa, uint32_t off, uint32_t end,
+		  uint64_t bits)
+{
+	int n = 0;
+
+	while (off < end) {
+		uintptr_t vv = va + off;
+		paddr_t pp = pa + off;
+		unsigned i = (vv >> 12) & (ENTRIES - 1);
+
+		if (((vv | (uint32_t)pp) & (CONTIG_SPAN - 1)) == 0 && end - off >= CONTIG_SPAN) {
+			for (unsigned k = 0; k < 16; k++)
+				pte_write(&t3[i + k], ((pp + k * 4096u) & PTE_ADDR_MASK) | bits |
+							      PTE_CONTIG | PTE_PAGE);
+			n += 16;
+			off += CONTIG_SPAN;
+		} else {
+			pte_write(&t3[i], (pp & PTE_ADDR_MASK) | bits | PTE_PAGE);
+			n++;
+			off += 4096;
+		}
+	}
+	return n;
+}
+
+/* The end of every map: executable RAM made coherent with instruction
+ * fetch, the count, the descriptors visible to the walker. */
+static inline __attribute__((always_inline)) void
+map_done(struct uarch_vs *vs, paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
+{
+	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
+		sync_icache(pa, size);
+	vs->pages_mapped += (uint32_t)(size >> 12);
+	dsb_ish();
+	isb();
+}
+
 int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
 		 paddr_t pa, uint64_t size, unsigned attr, unsigned rights)
 {
 	struct table_chain st = { 0, 0 };
-	uint64_t bits, off = 0;
+	uint64_t bits, *t3;
+	uint32_t off = 0, sz;
 	unsigned need, spares;
 	int err;
 
@@ -354,7 +474,22 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 	if (size == 0 || size > UARCH_USER_TOP || va > UARCH_USER_TOP - size ||
 	    pa + size - 1 > 0xffffffffffull || pa + size < pa)
 		return E_RANGE;
-	err = map_survey(vs, va, pa, size, &need);
+	sz = (uint32_t)size;
+	bits = leaf_bits(attr, rights);
+	t3 = l3_table(vs, va);
+	if (t3 && ((va ^ (va + sz - 1)) >> 21) == 0) {
+		/* Small: inside one 2 MiB region whose level-3 table exists
+		 * (no block can be used there): no tables to take. */
+		uint64_t *e2 = &table_va(vs->root[va >> 30])[(va >> 21) & (ENTRIES - 1)];
+
+		for (uint32_t o = 0; o < sz; o += 4096)
+			if (t3[((va + o) >> 12) & (ENTRIES - 1)])
+				return E_EXIST;
+		tcount_add(e2, map_l3(t3, va, pa, 0, sz, bits));
+		map_done(vs, pa, size, attr, rights);
+		return 0;
+	}
+	err = map_survey(vs, va, pa, sz, &need);
 	if (err)
 		return err;
 	/* Every table before the first write: new ones, then the spares. */
@@ -377,56 +512,59 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 	}
 	if (need)
 		dsb_ish();              /* zeroed tables visible before they are linked */
-	bits = leaf_bits(attr, rights);
-	while (off < size) {
-		uintptr_t v = va + (uintptr_t)off;
-		paddr_t p = pa + off;
-		uint64_t *l1e = &vs->root[v >> 30];
-		uint64_t *e2, *t3;
-		uint64_t end;
-		int n = 0;
+	/*
+	 * Only empty entries are written (the survey saw to it), so no valid
+	 * translation is ever replaced and no break-before-make sequence is
+	 * needed here: a table that unmap emptied was unlinked and its TLB
+	 * entries invalidated before the entry became 0.
+	 */
+	while (off < sz) {
+		uintptr_t v = va + off;
+		uint64_t *l1e = &vs->root[v >> 30], *t2;
+		uint32_t gend = gib_end(va, off, sz);
+		int n2 = 0;
 
-		if (!is_table(*l1e))
-			pte_write(l1e, take_table(&st));
-		e2 = &table_va(*l1e)[(v >> 21) & (ENTRIES - 1)];
-		if (block_fits(v, p, size - off)) {
-			pte_write(e2, (p & PTE_ADDR_MASK) | bits | PTE_BLOCK);
-			tcount_add(l1e, 1);
-			off += L2_SPAN;
+		if (fits(v, pa + off, sz - off, L1_SPAN)) {
+			pte_write(l1e, ((pa + off) & PTE_ADDR_MASK) | bits | PTE_BLOCK);
+			off += L1_SPAN;
 			continue;
 		}
-		if (!is_table(*e2)) {
-			pte_write(e2, take_table(&st));
-			tcount_add(l1e, 1);
-		}
-		t3 = table_va(*e2);
-		end = MIN(size, off + L2_SPAN - (v & (L2_SPAN - 1)));
-		while (off < end) {
-			uintptr_t vv = va + (uintptr_t)off;
-			paddr_t pp = pa + off;
-			unsigned i = (vv >> 12) & (ENTRIES - 1);
+		if (!is_table(*l1e))
+			pte_write(l1e, take_table(&st));
+		t2 = table_va(*l1e);
+		while (off < gend) {
+			unsigned i;
+			uint64_t *e2;
+			uint32_t end;
 
-			if (((vv | pp) & 0xffff) == 0 && end - off >= 0x10000) {
-				for (unsigned k = 0; k < 16; k++)
-					pte_write(&t3[i + k], ((pp + k * 4096u) & PTE_ADDR_MASK) |
-								      bits | PTE_CONTIG | PTE_PAGE);
-				n += 16;
-				off += 0x10000;
-			} else {
-				pte_write(&t3[i], (pp & PTE_ADDR_MASK) | bits | PTE_PAGE);
-				n++;
-				off += 4096;
+			v = va + off;
+			i = (v >> 21) & (ENTRIES - 1);
+			e2 = &t2[i];
+			if (fits(v, pa + off, gend - off, L2_SPAN)) {
+				/* A run of blocks to the end of the GiB (or of
+				 * the range): one store and a 64-bit add each. */
+				unsigned n = (unsigned)((gend - off) >> 21);
+				uint64_t d = ((pa + off) & PTE_ADDR_MASK) | bits | PTE_BLOCK;
+
+				for (unsigned k = 0; k < n; k++, d += L2_SPAN)
+					pte_write(&e2[k], d);
+				n2 += (int)n;
+				off += n << 21;
+				continue;
 			}
+			if (!is_table(*e2)) {
+				pte_write(e2, take_table(&st));
+				n2++;
+			}
+			end = MIN(gend, off + L2_SPAN - (v & (L2_SPAN - 1)));
+			tcount_add(e2, map_l3(table_va(*e2), va, pa, off, end, bits));
+			off = end;
 		}
-		tcount_add(e2, n);
+		tcount_add(l1e, n2);
 	}
 	while (st.n)                    /* none: the survey counted exactly */
 		release_table(vs, pta, chain_pop(&st));
-	if ((rights & R_EXEC) && attr != UATTR_DEVICE)
-		sync_icache(pa, size);
-	vs->pages_mapped += (uint32_t)(size >> 12);
-	dsb_ish();                      /* descriptors visible to the walker */
-	isb();
+	map_done(vs, pa, size, attr, rights);
 	return 0;
 }
 
@@ -448,7 +586,13 @@ static void tlb_inval_asid(uint32_t asid)
 	__asm__ volatile("mcr p15, 0, %0, c8, c3, 2" ::"r"(asid) : "memory");
 }
 
-/* Leaf translations removed by one unmap, to invalidate. */
+/* Leaf translations removed by one unmap, to invalidate: their addresses
+ * while there are at most FLUSH_MAX, else the whole ASID. One entry per
+ * translation, whatever its size: a TLB maintenance operation by MVA
+ * removes every TLB entry that translates that address, so one operation
+ * at any address of a block removes the block (also an implementation
+ * that holds it as smaller entries must remove them all), and with it
+ * the walk-cache entries of the tables above it. */
 struct flush_list {
 	unsigned n;
 	bool all;
@@ -463,76 +607,180 @@ static void flush_note(struct flush_list *f, uintptr_t va)
 		f->all = true;
 }
 
-void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
-		    uint64_t size)
+/* n translations of `span` bytes from va. */
+static void flush_note_run(struct flush_list *f, uintptr_t va, unsigned n, uint32_t span)
+{
+	if (f->n + n > FLUSH_MAX) {
+		f->all = true;
+		return;
+	}
+	for (unsigned k = 0; k < n; k++)
+		f->va[f->n++] = va + k * span;
+}
+
+/*
+ * Does the boundary `a` (the start or the end of a range to unmap) fall
+ * strictly inside one translation -- a 1 GiB or 2 MiB block or a 64 KiB
+ * contiguous run -- so that the range holds only part of it? The
+ * translation that holds the byte at `a` is looked at: if it also holds
+ * the byte before, the boundary cuts it.
+ */
+static bool cuts(const struct uarch_vs *vs, uintptr_t a)
+{
+	uint64_t d1, d2, d3;
+
+	if (a == 0 || a >= UARCH_USER_TOP)
+		return false;
+	d1 = vs->root[a >> 30];
+	if (is_block(d1))
+		return (a & (L1_SPAN - 1)) != 0;
+	if (!is_table(d1))
+		return false;
+	d2 = table_va(d1)[(a >> 21) & (ENTRIES - 1)];
+	if (is_block(d2))
+		return (a & (L2_SPAN - 1)) != 0;
+	if (!is_table(d2))
+		return false;
+	d3 = table_va(d2)[(a >> 12) & (ENTRIES - 1)];
+	return (d3 & PTE_CONTIG) && (a & (CONTIG_SPAN - 1)) != 0;
+}
+
+/* Clear the level-3 entries of [v, v + step) (one 2 MiB region). */
+static int unmap_l3(uint64_t *t3, uintptr_t v, uint32_t step, struct flush_list *fl)
+{
+	int n = 0;
+
+	for (uint32_t o = 0; o < step; o += 4096) {
+		unsigned i = ((v + o) >> 12) & (ENTRIES - 1);
+
+		if (t3[i]) {
+			pte_write(&t3[i], 0);
+			n++;
+			flush_note(fl, v + o);
+		}
+	}
+	return n;
+}
+
+/* n entries of the table that *d points to were cleared: count them, and
+ * unlink the table if it is now empty. Returns whether it was unlinked. */
+static bool table_drop(uint64_t *d, unsigned n, struct table_chain *dead)
+{
+	paddr_t t;
+
+	if (!n)
+		return false;
+	if (tcount(*d) != n) {
+		tcount_add(d, -(int)n);
+		return false;
+	}
+	t = *d & PTE_ADDR_MASK;
+	pte_write(d, 0);
+	chain_push(dead, t, tva(t));
+	return true;
+}
+
+/*
+ * The general walk of an unmap (the ends checked): whole level-1 blocks,
+ * runs of level-2 blocks cleared with one load and one store each, and
+ * level-3 entries; tables that become empty are unlinked onto `dead`.
+ * Returns the 4 KiB pages cleared.
+ */
+static uint32_t unmap_walk(struct uarch_vs *vs, uintptr_t va, uint32_t sz,
+			   struct flush_list *fl, struct table_chain *dead)
+{
+	uint32_t off = 0, cleared = 0;
+
+	while (off < sz) {
+		uintptr_t v = va + off;
+		uint64_t *l1e = &vs->root[v >> 30], *t2;
+		uint32_t gend = gib_end(va, off, sz);
+		unsigned n2 = 0;
+
+		if (!is_table(*l1e)) {
+			if (is_block(*l1e)) {   /* whole: v and gend are GiB boundaries */
+				pte_write(l1e, 0);
+				cleared += L1_SPAN >> 12;
+				flush_note(fl, v);
+			}
+			off = gend;
+			continue;
+		}
+		t2 = table_va(*l1e);
+		while (off < gend) {
+			uint64_t *e2;
+			uint32_t step;
+
+			v = va + off;
+			e2 = &t2[(v >> 21) & (ENTRIES - 1)];
+			if (is_block(*e2)) {
+				/* Whole (the ends cut no block), so v is 2 MiB
+				 * aligned; clear the run of blocks from here. */
+				unsigned n = (gend - off) >> 21, k = 0;
+
+				do
+					pte_write(&e2[k], 0);
+				while (++k < n && is_block(e2[k]));
+				n2 += k;
+				cleared += k << 9;
+				flush_note_run(fl, v, k, L2_SPAN);
+				off += k << 21;
+				continue;
+			}
+			step = MIN(gend - off, L2_SPAN - (v & (L2_SPAN - 1)));
+			if (is_table(*e2)) {
+				int n = unmap_l3(table_va(*e2), v, step, fl);
+
+				cleared += (uint32_t)n;
+				n2 += table_drop(e2, (unsigned)n, dead);
+			}
+			off += step;
+		}
+		table_drop(l1e, n2, dead);
+	}
+	return cleared;
+}
+
+int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
+		   uint64_t size)
 {
 	struct table_chain dead = { 0, 0 };
 	struct flush_list fl;
-	uint64_t off = 0;
-	uint32_t cleared = 0;
+	uintptr_t end = va + (uintptr_t)size;
+	uint64_t *l1e, *e2;
+	uint32_t cleared;
 
-	if (size == 0 || ((va | size) & 0xfff) || va >= UARCH_USER_TOP ||
-	    size > UARCH_USER_TOP - va)
-		return;
+	if ((va | size) & 0xfff)
+		return E_ALIGN;
+	if (size == 0 || va >= UARCH_USER_TOP || size > UARCH_USER_TOP - va)
+		return E_RANGE;
 	fl.n = 0;
 	fl.all = false;
-	while (off < size) {
-		uintptr_t v = va + (uintptr_t)off;
-		uint64_t left = size - off;
-		uint64_t *l1e = &vs->root[v >> 30];
-		uint64_t *e2, step;
+	l1e = &vs->root[va >> 30];
+	e2 = is_table(*l1e) ? &table_va(*l1e)[(va >> 21) & (ENTRIES - 1)] : NULL;
+	if (e2 && is_table(*e2) && ((va ^ (end - 1)) >> 21) == 0) {
+		/* Small: inside one 2 MiB region with a level-3 table, where
+		 * only a contiguous run can be cut by an end. */
+		uint64_t *t3 = table_va(*e2);
 
-		if (!is_table(*l1e)) {
-			off += MIN(left, (uint64_t)L1_SPAN - (v & (L1_SPAN - 1)));
-			continue;
-		}
-		e2 = &table_va(*l1e)[(v >> 21) & (ENTRIES - 1)];
-		step = MIN(left, (uint64_t)L2_SPAN - (v & (L2_SPAN - 1)));
-		if (is_block(*e2)) {
-			/* Part of a block is outside the contract (a range is
-			 * what one map made): only whole blocks go. */
-			if (step == L2_SPAN) {
-				pte_write(e2, 0);
-				tcount_add(l1e, -1);
-				cleared += L2_SPAN >> 12;
-				flush_note(&fl, v);
-			}
-		} else if (is_table(*e2)) {
-			uint64_t *t3 = table_va(*e2);
-			int n = 0;
-
-			for (uint64_t o = 0; o < step; o += 4096) {
-				unsigned i = ((v + (uintptr_t)o) >> 12) & (ENTRIES - 1);
-
-				if (t3[i]) {
-					pte_write(&t3[i], 0);
-					n++;
-					flush_note(&fl, v + (uintptr_t)o);
-				}
-			}
-			cleared += (uint32_t)n;
-			if (n && tcount(*e2) == (unsigned)n) {
-				paddr_t t = *e2 & PTE_ADDR_MASK;
-
-				pte_write(e2, 0);
-				tcount_add(l1e, -1);
-				chain_push(&dead, t, t3);
-			} else if (n) {
-				tcount_add(e2, -n);
-			}
-		}
-		if (tcount(*l1e) == 0) {
-			paddr_t t = *l1e & PTE_ADDR_MASK;
-
-			pte_write(l1e, 0);
-			chain_push(&dead, t, tva(t));
-		}
-		off += step;
+		if (((va & (CONTIG_SPAN - 1)) && (t3[(va >> 12) & (ENTRIES - 1)] & PTE_CONTIG)) ||
+		    ((end & (CONTIG_SPAN - 1)) && (t3[(end >> 12) & (ENTRIES - 1)] & PTE_CONTIG)))
+			return E_ALIGN;
+		cleared = (uint32_t)unmap_l3(t3, va, (uint32_t)size, &fl);
+		if (table_drop(e2, cleared, &dead))
+			table_drop(l1e, 1, &dead);
+	} else {
+		/* Whole translations only: nothing changes if an end cuts one. */
+		if (cuts(vs, va) || cuts(vs, end))
+			return E_ALIGN;
+		cleared = unmap_walk(vs, va, (uint32_t)size, &fl, &dead);
 	}
 	vs->pages_mapped -= MIN(vs->pages_mapped, cleared);
 	dsb_ish();                      /* the cleared entries reach the walker */
 	/* A space without a live ASID has no TLB entries: a rollover flushed
-	 * them (with TTBR0 away from it) and it was not active since. */
+	 * them (with TTBR0 away from it) and it was not active since. Every
+	 * unlinked table spans an address noted above, so its walk-cache
+	 * entries go too. */
 	if (asid_live(vs) && (fl.n || fl.all)) {
 		if (fl.all) {
 			tlb_inval_asid(vs->asid);
@@ -547,28 +795,30 @@ void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintp
 	/* Only now can no walk reach the unlinked tables. */
 	while (dead.n)
 		release_table(vs, pta, chain_pop(&dead));
+	return 0;
 }
 
 int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,
 		   unsigned *rights)
 {
-	uint64_t *e2, d;
+	uint64_t d, span;
 	unsigned idx;
 
 	if (va >= UARCH_USER_TOP)
 		return E_NOENT;
-	e2 = l2_entry(vs, va);
-	if (!e2 || !*e2)
-		return E_NOENT;
-	if (is_block(*e2)) {
-		d = *e2;
-		*pa = (d & PTE_ADDR_MASK & ~(uint64_t)(L2_SPAN - 1)) | (va & (L2_SPAN - 1));
-	} else {
-		d = table_va(*e2)[(va >> 12) & (ENTRIES - 1)];
-		if (!d)
-			return E_NOENT;
-		*pa = (d & PTE_ADDR_MASK) | (va & 0xfff);
+	d = vs->root[va >> 30];
+	span = L1_SPAN;
+	if (is_table(d)) {
+		d = table_va(d)[(va >> 21) & (ENTRIES - 1)];
+		span = L2_SPAN;
+		if (is_table(d)) {
+			d = table_va(d)[(va >> 12) & (ENTRIES - 1)];
+			span = 4096;
+		}
 	}
+	if (!d)
+		return E_NOENT;
+	*pa = (d & PTE_ADDR_MASK & ~(span - 1)) | (va & (span - 1));
 	idx = (unsigned)(d >> 2) & 7;
 	*attr = idx == MT_NORMAL_NC  ? UATTR_NORMAL_NC
 		: idx == MT_NORMAL_WC ? UATTR_WRITE_COMBINE

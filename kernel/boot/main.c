@@ -154,7 +154,7 @@ static void mm_report_line(void *ctx, const char *line)
 
 static struct pmem_range mm_banks[DT_MAX_MEM];
 static struct pmem_range mm_rsv[DT_MAX_RSV + 3];
-static struct mm_device mm_devs[DT_MAX_DEVICES * DT_MAX_REG];
+static struct mm_device mm_devs[DT_MAX_DEVICES * DT_MAX_REG + DT_MAX_WINDOWS];
 
 /* Kernel memory: physical map, frame table, buddy, object heap, pools,
  * device ranges, all from the device tree. */
@@ -192,6 +192,12 @@ static void memory_init(const struct boot_params *bp)
 			mm_devs[nd].size = dt.devices[i].reg[j].size;
 			mm_devs[nd++].tag = i;
 		}
+	/* PCI host bridges' windows: device memory too, named by the bridge. */
+	for (unsigned i = 0; i < dt.nwindows; i++) {
+		mm_devs[nd].base = dt.windows[i].base;
+		mm_devs[nd].size = dt.windows[i].size;
+		mm_devs[nd++].tag = dt.windows[i].device;
+	}
 	cfg.banks = mm_banks;
 	cfg.nbanks = dt.nmem;
 	cfg.reserved = mm_rsv;

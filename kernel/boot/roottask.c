@@ -139,6 +139,20 @@ static unsigned dev_irq(const struct dt_device *d)
 	return d->irq[0] == 0 ? 32 + d->irq[1] : 16 + d->irq[1];
 }
 
+/* Does the range lie inside one of the tree's bus windows (rounded out to
+ * pages, as device ranges are)? */
+static bool in_window(const struct dt_info *dt, const struct devrange *r)
+{
+	for (unsigned i = 0; i < dt->nwindows; i++) {
+		paddr_t b = dt->windows[i].base & ~0xfffull;
+		paddr_t e = (dt->windows[i].base + dt->windows[i].size + 0xfff) & ~0xfffull;
+
+		if (r->base >= b && r->base + r->size <= e)
+			return true;
+	}
+	return false;
+}
+
 static int give_devices(struct root_build *b, const struct dt_info *dt, struct bootinfo *bi)
 {
 	for (unsigned i = 0; i < devrange_count(); i++) {
@@ -167,6 +181,7 @@ static int give_devices(struct root_build *b, const struct dt_info *dt, struct b
 			bd->size_lo = (uint32_t)r->size;
 			bd->size_hi = (uint32_t)(r->size >> 32);
 			bd->irq = d ? dev_irq(d) : 0xffffffffu;
+			bd->flags = in_window(dt, r) ? BOOTINFO_DEV_WINDOW : 0;
 			strlcpy(bd->name, d ? (d->path[0] == '/' ? d->path + 1 : d->path) : "?",
 				sizeof(bd->name));
 		}

@@ -12,8 +12,11 @@
  * one address space; the mapping is recorded in the capability itself
  * (map_vs, map_va), so deleting or revoking the capability finds and
  * removes it without any per-page metadata. To map the same memory twice,
- * derive a second capability. Page tables are charged to the DIRECT quota
- * of the account that created the address space.
+ * derive a second capability. Unmapping, deleting or revoking a
+ * capability removes exactly what its map made, so a block (1 GiB or
+ * 2 MiB) is never cut: there is no call that removes part of a mapping.
+ * Page tables are charged to the DIRECT quota of the account that
+ * created the address space.
  *
  * An address space whose last capability is deleted loses its page
  * tables at once (every mapping in it is gone); its 60-byte header stays
@@ -275,9 +278,19 @@ int cap_unmap(struct slot *s)
 	vs = s->map_vs;
 	if (!vs->dead) {
 		struct uarch_pt_alloc pta;
+		int err;
 
+		/* Exactly what cap_map mapped, so whole translations: the arch
+		 * refuses only ranges that cut one. Should it ever refuse,
+		 * the mapping and the frames' map counts stay (the frames
+		 * cannot be freed while mapped): leaked, not corrupted. */
 		pta_of(vs, &pta);
-		uarch_vs_unmap(&vs->arch, &pta, s->map_va & ~0xfffu, (uint64_t)s->b << 12);
+		err = uarch_vs_unmap(&vs->arch, &pta, s->map_va & ~0xfffu, (uint64_t)s->b << 12);
+		if (err) {
+			pr_err("vspace: unmap of the mapping at 0x%08x refused: %s",
+			       (unsigned)(s->map_va & ~0xfffu), err_name(err));
+			return err;
+		}
 	}
 	if (slot_type(s) == CAP_MEM && !(((struct memobj *)s->obj)->flags & MEMOBJ_STATIC))
 		ram_pages_ref(slot_pa(s), s->b, false);

@@ -476,7 +476,61 @@ static void note_gic(struct walk *w, int node, const struct dt_device *dev, int 
 		g->phandle = 0;
 }
 
-static void do_device(struct walk *w, int node, int d, const void *reg, uint32_t len)
+/*
+ * The address windows of a PCI host bridge (device_type "pci"): each
+ * `ranges` entry is (3-cell PCI address, parent address, 2-cell size);
+ * the space code in bits 25:24 of the first cell says I/O (1), 32-bit (2)
+ * or 64-bit (3) memory; configuration space (0) is not a window. The
+ * parent address is translated to a CPU address like a `reg` of this
+ * node. Windows are device memory the bridge decodes: the kernel offers
+ * them as device ranges like registers.
+ */
+static void note_windows(struct walk *w, int d, int index)
+{
+	struct dt_info *o = w->out;
+	const struct level *l = &w->lv[d];
+	uint32_t cac = (uint32_t)l->ac, pac = (uint32_t)w->lv[d - 1].ac, csc = (uint32_t)l->sc;
+	uint32_t esz = (cac + pac + csc) * 4;
+
+	if (!l->has_ranges || l->ranges_len == 0)
+		return;
+	if (cac != 3 || esz == 0 || l->ranges_len % esz) {
+		warn(o, "PCI bridge %s: ranges not in (3, %u, %u)-cell entries", cur_path(w),
+		     (unsigned)pac, (unsigned)csc);
+		return;
+	}
+	for (uint32_t off = 0; off < l->ranges_len; off += esz) {
+		const uint8_t *e = l->ranges + off;
+		uint32_t space = (fdt_be32(e) >> 24) & 3;
+		uint64_t base, size;
+		struct dt_window *win;
+
+		if (space == 0)
+			continue;
+		if (fdt_read_cells(e + 4 * cac, pac, &base) ||
+		    fdt_read_cells(e + 4 * (cac + pac), csc, &size) || size == 0 ||
+		    !translate(w, d, &base, size)) {
+			warn(o, "PCI bridge %s: window %u unusable", cur_path(w),
+			     (unsigned)(off / esz));
+			continue;
+		}
+		if (o->nwindows == DT_MAX_WINDOWS) {
+			o->windows_dropped++;
+			warn(o, "more than %u bus windows; %s window %u dropped", DT_MAX_WINDOWS,
+			     cur_path(w), (unsigned)(off / esz));
+			continue;
+		}
+		win = &o->windows[o->nwindows++];
+		win->base = base;
+		win->size = size;
+		win->device = (uint32_t)index;
+		win->space = (uint8_t)space;
+		win->prefetchable = (fdt_be32(e) >> 30) & 1;
+	}
+}
+
+static void do_device(struct walk *w, int node, int d, const void *reg, uint32_t len,
+		      const char *dtype)
 {
 	struct dt_info *o = w->out;
 	struct dt_device dev;
@@ -537,6 +591,8 @@ static void do_device(struct walk *w, int node, int d, const void *reg, uint32_t
 	}
 	if (compat_any(w->f, node, gic_compat, ARRAY_SIZE(gic_compat)))
 		note_gic(w, node, &dev, index);
+	if (index >= 0 && dtype && strcmp(dtype, "pci") == 0)
+		note_windows(w, d, index);
 }
 
 /* ---- the walk ---- */
@@ -642,7 +698,7 @@ static int enter(struct walk *w, int node, int d)
 		       compat_any(f, node, psci_compat, ARRAY_SIZE(psci_compat))))
 		do_psci(w, node);
 	if (fdt_prop(f, node, "reg", &val, &len) == 0)
-		do_device(w, node, d, val, len);
+		do_device(w, node, d, val, len, dtype);
 	return 0;
 }
 

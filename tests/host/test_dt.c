@@ -189,6 +189,23 @@ static void test_virt_machines(void)
 		HT_ASSERT(d);
 		HT_ASSERT(dt_device_is_compatible(d, "pci-host-ecam-generic"));
 		HT_ASSERT(d->reg[0].translated);
+		/* Its windows, in `ranges` order: I/O, 32-bit and 64-bit
+		 * memory (1 GiB aligned, 512 GiB); named by the bridge. */
+		HT_EQ(info.nwindows, 3);
+		HT_EQ(info.windows_dropped, 0);
+		HT_EQ(info.windows[0].space, DT_WIN_IO);
+		HT_EQ(info.windows[0].base, 0x3eff0000);
+		HT_EQ(info.windows[0].size, 0x10000);
+		HT_EQ(info.windows[1].space, DT_WIN_MEM32);
+		HT_EQ(info.windows[1].base, 0x10000000);
+		HT_EQ(info.windows[1].size, 0x2eff0000);
+		HT_EQ(info.windows[2].space, DT_WIN_MEM64);
+		HT_EQ(info.windows[2].base, 0x8000000000ull);
+		HT_EQ(info.windows[2].size, 0x8000000000ull);
+		for (unsigned w = 0; w < info.nwindows; w++) {
+			HT_ASSERT(&info.devices[info.windows[w].device] == d);
+			HT_ASSERT(!info.windows[w].prefetchable);
+		}
 		d = dt_device_by_path(&info, "/intc/v2m");
 		HT_ASSERT(d);
 		HT_EQ(d->reg[0].base, 0x8020000); /* through intc's empty ranges */
@@ -371,6 +388,21 @@ static void test_buses_and_translation(void)
 	HT_EQ(d->reg[0].size, 0);
 
 	HT_EQ(dt_untranslatable_count(&info), 4);
+
+	/* The bridge's windows through soc's ranges; configuration space is
+	 * none, and the one outside every soc window is dropped (warned). */
+	d = dt_device_by_path(&info, "/soc/pcie");
+	HT_ASSERT(d && d->reg[0].translated);
+	HT_EQ(d->reg[0].base, 0x1c080000);
+	HT_EQ(info.nwindows, 2);
+	HT_EQ(info.windows[0].space, DT_WIN_IO);
+	HT_EQ(info.windows[0].base, 0x1c090000);
+	HT_EQ(info.windows[0].size, 0x1000);
+	HT_EQ(info.windows[1].space, DT_WIN_MEM32);
+	HT_EQ(info.windows[1].base, 0x120000000ull);
+	HT_EQ(info.windows[1].size, 0x10000);
+	HT_ASSERT(&info.devices[info.windows[0].device] == d);
+	HT_ASSERT(&info.devices[info.windows[1].device] == d);
 
 	/* Interrupt parents: a loop and a phandle that names nothing. */
 	d = dt_device_by_path(&info, "/soc/looped");

@@ -147,16 +147,28 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 	return 0;
 }
 
-void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
-		    uint64_t size)
+int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
+		   uint64_t size)
 {
 	(void)pta;
+	if ((va | size) & 0xfff)
+		return E_ALIGN;
+	if (size == 0 || va >= UARCH_USER_TOP || size > UARCH_USER_TOP - va)
+		return E_RANGE;
+	/* The fake's translations are whole mappings: cutting one is the
+	 * arch's E_ALIGN, as cutting a block is. */
 	for (int i = 0; i < MAXMAP; i++)
-		if (maps[i].vs == vs && maps[i].size && maps[i].va == va && maps[i].size == size) {
-			vs->pages_mapped -= (uint32_t)(size >> 12);
+		if (maps[i].vs == vs && maps[i].size && va < maps[i].va + maps[i].size &&
+		    maps[i].va < va + size && (va > maps[i].va || va + size < maps[i].va + maps[i].size))
+			return E_ALIGN;
+	for (int i = 0; i < MAXMAP; i++)
+		if (maps[i].vs == vs && maps[i].size && va <= maps[i].va &&
+		    maps[i].va + maps[i].size <= va + size) {
+			vs->pages_mapped -= (uint32_t)(maps[i].size >> 12);
 			memset(&maps[i], 0, sizeof(maps[i]));
 			invalidations++;
 		}
+	return 0;
 }
 
 int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,

@@ -64,6 +64,10 @@ BOOTS = [
         ("driver_fault_reported", r"root: server rtc: data abort at pc 0x[0-9a-f]{8}, "
                                   r"address 0x10000000"),
         ("console_after_fault", r"^console still served after the rtc fault$"),
+        # The 64-bit PCIe window is there (also through U-Boot): the
+        # 1 GiB block cases run, not skipped.
+        ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
+        ("gib_of_2m_blocks", r"^ +ok [0-9]+ test_gib_of_2m_blocks$"),
     ]),
     kernel_boot("boot_uboot_hyp", "512M", 8192, virt=True, extra=[
         ("hyp", r"entered in HYP mode"),
@@ -87,6 +91,7 @@ BOOTS = [
          ]),
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
+        ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
     ]),
     # A disk write survives a restart of the machine: the first boot writes
     # a sector and resets (PSCI SYSTEM_RESET), the second finds it.
@@ -111,6 +116,7 @@ BOOTS = [
              ("ps_shell", r"^shell +100 +(runnable|reply|send) "),
              ("devices_uart", r"^pl011@9000000 +0x0009000000 +4K +device +uart$"),
              ("devices_rtc", r"^pl031@9010000 +0x0009010000 +4K +device +rtc$"),
+             ("devices_window", r"^pcie@10000000 +0x8000000000 +536870912K +window +root$"),
              ("date", r"^20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] UTC$"),
              ("caps_device", r"^8 +device +rw-- +0x0009000000 \+1 pages$"),
              ("caps_irq", r"^16 +irq +rw-- +line 33$"),

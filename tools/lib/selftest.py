@@ -213,6 +213,46 @@ def sysdesc_rejects_each_mistake():
                 raise AssertionError("%s accepted" % f.name)
 
 
+@case
+def sysdesc_counts_pci_windows():
+    """A PCI host bridge's memory and I/O windows are device ranges (the
+    kernel adds them); its configuration space is not."""
+    import tempfile
+    hw = HW_DTS.rstrip().rstrip("};").rstrip() + """
+	pcie@10000000 {
+		device_type = "pci";
+		compatible = "pci-host-ecam-generic";
+		#address-cells = <3>;
+		#size-cells = <2>;
+		reg = <0x40 0x10000000 0 0x10000000>;
+		ranges = <0x1000000 0 0 0 0x3eff0000 0 0x10000>,
+			 <0x2000000 0 0x10000000 0 0x10000000 0 0x2eff0000>,
+			 <0x0000000 0 0 0 0x0b000000 0 0x10000>,
+			 <0x3000000 0x80 0 0x80 0 0x80 0>;
+	};
+};
+"""
+    sysd = """/dts-v1/;
+/ {
+	compatible = "cairn,system-v1";
+	servers {
+		x { program = "uart"; priority = <10>; quota = <1 0 0 4096>; regions = <%s>; };
+	};
+};
+"""
+    with tempfile.TemporaryDirectory() as tmp:
+        hwb = _dtb(hw, tmp)
+        for region in ("0x80 0x40000000 0 0x40000000", "0 0x20000000 0 0x1000",
+                       "0 0x3eff0000 0 0x10000"):
+            sysdesc.check(_dtb(sysd % region, tmp), hwb, {"uart"})
+        try:
+            sysdesc.check(_dtb(sysd % "0 0x0b000000 0 0x1000", tmp), hwb, {"uart"})
+        except sysdesc.DescError as e:
+            assert "falls outside" in str(e), str(e)
+        else:
+            raise AssertionError("a region in configuration space accepted")
+
+
 def main():
     print("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: tools")
     print(f"    1..{len(CASES)}")

@@ -99,7 +99,11 @@ def ram_pages(hw):
 
 def device_spans(hw):
     """Page-rounded [base, end) of every `reg` entry of the hardware tree
-    (two address and two size cells, as on QEMU virt), memory excluded."""
+    (two address and two size cells, as on QEMU virt), memory excluded,
+    and of every window of a PCI host bridge (`ranges` entries of a
+    device_type "pci" node: 3-cell PCI address, 2-cell CPU address, 2-cell
+    size; configuration space is none), as the kernel makes them device
+    ranges too."""
     out = []
     for path, props in hw.items():
         if "reg" not in props or props.get("device_type") == b"memory\0" or path == "/":
@@ -108,6 +112,13 @@ def device_spans(hw):
         for i in range(0, len(c) - 3, 4):
             b, z = (c[i] << 32) | c[i + 1], (c[i + 2] << 32) | c[i + 3]
             out.append((b & ~0xfff, (b + z + 0xfff) & ~0xfff))
+        if props.get("device_type") == b"pci\0" and "ranges" in props:
+            c = cells(props["ranges"])
+            for i in range(0, len(c) - 6, 7):
+                if (c[i] >> 24) & 3 == 0:
+                    continue
+                b, z = (c[i + 3] << 32) | c[i + 4], (c[i + 5] << 32) | c[i + 6]
+                out.append((b & ~0xfff, (b + z + 0xfff) & ~0xfff))
     return out
 
 

@@ -23,6 +23,23 @@ const struct bootinfo_dev *root_device(const char *prefix)
 	return NULL;
 }
 
+int root_gib_window(uint64_t extra, cptr_t dst, uint64_t *pa)
+{
+	for (unsigned i = 0; i < bootinfo->ndev; i++) {
+		const struct bootinfo_dev *d = &bootinfo->dev[i];
+		uint64_t base = (uint64_t)d->base_hi << 32 | d->base_lo;
+		uint64_t end = base + ((uint64_t)d->size_hi << 32 | d->size_lo);
+		uint64_t g = (base + ROOT_GIB - 1) & ~(uint64_t)(ROOT_GIB - 1);
+
+		if (!(d->flags & BOOTINFO_DEV_WINDOW) || g + ROOT_GIB + extra > end)
+			continue;
+		*pa = g;
+		return sys_cap_mint(d->slot, CPTR_SELF, dst, R_READ | R_WRITE,
+				    (uint32_t)((g - base) >> 12), (uint32_t)((ROOT_GIB + extra) >> 12));
+	}
+	return E_NOENT;
+}
+
 /* The value of "key=" in the command line, copied into buf; NULL if absent. */
 static const char *arg_value(const char *key, char *buf, size_t len)
 {

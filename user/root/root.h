@@ -18,6 +18,16 @@ extern bool root_reset_after_tests;
 /* A device range given at boot whose node name starts with prefix. */
 const struct bootinfo_dev *root_device(const char *prefix);
 
+/* Mint into dst a device capability for 1 GiB + extra bytes of a bus
+ * window (BOOTINFO_DEV_WINDOW) starting at a 1 GiB aligned address (*pa):
+ * what a level-1 block can map. E_NOENT when no window has one (QEMU
+ * virt's 64-bit PCIe window, 512 GiB at 512 GiB, does). */
+#define ROOT_GIB 0x40000000u
+int root_gib_window(uint64_t extra, cptr_t dst, uint64_t *pa);
+/* A 1 GiB aligned GiB of user address space that the root task and the
+ * workers leave free (their stacks end at 0x8000_0000). */
+#define ROOT_GIB_VA 0x80000000u
+
 struct worker {
 	struct proc p;
 	cptr_t cmd;             /* root's capability to the worker's command endpoint */

@@ -559,7 +559,8 @@ static int row_devices(unsigned row, char *buf, size_t len)
 	base = (uint64_t)d->base_hi << 32 | d->base_lo;
 	size = (uint64_t)d->size_hi << 32 | d->size_lo;
 	return snprintf(buf, len, "%-24s 0x%010llx %9lluK  %-8s %s", d->name,
-			(unsigned long long)base, (unsigned long long)(size >> 10), "device",
+			(unsigned long long)base, (unsigned long long)(size >> 10),
+			(d->flags & BOOTINFO_DEV_WINDOW) ? "window" : "device",
 			holder(base, size));
 }
 

@@ -114,20 +114,28 @@ int uarch_vs_init(struct uarch_vs *vs, const struct uarch_pt_alloc *pta);
 /*
  * Map [va, va + size) to [pa, pa + size) with attr and rights (user
  * accessible). va, pa and size 4 KiB aligned, va + size <= UARCH_USER_TOP.
- * The largest translation alignment allows is used: 2 MiB blocks, 64 KiB
- * runs with the contiguous hint, 4 KiB pages. E_INVAL (bad rights or
- * attr, W+X), E_ALIGN, E_RANGE (beyond the user half), E_EXIST (any page of
- * the range already mapped: nothing changes), E_NOMEM (tables could not be
+ * The largest translation alignment allows is used: 1 GiB blocks (va and
+ * pa 1 GiB aligned, a whole GiB left), 2 MiB blocks, 64 KiB runs with the
+ * contiguous hint, 4 KiB pages. E_INVAL (bad rights or attr, W+X),
+ * E_ALIGN, E_RANGE (beyond the user half), E_EXIST (any page of the range
+ * already mapped: nothing changes), E_NOMEM (tables could not be
  * allocated: nothing changes).
  */
 int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
 		 paddr_t pa, uint64_t size, unsigned attr, unsigned rights);
-/* Remove every translation in [va, va + size) (which was mapped by one
- * uarch_vs_map call, or parts of it not mapped at all) and invalidate the
- * TLB for them (this ASID) before returning. Page tables that become empty
- * may be freed through pta. */
-void uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
-		    uint64_t size);
+/*
+ * Remove every translation in [va, va + size) and invalidate the TLB for
+ * them (this ASID) before returning; page tables that become empty may be
+ * freed through pta. Translations go whole or not at all: a block is
+ * never split. If the start or the end of the range falls inside a
+ * translation (a 1 GiB or 2 MiB block, a 64 KiB contiguous run) the call
+ * is refused with E_ALIGN and nothing changes; a range that is what one
+ * uarch_vs_map made (or parts of it not mapped at all) never is. Also
+ * E_ALIGN for va or size not page aligned, E_RANGE for an empty range or
+ * one beyond the user half. 0 otherwise, also when nothing was mapped.
+ */
+int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_t va,
+		   uint64_t size);
 /* Look up one user va: 0 and the pa/attr/rights, or E_NOENT. */
 int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,
 		   unsigned *rights);

@@ -1,7 +1,9 @@
 /*
  * LPAE long-descriptor format: the one place that spells out descriptor
- * bits. Level-2 entries cover 2 MiB (block or table), level-3 entries
- * 4 KiB pages; output addresses are 40 bits.
+ * bits. Level-1 entries cover 1 GiB (block or table), level-2 entries
+ * 2 MiB (block or table), level-3 entries 4 KiB pages; a block has the
+ * same attribute bits at both levels and its output address in bits
+ * [39:30] (level 1) or [39:21] (level 2); output addresses are 40 bits.
  */
 #ifndef ARCH_PTE_H
 #define ARCH_PTE_H

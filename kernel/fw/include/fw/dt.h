@@ -28,6 +28,7 @@
 #define DT_MAX_CPUS 16
 #define DT_MAX_DEVICES 128
 #define DT_MAX_REG 4
+#define DT_MAX_WINDOWS 16
 #define DT_MAX_IRQ_CELLS 6
 #define DT_MAX_TIMER_PPI 4
 #define DT_PATH_MAX 64
@@ -88,6 +89,23 @@ struct dt_device {
 	uint8_t irq_status;        /* enum dt_irq_status */
 };
 
+/* An address window a bus decodes for the devices behind it: the CPU
+ * side of a PCI host bridge's `ranges` entry (I/O or memory space). */
+enum dt_window_space {
+	DT_WIN_IO = 1,
+	DT_WIN_MEM32 = 2,
+	DT_WIN_MEM64 = 3,
+};
+
+struct dt_window {
+	paddr_t base;              /* CPU physical address */
+	uint64_t size;
+	uint32_t device;           /* index in devices[] of the bridge */
+	uint8_t space;             /* enum dt_window_space */
+	bool prefetchable;
+};
+_Static_assert(sizeof(struct dt_window) == 24, "a bus window: 24 bytes (16 in dt_info)");
+
 struct dt_gic {
 	bool present;
 	int device;                /* index in devices[] */
@@ -139,6 +157,10 @@ struct dt_info {
 	unsigned ndevices;
 	struct dt_device devices[DT_MAX_DEVICES];
 	unsigned devices_dropped;  /* warnings: beyond DT_MAX_DEVICES */
+
+	unsigned nwindows;         /* PCI host bridge windows, in tree order */
+	struct dt_window windows[DT_MAX_WINDOWS];
+	unsigned windows_dropped;  /* warnings: beyond DT_MAX_WINDOWS */
 
 	unsigned warnings;         /* all non-fatal problems, counted */
 	char first_warning[DT_WHY_MAX];

@@ -281,8 +281,12 @@ struct bootinfo_dev {
 	unsigned int base_lo, base_hi;
 	unsigned int size_lo, size_hi;
 	unsigned int irq;            /* first interrupt (GIC number) or 0xffffffff */
+	unsigned int flags;          /* BOOTINFO_DEV_* */
 	char name[24];               /* device-tree node name, e.g. "pl011@9000000" */
 };
+/* The range is an address window of a bus (a PCI host bridge's I/O or
+ * memory window, named by the bridge's node), not a device's registers. */
+#define BOOTINFO_DEV_WINDOW 0x1u
 
 struct bootinfo {
 	unsigned int magic;
