@@ -875,6 +875,44 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(s
 	return r ? r : syscall_slow(c, SYS_REPLY_RECV);
 }
 
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_signal(struct uctx *c)
+{
+	struct uctx *r = ntfn_fastpath_signal(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_SEND);
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_wait(struct uctx *c)
+{
+	struct uctx *r = ntfn_fastpath_wait(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_RECV);
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_yield(struct uctx *c)
+{
+	struct uctx *r = sched_fastpath_yield(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_YIELD);
+}
+
+/* Every call but call, reply-recv and null (kept out of kentry_syscall,
+ * whose null path is the shortest there is): only tail calls. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_other(struct uctx *c, uint32_t n)
+{
+	if (n == SYS_SEND)
+		return kentry_signal(c);
+	if (n == SYS_RECV)
+		return kentry_wait(c);
+	if (n == SYS_YIELD)
+		return kentry_yield(c);
+	return syscall_slow(c, n);
+}
+
 /* The entry: only tail calls, so it needs no stack frame of its own. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(struct uctx *c)
 {
@@ -887,7 +925,7 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(stru
 		c->r[0] = 0;
 		return c;
 	}
-	return syscall_slow(c, n);
+	return kentry_other(c, n);
 }
 
 struct uctx *kentry_irq(struct uctx *c)
