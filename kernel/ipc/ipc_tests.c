@@ -209,10 +209,14 @@ static void msg(struct thread *th, uint32_t info, uint32_t m0, uint32_t m1, uint
 	th->ctx.r[5] = m3;
 }
 
+/* Ready and waiting to run: on its ready queue, or held in cpu->next
+ * (the kernel exit queues it, sched_settle). */
 static bool queued(const struct thread *th)
 {
 	const struct cpu *c = this_cpu();
 
+	if (c->next == th)
+		return true;
 	for (const struct thread *x = c->ready_head[th->prio]; x; x = x->qnext)
 		if (x == th)
 			return true;
@@ -1491,25 +1495,31 @@ IPC_CASE(test_sched_next_held_and_flushed)
 
 	KT_ASSERT(t, cur && h1 && h2 && low);
 	run(cur);
+	/* A lower thread: held, no pick needed; the exit queues it. */
 	sched_ready(low);
-	KT_ASSERT(t, queued(low) && cpu->next == NULL && !cpu->resched);
+	KT_ASSERT(t, cpu->next == low && !cpu->resched);
+	KT_EQ(t, sched_highest_queued(), -1);
+	sched_settle(cpu);
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[5] == low);
+	/* A higher one: held, and a pick is due. */
 	sched_ready(h1);
-	KT_ASSERT(t, cpu->next == h1 && !queued(h1) && cpu->resched);
+	KT_ASSERT(t, cpu->next == h1 && cpu->ready_head[40] == NULL && cpu->resched);
 	KT_EQ(t, sched_highest_ready(), 40);
 	KT_EQ(t, sched_highest_queued(), 5);
 	sched_ready(h1);                        /* again: no change */
-	KT_ASSERT(t, cpu->next == h1 && !queued(h1));
+	KT_ASSERT(t, cpu->next == h1 && cpu->ready_head[40] == NULL);
 	/* A pick runs h1 directly; cur goes to its queue. */
 	KT_ASSERT(t, sched_pick() == h1);
-	KT_ASSERT(t, cpu->next == NULL && queued(cur) && !queued(h1));
-	/* Two made ready: both queued, in order; the pick takes the first. */
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[10] == cur);
+	/* Two made ready: the first queued, the second held; the pick
+	 * takes them in that order. */
 	run(cur);
 	h1->state = TS_BLOCKED_RECV;
 	sched_ready(h1);
 	sched_ready(h2);
-	KT_ASSERT(t, cpu->next == NULL && queued(h1) && queued(h2));
-	KT_ASSERT(t, cpu->ready_head[40] == h1 && h1->qnext == h2);
+	KT_ASSERT(t, cpu->next == h2 && cpu->ready_head[40] == h1 && h1->qnext == NULL);
 	KT_ASSERT(t, sched_pick() == h1);
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[40] == h2);
 	/* Made ready, then blocked again before any pick. */
 	run(cur);
 	sched_unready(h2);

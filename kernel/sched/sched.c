@@ -37,24 +37,19 @@ void sched_ready(struct thread *t)
 
 	t->state = TS_RUNNABLE;
 	t->wait_obj = NULL;
-	if (t == c->cur || t == c->next)
+	if (t == c->cur || t == c->next || (t->tflags & THREAD_F_QUEUED))
 		return;
-	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio) {
+	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio)
 		c->resched = true;
-		/* The one thread made ready in this kernel entry that should
-		 * run: hold it in cpu->next, so that sched_pick switches to it
-		 * without a trip through its queue. A second one sends the
-		 * first to its queue (in the order they were made ready). */
-		if (!c->next && !(t->tflags & THREAD_F_QUEUED)) {
-			c->next = t;
-			return;
-		}
-	}
-	if (c->next) {
+	/* The first thread made ready in this kernel entry waits in
+	 * cpu->next, off the queues: if it is the one to run, sched_pick
+	 * switches to it without a trip through its queue (a call waking
+	 * its server, a reply-recv whose receive blocks); otherwise the
+	 * kernel exit queues it (sched_settle). A second one sends the first
+	 * to its queue, so the order they were made ready in is kept. */
+	if (c->next)
 		sched_enqueue(c, c->next, false);
-		c->next = NULL;
-	}
-	sched_enqueue(c, t, false);
+	c->next = t;
 }
 
 void sched_unready(struct thread *t)
@@ -113,8 +108,10 @@ struct thread *sched_pick(void)
 	struct thread *cur = c->cur, *best = NULL, *next = NULL;
 	unsigned p;
 
-	if (!c->resched && cur && cur->state == TS_RUNNABLE)
+	if (!c->resched && cur && cur->state == TS_RUNNABLE) {
+		sched_settle(c);
 		return cur;
+	}
 	c->resched = false;
 	if (c->ready_top) {
 		unsigned g = highest(c->ready_top);

@@ -80,7 +80,7 @@ struct cpu {
 	uint32_t ready_bits[PRIO_COUNT / 32];
 	struct thread *ready_head[PRIO_COUNT];
 	struct thread *ready_tail[PRIO_COUNT];
-	struct thread *next;         /* made ready to run next, not queued (sched_ready) */
+	struct thread *next;         /* made ready in this kernel entry, not queued yet */
 	bool resched;                /* pick again before leaving the kernel */
 	bool vs_dirty;               /* TTBR0 may not be cur's address space */
 	uint32_t switches;
@@ -181,6 +181,16 @@ static inline void sched_dequeue(struct cpu *c, struct thread *t)
 		c->ready_bits[p >> 5] &= ~(1u << (p & 31));
 		if (!c->ready_bits[p >> 5])
 			c->ready_top &= ~(1u << (p >> 5));
+	}
+}
+
+/* A kernel exit that keeps the current thread without sched_pick: the
+ * thread held in cpu->next goes to its queue. */
+static inline void sched_settle(struct cpu *c)
+{
+	if (c->next) {
+		sched_enqueue(c, c->next, false);
+		c->next = NULL;
 	}
 }
 
