@@ -250,10 +250,8 @@ static unsigned transfer_caps(struct thread *from, struct thread *to, unsigned n
 		src = cspace_lookup(fcs, src_idx);
 		if (!src || slot_empty(src) || dst_idx >= tcs->limit)
 			break;
-		dst = cspace_lookup(tcs, dst_idx);
-		if (dst && !slot_empty(dst))
-			break;
-		if (cspace_slot(tcs, dst_idx, &dst) || cap_copy(src, dst))
+		/* (makes the slot's leaf if it has none: the copy needs it) */
+		if (cspace_slot(tcs, dst_idx, &dst) || !slot_empty(dst) || cap_copy(src, dst))
 			break;
 		done++;
 	}

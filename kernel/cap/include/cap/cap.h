@@ -247,11 +247,42 @@ struct cspace {
 void cspace_init(void);
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out);
 /* The slot at idx if its leaf exists (it may be empty), else NULL.
- * E_RANGE-style errors are the caller's: idx >= limit gives NULL. */
-struct slot *cspace_lookup(struct cspace *cs, uint32_t idx);
+ * E_RANGE-style errors are the caller's: idx >= limit gives NULL.
+ * Inline: every system call that names a capability starts here. */
+static inline struct slot *cspace_lookup(struct cspace *cs, uint32_t idx)
+{
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (idx >= cs->limit)
+		return NULL;
+	if (idx < CNODE_SLOTS)
+		return cs->leaf0 ? &cs->leaf0->slot[idx] : NULL;
+	m = cs->mid[idx >> (2 * CNODE_BITS)];
+	if (!m)
+		return NULL;
+	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	if (!l)
+		return NULL;
+	return &l->slot[idx & (CNODE_SLOTS - 1)];
+}
+
 /* The slot at idx, allocating the path to it. E_RANGE (idx 0 or >=
- * limit), E_NOMEM. */
-int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out);
+ * limit), E_NOMEM. Inline when the slot's leaf exists (the common case);
+ * cspace_slot_alloc does the rest. */
+int cspace_slot_alloc(struct cspace *cs, uint32_t idx, struct slot **out);
+static inline int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
+{
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (idx != CPTR_NULL && idx < cs->limit && (m = cs->mid[idx >> (2 * CNODE_BITS)]) &&
+	    (l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)])) {
+		*out = &l->slot[idx & (CNODE_SLOTS - 1)];
+		return 0;
+	}
+	return cspace_slot_alloc(cs, idx, out);
+}
 
 /* ----------------------------------------------------------- memory */
 
