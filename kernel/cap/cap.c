@@ -91,11 +91,15 @@ int cap_install_child(struct slot *dst, struct slot *parent, unsigned type, unsi
 		return E_EXIST;
 	if (depth > SLOT_DEPTH_MAX)
 		return E_DEPTH;
-	memset(dst, 0, sizeof(*dst));
+	/* Every field (link_child sets parent, next, prev): stores, not a
+	 * memset call, on the path of every derivation and transfer. */
 	dst->info = slot_info(type, rights, 0, depth);
 	dst->obj = obj;
 	dst->a = a;
 	dst->b = b;
+	dst->map_vs = NULL;
+	dst->map_va = 0;
+	dst->child = NULL;
 	if (obj)
 		obj_get(obj);
 	link_child(dst, parent);

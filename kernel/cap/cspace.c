@@ -65,34 +65,17 @@ int cspace_create(struct account *a, uint32_t limit, struct cspace **out)
 	return 0;
 }
 
-struct slot *cspace_lookup(struct cspace *cs, uint32_t idx)
-{
-	struct cnode_mid *m;
-	struct cnode_leaf *l;
-
-	if (idx >= cs->limit)
-		return NULL;
-	if (idx < CNODE_SLOTS)
-		return cs->leaf0 ? &cs->leaf0->slot[idx] : NULL;
-	m = cs->mid[idx >> (2 * CNODE_BITS)];
-	if (!m)
-		return NULL;
-	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
-	if (!l)
-		return NULL;
-	return &l->slot[idx & (CNODE_SLOTS - 1)];
-}
-
-int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
+int cspace_slot_alloc(struct cspace *cs, uint32_t idx, struct slot **out)
 {
 	struct cnode_mid **mp, *m = NULL;
 	struct cnode_leaf **lp, *l = NULL;
-	struct quota *q = account_heap(cs->obj.acct);
+	struct quota *q;
 	int err;
 
 	if (idx == CPTR_NULL || idx >= cs->limit)
 		return E_RANGE;
 	mp = &cs->mid[idx >> (2 * CNODE_BITS)];
+	q = account_heap(cs->obj.acct);
 	if (!*mp) {
 		err = kcache_alloc(&cache_mid, q, (void **)&m);
 		if (err)

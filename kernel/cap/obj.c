@@ -20,7 +20,7 @@
 const struct obj_type *obj_types[CAP_TYPE_COUNT];
 uint8_t obj_cap_flags[256];
 static struct kobj *reap_head, *reap_tail;
-static unsigned reap_n;
+unsigned obj_reap_count;       /* objects on the reap list (obj_reap_pending) */
 static uint32_t live[CAP_TYPE_COUNT];
 
 /* Object sizes are part of the memory budget (docs/capabilities.md); the
@@ -35,7 +35,7 @@ void obj_init(void)
 	memset(obj_types, 0, sizeof(obj_types));
 	memset(obj_cap_flags, 0, sizeof(obj_cap_flags));
 	reap_head = reap_tail = NULL;
-	reap_n = 0;
+	obj_reap_count = 0;
 	memset(live, 0, sizeof(live));
 }
 
@@ -59,11 +59,6 @@ void obj_type_register(unsigned type, const struct obj_type *t)
 uint32_t obj_count(unsigned type)
 {
 	return type < CAP_TYPE_COUNT ? live[type] : 0;
-}
-
-unsigned obj_reap_pending(void)
-{
-	return reap_n;
 }
 
 int obj_alloc(struct kcache *c, unsigned type, struct account *a, void **out)
@@ -104,7 +99,7 @@ void obj_put(struct kobj *o)
 	else
 		reap_head = o;
 	reap_tail = o;
-	reap_n++;
+	obj_reap_count++;
 }
 
 /* Free the storage of a dead object and drop its account reference. */
@@ -141,7 +136,7 @@ bool obj_reap(unsigned budget)
 			reap_head = o->reap_next;
 			if (!reap_head)
 				reap_tail = NULL;
-			reap_n--;
+			obj_reap_count--;
 			if (!t || !t->pinned || !t->pinned(o))
 				obj_free(o);
 		}

@@ -250,10 +250,8 @@ static unsigned transfer_caps(struct thread *from, struct thread *to, unsigned n
 		src = cspace_lookup(fcs, src_idx);
 		if (!src || slot_empty(src) || dst_idx >= tcs->limit)
 			break;
-		dst = cspace_lookup(tcs, dst_idx);
-		if (dst && !slot_empty(dst))
-			break;
-		if (cspace_slot(tcs, dst_idx, &dst) || cap_copy(src, dst))
+		/* (makes the slot's leaf if it has none: the copy needs it) */
+		if (cspace_slot(tcs, dst_idx, &dst) || !slot_empty(dst) || cap_copy(src, dst))
 			break;
 		done++;
 	}
@@ -286,10 +284,15 @@ static void transfer(struct thread *from, struct thread *to, uint32_t badge, boo
 	}
 	len = MSG_LEN(info);
 	if (len > MSG_REG_WORDS) {
-		if (from->ipcbuf && to->ipcbuf)
-			memcpy(&to->ipcbuf->mr[MSG_REG_WORDS], &from->ipcbuf->mr[MSG_REG_WORDS],
-			       (len - MSG_REG_WORDS) * sizeof(uint32_t));
-		else
+		if (from->ipcbuf && to->ipcbuf) {
+			/* At most 60 aligned words: a word loop beats memcpy's
+			 * alignment checks for the lengths messages have. */
+			const unsigned int *src = from->ipcbuf->mr;
+			unsigned int *dst = to->ipcbuf->mr;
+
+			for (unsigned i = MSG_REG_WORDS; i < len; i++)
+				dst[i] = src[i];
+		} else
 			len = MSG_REG_WORDS;    /* no buffer to carry the rest */
 	}
 	if (MSG_CAPS(info) && grant)

@@ -209,10 +209,14 @@ static void msg(struct thread *th, uint32_t info, uint32_t m0, uint32_t m1, uint
 	th->ctx.r[5] = m3;
 }
 
+/* Ready and waiting to run: on its ready queue, or held in cpu->next
+ * (the kernel exit queues it, sched_settle). */
 static bool queued(const struct thread *th)
 {
 	const struct cpu *c = this_cpu();
 
+	if (c->next == th)
+		return true;
 	for (const struct thread *x = c->ready_head[th->prio]; x; x = x->qnext)
 		if (x == th)
 			return true;
@@ -1347,7 +1351,9 @@ IPC_CASE(test_fastpath_declines)
 	run(r);
 	r->ctx.r[0] = 4;
 	r->ctx.r[1] = MSG_INFO(0, 0, 0);
-	sched_ready(x);
+	/* (queued, as every ready thread is at a system-call entry) */
+	x->state = TS_RUNNABLE;
+	sched_enqueue(cpu, x, false);
 	cpu->resched = false;
 	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
 	KT_EQ(t, c->state, TS_BLOCKED_REPLY);
@@ -1372,6 +1378,160 @@ IPC_CASE(test_fastpath_declines)
 	KT_EQ(t, x->state, TS_RUNNABLE);
 	KT_ASSERT(t, r->caller == NULL);
 	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
+}
+
+/* Signal and wait: the fast paths hand the CPU over as sched_pick would. */
+IPC_CASE(test_fastpath_signal_wait)
+{
+	struct thread *s = mk_thread("kt-signaller", 10), *w = mk_thread("kt-waiter", 20);
+	struct slot *n = mk_ntfn(), *cs = mk_cspace();
+	struct cpu *cpu = this_cpu();
+
+	KT_ASSERT(t, s && w && n && cs);
+	KT_EQ(t, thread_configure(s, cs, NULL, NULL, NULL), 0);
+	KT_EQ(t, thread_configure(w, cs, NULL, NULL, NULL), 0);
+	KT_ASSERT(t, mint_to(n, cslot(cs, 5), R_WRITE, 0x4));
+	KT_ASSERT(t, mint_to(n, cslot(cs, 6), R_READ, 0));
+	/* Nothing else ready: the wait declines (the general path idles). */
+	run(w);
+	w->ctx.r[0] = 6;
+	KT_ASSERT(t, ntfn_fastpath_wait(w) == NULL);
+	KT_EQ(t, w->state, TS_RUNNABLE);
+	KT_ASSERT(t, NT(n)->head == NULL);
+	for (unsigned i = 0; i < 3; i++) {
+		struct uctx *u;
+
+		/* w waits; s, queued, runs. */
+		s->state = TS_RUNNABLE;
+		sched_enqueue(cpu, s, false);
+		run(w);
+		w->ctx.r[0] = 6;
+		u = ntfn_fastpath_wait(w);
+		KT_ASSERT_MSG(t, u == &s->ctx, "wait %u: fast path not taken", i);
+		KT_ASSERT(t, cpu->cur == s && !queued(s));
+		KT_EQ(t, w->state, TS_BLOCKED_NTFN);
+		KT_ASSERT(t, NT(n)->head == w && w->wait_obj == NT(n));
+		KT_EQ(t, sched_highest_ready(), -1);
+		/* s signals: w, higher, runs at once; s is preempted. */
+		s->ctx.r[0] = 5;
+		u = ntfn_fastpath_signal(s);
+		KT_ASSERT_MSG(t, u == &w->ctx, "signal %u: fast path not taken", i);
+		KT_ASSERT(t, cpu->cur == w);
+		KT_EQ(t, w->state, TS_RUNNABLE);
+		KT_EQ(t, R0(w), 0);
+		KT_EQ(t, w->ctx.r[1], MSG_INFO(0, 1, 0));
+		KT_EQ(t, w->ctx.r[2], 0x4);
+		KT_EQ(t, w->ctx.r[6], 0x4);
+		KT_EQ(t, R0(s), 0);
+		KT_ASSERT(t, NT(n)->head == NULL && NT(n)->word == 0 && w->wait_obj == NULL);
+		KT_ASSERT(t, queued(s) && s->state == TS_RUNNABLE && s->slice > 0);
+		KT_EQ(t, sched_highest_ready(), 10);
+		KT_ASSERT(t, !cpu->resched);
+		sched_unready(s);
+	}
+	/* Bits pending: the wait takes them without blocking. */
+	run(s);
+	NT(n)->word = 0x30;
+	s->ctx.r[0] = 6;
+	KT_ASSERT(t, ntfn_fastpath_wait(s) == &s->ctx);
+	KT_EQ(t, s->ctx.r[2], 0x30);
+	KT_EQ(t, NT(n)->word, 0);
+	KT_EQ(t, s->state, TS_RUNNABLE);
+	/* Declines: wrong rights either way, a waiter not above the
+	 * signaller, an endpoint. */
+	s->ctx.r[0] = 5;
+	KT_ASSERT(t, ntfn_fastpath_wait(s) == NULL);
+	s->ctx.r[0] = 6;
+	KT_ASSERT(t, ntfn_fastpath_signal(s) == NULL);
+	run(w);
+	KT_EQ(t, ipc_recv(w, cslot(cs, 6), true), 0);
+	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
+	run(s);
+	s->prio = 20;
+	s->ctx.r[0] = 5;
+	KT_ASSERT(t, ntfn_fastpath_signal(s) == NULL);
+	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
+	s->prio = 10;
+	KT_ASSERT(t, ntfn_fastpath_signal(s) == &w->ctx);
+	KT_EQ(t, w->ctx.r[2], 0x4);
+	sched_unready(s);
+	s->state = TS_INACTIVE;
+}
+
+IPC_CASE(test_fastpath_yield)
+{
+	struct thread *a = mk_thread("kt-yield-a", 30), *b = mk_thread("kt-yield-b", 30);
+	struct thread *low = mk_thread("kt-yield-low", 5);
+	struct cpu *cpu = this_cpu();
+
+	KT_ASSERT(t, a && b && low);
+	/* Only a lower thread ready: a yield declines (general path). */
+	low->state = TS_RUNNABLE;
+	sched_enqueue(cpu, low, false);
+	run(a);
+	KT_ASSERT(t, sched_fastpath_yield(a) == NULL);
+	KT_ASSERT(t, cpu->cur == a);
+	/* b at the same level: it runs, a goes behind it with a new turn. */
+	b->state = TS_RUNNABLE;
+	sched_enqueue(cpu, b, false);
+	KT_ASSERT(t, sched_fastpath_yield(a) == &b->ctx);
+	KT_ASSERT(t, cpu->cur == b && queued(a) && !queued(b));
+	KT_EQ(t, a->slice, THREAD_TIMESLICE);
+	KT_EQ(t, R0(a), 0);
+	KT_ASSERT(t, sched_fastpath_yield(b) == &a->ctx);
+	KT_ASSERT(t, cpu->cur == a && queued(b) && !queued(a));
+	sched_unready(b);
+	sched_unready(low);
+	b->state = low->state = TS_INACTIVE;
+}
+
+/* A thread made ready that should run next waits in cpu->next, off the
+ * queues; a second one sends it to its queue first, in order. */
+IPC_CASE(test_sched_next_held_and_flushed)
+{
+	struct thread *cur = mk_thread("kt-cur", 10), *h1 = mk_thread("kt-high1", 40);
+	struct thread *h2 = mk_thread("kt-high2", 40), *low = mk_thread("kt-low", 5);
+	struct cpu *cpu = this_cpu();
+
+	KT_ASSERT(t, cur && h1 && h2 && low);
+	run(cur);
+	/* A lower thread: held, no pick needed; the exit queues it. */
+	sched_ready(low);
+	KT_ASSERT(t, cpu->next == low && !cpu->resched);
+	KT_EQ(t, sched_highest_queued(), -1);
+	sched_settle(cpu);
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[5] == low);
+	/* A higher one: held, and a pick is due. */
+	sched_ready(h1);
+	KT_ASSERT(t, cpu->next == h1 && cpu->ready_head[40] == NULL && cpu->resched);
+	KT_EQ(t, sched_highest_ready(), 40);
+	KT_EQ(t, sched_highest_queued(), 5);
+	sched_ready(h1);                        /* again: no change */
+	KT_ASSERT(t, cpu->next == h1 && cpu->ready_head[40] == NULL);
+	/* A pick runs h1 directly; cur goes to its queue. */
+	KT_ASSERT(t, sched_pick() == h1);
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[10] == cur);
+	/* Two made ready: the first queued, the second held; the pick
+	 * takes them in that order. */
+	run(cur);
+	h1->state = TS_BLOCKED_RECV;
+	sched_ready(h1);
+	sched_ready(h2);
+	KT_ASSERT(t, cpu->next == h2 && cpu->ready_head[40] == h1 && h1->qnext == NULL);
+	KT_ASSERT(t, sched_pick() == h1);
+	KT_ASSERT(t, cpu->next == NULL && cpu->ready_head[40] == h2);
+	/* Made ready, then blocked again before any pick. */
+	run(cur);
+	sched_unready(h2);
+	h2->state = TS_BLOCKED_RECV;
+	sched_ready(h2);
+	KT_ASSERT(t, cpu->next == h2);
+	sched_unready(h2);
+	h2->state = TS_BLOCKED_RECV;
+	KT_ASSERT(t, cpu->next == NULL && !queued(h2));
+	KT_ASSERT(t, sched_pick() == cur || cpu->cur == cur);
+	sched_unready(low);
+	cur->state = h1->state = h2->state = low->state = TS_INACTIVE;
 }
 
 /* ----------------------------------------------------------- last */
@@ -1419,6 +1579,9 @@ static const struct ktest_case ipc_cases[] = {
 	KT_CASE(test_fault_without_endpoint_stops),
 	KT_CASE(test_fastpath_round_trip),
 	KT_CASE(test_fastpath_declines),
+	KT_CASE(test_fastpath_signal_wait),
+	KT_CASE(test_fastpath_yield),
+	KT_CASE(test_sched_next_held_and_flushed),
 	KT_CASE(test_everything_returned),
 };
 KTEST_SUITE(ipc_suite, "ipc", ipc_cases);

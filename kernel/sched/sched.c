@@ -19,8 +19,6 @@
 #include <lib/string.h>
 #include <sched/thread.h>
 
-#define THREAD_F_QUEUED 0x80u
-
 struct cpu cpu0;
 
 void sched_init(void)
@@ -33,75 +31,34 @@ static inline unsigned highest(uint32_t w)
 	return 31u - (unsigned)__builtin_clz(w);
 }
 
-static void enqueue(struct cpu *c, struct thread *t, bool front)
-{
-	unsigned p = t->prio;
-
-	if (t->tflags & THREAD_F_QUEUED)
-		return;
-	t->tflags |= THREAD_F_QUEUED;
-	if (front) {
-		t->qprev = NULL;
-		t->qnext = c->ready_head[p];
-		if (c->ready_head[p])
-			c->ready_head[p]->qprev = t;
-		else
-			c->ready_tail[p] = t;
-		c->ready_head[p] = t;
-	} else {
-		t->qnext = NULL;
-		t->qprev = c->ready_tail[p];
-		if (c->ready_tail[p])
-			c->ready_tail[p]->qnext = t;
-		else
-			c->ready_head[p] = t;
-		c->ready_tail[p] = t;
-	}
-	c->ready_bits[p >> 5] |= 1u << (p & 31);
-	c->ready_top |= 1u << (p >> 5);
-}
-
-static void dequeue(struct cpu *c, struct thread *t)
-{
-	unsigned p = t->prio;
-
-	if (!(t->tflags & THREAD_F_QUEUED))
-		return;
-	t->tflags &= (uint8_t)~THREAD_F_QUEUED;
-	if (t->qprev)
-		t->qprev->qnext = t->qnext;
-	else
-		c->ready_head[p] = t->qnext;
-	if (t->qnext)
-		t->qnext->qprev = t->qprev;
-	else
-		c->ready_tail[p] = t->qprev;
-	t->qnext = t->qprev = NULL;
-	if (!c->ready_head[p]) {
-		c->ready_bits[p >> 5] &= ~(1u << (p & 31));
-		if (!c->ready_bits[p >> 5])
-			c->ready_top &= ~(1u << (p >> 5));
-	}
-}
-
 void sched_ready(struct thread *t)
 {
 	struct cpu *c = this_cpu();
 
 	t->state = TS_RUNNABLE;
 	t->wait_obj = NULL;
-	if (t == c->cur)
+	if (t == c->cur || t == c->next || (t->tflags & THREAD_F_QUEUED))
 		return;
-	enqueue(c, t, false);
 	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio)
 		c->resched = true;
+	/* The first thread made ready in this kernel entry waits in
+	 * cpu->next, off the queues: if it is the one to run, sched_pick
+	 * switches to it without a trip through its queue (a call waking
+	 * its server, a reply-recv whose receive blocks); otherwise the
+	 * kernel exit queues it (sched_settle). A second one sends the first
+	 * to its queue, so the order they were made ready in is kept. */
+	if (c->next)
+		sched_enqueue(c, c->next, false);
+	c->next = t;
 }
 
 void sched_unready(struct thread *t)
 {
 	struct cpu *c = this_cpu();
 
-	dequeue(c, t);
+	if (t == c->next)
+		c->next = NULL;
+	sched_dequeue(c, t);
 	if (t == c->cur)
 		c->resched = true;
 }
@@ -113,10 +70,10 @@ void sched_set_prio(struct thread *t, unsigned prio)
 	bool queued = t->tflags & THREAD_F_QUEUED;
 
 	if (queued)
-		dequeue(c, t);
+		sched_dequeue(c, t);
 	t->prio = (uint8_t)prio;
 	if (queued)
-		enqueue(c, t, false);
+		sched_enqueue(c, t, false);
 	c->resched = true;
 }
 
@@ -148,11 +105,13 @@ void kernel_tick(void)
 struct thread *sched_pick(void)
 {
 	struct cpu *c = this_cpu();
-	struct thread *cur = c->cur, *best = NULL;
+	struct thread *cur = c->cur, *best = NULL, *next = NULL;
 	unsigned p;
 
-	if (!c->resched && cur && cur->state == TS_RUNNABLE)
+	if (!c->resched && cur && cur->state == TS_RUNNABLE) {
+		sched_settle(c);
 		return cur;
+	}
 	c->resched = false;
 	if (c->ready_top) {
 		unsigned g = highest(c->ready_top);
@@ -160,19 +119,34 @@ struct thread *sched_pick(void)
 		p = (g << 5) | highest(c->ready_bits[g]);
 		best = c->ready_head[p];
 	}
+	/* The thread held in next runs if it is above every queued one;
+	 * otherwise it takes its place at the tail of its level (where
+	 * sched_ready would have put it). */
+	if (c->next) {
+		next = c->next;
+		c->next = NULL;
+		if (!best || next->prio > best->prio)
+			best = next;
+		else
+			sched_enqueue(c, next, false);
+	}
 	if (cur && cur->state == TS_RUNNABLE) {
 		/* Keep running unless someone higher waits, or the turn is
 		 * over and someone of the same level waits. */
 		if (!best || best->prio < cur->prio ||
-		    (best->prio == cur->prio && cur->slice))
+		    (best->prio == cur->prio && cur->slice)) {
+			if (next && best == next)
+				sched_enqueue(c, next, false);
 			return cur;
+		}
 		if (!cur->slice)
 			cur->slice = THREAD_TIMESLICE;
-		enqueue(c, cur, false);
+		sched_enqueue(c, cur, false);
 	}
 	if (!best)
 		return c->cur = NULL;
-	dequeue(c, best);
+	if (best != next)
+		sched_dequeue_head(c, best);        /* (next is on no queue) */
 	if (!best->slice)
 		best->slice = THREAD_TIMESLICE;
 	if (best != cur)
@@ -189,7 +163,8 @@ struct uctx *sched_exit(void)
 		struct thread *t;
 		uint32_t flags;
 
-		obj_reap(64);
+		if (obj_reap_pending())
+			obj_reap(64);
 		t = sched_pick();
 		if (t) {
 			if (t != prev || c->vs_dirty) {

@@ -856,6 +856,7 @@ static __attribute__((noinline)) struct uctx *syscall_slow(struct uctx *c, uint3
 		c->r[0] = (uint32_t)ret;
 	if (this_cpu()->resched || obj_reap_pending())
 		return sched_exit();
+	sched_settle(this_cpu());
 	return c;
 }
 
@@ -875,6 +876,60 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(s
 	return r ? r : syscall_slow(c, SYS_REPLY_RECV);
 }
 
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_signal(struct uctx *c)
+{
+	struct uctx *r = ntfn_fastpath_signal(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_SEND);
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_wait(struct uctx *c)
+{
+	struct uctx *r = ntfn_fastpath_wait(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_RECV);
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_yield(struct uctx *c)
+{
+	struct uctx *r = sched_fastpath_yield(cur_thread());
+
+	return r ? r : syscall_slow(c, SYS_YIELD);
+}
+
+/* SYS_IRQ_ACK on a handler capability (any rights): the acknowledgement
+ * itself, without the general path's dispatch; anything else (no such
+ * capability, another type) gets its error there. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_irq_ack(struct uctx *c)
+{
+	struct slot *s = fast_lookup(cur_thread(), c->r[0]);
+
+	if (!s || slot_type(s) != CAP_IRQ_HANDLER)
+		return syscall_slow(c, SYS_IRQ_ACK);
+	c->r[0] = (uint32_t)irqobj_ack(s);
+	return c;
+}
+
+/* Every call but call, reply-recv and null (kept out of kentry_syscall,
+ * whose null path is the shortest there is): only tail calls. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_other(struct uctx *c, uint32_t n)
+{
+	if (n == SYS_SEND)
+		return kentry_signal(c);
+	if (n == SYS_RECV)
+		return kentry_wait(c);
+	if (n == SYS_YIELD)
+		return kentry_yield(c);
+	if (n == SYS_IRQ_ACK)
+		return kentry_irq_ack(c);
+	return syscall_slow(c, n);
+}
+
 /* The entry: only tail calls, so it needs no stack frame of its own. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(struct uctx *c)
 {
@@ -887,13 +942,20 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(stru
 		c->r[0] = 0;
 		return c;
 	}
-	return syscall_slow(c, n);
+	return kentry_other(c, n);
 }
 
 struct uctx *kentry_irq(struct uctx *c)
 {
-	(void)c;
+	struct cpu *cpu = this_cpu();
+
 	plat_irq_dispatch();
+	/* Nothing made ready above the interrupted thread, its turn not
+	 * over, nothing to reap: back to it (c is its context). */
+	if (!cpu->resched && !obj_reap_pending()) {
+		sched_settle(cpu);
+		return c;
+	}
 	return sched_exit();
 }
 

@@ -77,6 +77,28 @@ int cairn_main(uint32_t arg)
 		case WK_WAIT:
 			for (;;)
 				sys_wait(m.mr[0], NULL);
+		case WK_STAMP: {
+			volatile struct ipc_buffer *b = (struct ipc_buffer *)WK_IPCBUF;
+			struct msg x = { 0, { 0 }, 0 };
+			cptr_t ep = m.mr[0], slot = m.mr[1];
+
+			b->recv_cspace = CPTR_SELF;
+			b->recv_slot = slot;
+			sys_recv(ep, &x);
+			for (;;) {
+				uint32_t t1 = cairn_cycles();
+
+				if (MSG_CAPS(x.info))
+					sys_cap_delete(CPTR_SELF, slot);
+				x.info = MSG_INFO(0, MSG_LEN(x.info), 0);
+				x.mr[0] = t1;
+				x.mr[1] = cairn_cycles();
+				sys_reply_recv(ep, &x);
+			}
+		}
+		case WK_YIELD:
+			for (;;)
+				sys_yield();
 		case WK_RECV_CAPS: {
 			volatile struct ipc_buffer *b = (struct ipc_buffer *)WK_IPCBUF;
 			struct msg x = { 0, { 0 }, 0 };

@@ -108,6 +108,104 @@ static void bench_ipc(void)
 	}
 }
 
+/*
+ * One-way figures of the general IPC path: the worker (higher priority)
+ * stamps the cycle counter when its receive returns and just before its
+ * reply-recv, so the call (root's stamp to the worker's first) and the
+ * reply (worker's second to root's) are measured apart. Each includes
+ * the user side of one stub (set-up before the svc, read-back after),
+ * subtracted as the dry run of that stub.
+ */
+static void bench_ipc_oneway(struct worker *w, cptr_t ep, const char *what, unsigned len,
+			     cptr_t cap)
+{
+	uint32_t call = ~0u, reply = ~0u, dry;
+	char name[48], desc[120];
+	struct msg c;
+
+	for (unsigned i = 4; i < len; i++)
+		cairn_ipcbuf->mr[i] = i;
+	if (cap)
+		cairn_ipcbuf->caps[0] = cap;
+	for (int run = 0; run < RUNS; run++) {
+		uint32_t c0, c3;
+
+		c.info = MSG_INFO(1, len, cap ? 1 : 0);
+		c.mr[0] = c.mr[1] = c.mr[2] = c.mr[3] = 0;
+		c0 = cairn_cycles();
+		if (sys_call(ep, &c))
+			return;
+		c3 = cairn_cycles();
+		if (MSG_LEN(c.info) != len)
+			return;
+		if (c.mr[0] - c0 < call)
+			call = c.mr[0] - c0;
+		if (c3 - c.mr[1] < reply)
+			reply = c3 - c.mr[1];
+	}
+	MEASURE(dry, {
+		struct msg d = { MSG_INFO(1, len, 0), { 0 }, 0 };
+		dry_ipc(SYS_CALL, ep, &d);
+	});
+	(void)w;
+	call = call > overhead + dry ? call - overhead - dry : 0;
+	reply = reply > overhead + dry ? reply - overhead - dry : 0;
+	snprintf(name, sizeof(name), "ipc_call_%s_kernel", what);
+	snprintf(desc, sizeof(desc), "kernel instructions of a call with %s to a waiting "
+		 "higher-priority server (general path)", what);
+	report(name, call, desc);
+	snprintf(name, sizeof(name), "ipc_reply_recv_%s_kernel", what);
+	snprintf(desc, sizeof(desc), "kernel instructions of the server's reply-recv to that call "
+		 "(reply of the same length)");
+	report(name, reply, desc);
+}
+
+static void bench_ipc_slow(void)
+{
+	struct worker w;
+	cptr_t ep = slot_alloc(), gift = slot_alloc();
+	struct msg m = { MSG_INFO(WK_STAMP, 2, 0), { WK_FIRST_FREE, WK_FIRST_FREE + 1, 0, 0 }, 0 };
+
+	if (worker_new(&w, true) || sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0) ||
+	    sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, gift, 0) ||
+	    sys_cap_mint(ep, w.p.cspace, WK_FIRST_FREE, R_READ, 0, 0) || sys_send(w.cmd, &m)) {
+		uprintf("bench: slow ipc setup failed\n");
+		return;
+	}
+	bench_ipc_oneway(&w, ep, "1w", 1, 0);
+	bench_ipc_oneway(&w, ep, "10w", 10, 0);
+	bench_ipc_oneway(&w, ep, "1cap", 1, gift);
+	worker_free(&w);
+	sys_cap_delete(CPTR_SELF, gift);
+	sys_cap_delete(CPTR_SELF, ep);
+}
+
+/* Two threads of the same priority yielding to each other: half the
+ * round trip, the user side (two stubs and the worker's loop) subtracted. */
+static void bench_yield(void)
+{
+	struct worker w;
+	struct msg m = { MSG_INFO(WK_YIELD, 0, 0), { 0 }, 0 };
+	uint32_t v, dry;
+
+	if (worker_new(&w, true))
+		return;
+	if (sys_thread_set_prio(w.p.thread, ROOT_PRIO, cairn_self) || sys_send(w.cmd, &m)) {
+		worker_free(&w);
+		return;
+	}
+	MEASURE(v, sys_yield());
+	MEASURE(dry, {
+		struct sysregs s_ = { { 0 } };
+		dry_syscall(SYS_YIELD, &s_);
+		dry_syscall(SYS_YIELD, &s_);
+	});
+	report("yield_kernel", (v > dry ? v - dry : 0) / 2,
+	       "kernel instructions of a yield to a thread of the same priority (half the "
+	       "round trip)");
+	worker_free(&w);
+}
+
 static void bench_map(void)
 {
 	cptr_t m = slot_alloc();
@@ -240,6 +338,8 @@ void root_bench(void)
 {
 	bench_null();
 	bench_ipc();
+	bench_ipc_slow();
+	bench_yield();
 	bench_irq();
 	bench_map();
 	bench_map_device();

@@ -58,8 +58,10 @@ bool obj_reap(unsigned budget);
 /* Free a dead object's storage and drop its account reference (the
  * type's teardown has run). */
 void obj_free(struct kobj *o);
-/* Objects queued for destruction (tests, reports). */
-unsigned obj_reap_pending(void);
+/* Objects queued for destruction (kernel exit, tests, reports); read
+ * inline so that an exit with nothing to reap costs one load. */
+extern unsigned obj_reap_count;
+static inline unsigned obj_reap_pending(void) { return obj_reap_count; }
 /* Objects alive per type (tests, reports). */
 uint32_t obj_count(unsigned type);
 /* Empty the type table and the reap queue (once per boot of the heap;
@@ -245,11 +247,42 @@ struct cspace {
 void cspace_init(void);
 int cspace_create(struct account *a, uint32_t limit, struct cspace **out);
 /* The slot at idx if its leaf exists (it may be empty), else NULL.
- * E_RANGE-style errors are the caller's: idx >= limit gives NULL. */
-struct slot *cspace_lookup(struct cspace *cs, uint32_t idx);
+ * E_RANGE-style errors are the caller's: idx >= limit gives NULL.
+ * Inline: every system call that names a capability starts here. */
+static inline struct slot *cspace_lookup(struct cspace *cs, uint32_t idx)
+{
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (idx >= cs->limit)
+		return NULL;
+	if (idx < CNODE_SLOTS)
+		return cs->leaf0 ? &cs->leaf0->slot[idx] : NULL;
+	m = cs->mid[idx >> (2 * CNODE_BITS)];
+	if (!m)
+		return NULL;
+	l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)];
+	if (!l)
+		return NULL;
+	return &l->slot[idx & (CNODE_SLOTS - 1)];
+}
+
 /* The slot at idx, allocating the path to it. E_RANGE (idx 0 or >=
- * limit), E_NOMEM. */
-int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out);
+ * limit), E_NOMEM. Inline when the slot's leaf exists (the common case);
+ * cspace_slot_alloc does the rest. */
+int cspace_slot_alloc(struct cspace *cs, uint32_t idx, struct slot **out);
+static inline int cspace_slot(struct cspace *cs, uint32_t idx, struct slot **out)
+{
+	struct cnode_mid *m;
+	struct cnode_leaf *l;
+
+	if (idx != CPTR_NULL && idx < cs->limit && (m = cs->mid[idx >> (2 * CNODE_BITS)]) &&
+	    (l = m->leaf[(idx >> CNODE_BITS) & (CNODE_SLOTS - 1)])) {
+		*out = &l->slot[idx & (CNODE_SLOTS - 1)];
+		return 0;
+	}
+	return cspace_slot_alloc(cs, idx, out);
+}
 
 /* ----------------------------------------------------------- memory */
 

@@ -1,12 +1,25 @@
 /*
- * The IPC fast paths, inlined into the system-call entry (kernel/syscall/syscall.c)
- * so that a call or reply-receive that qualifies costs one function
- * frame: a short message (at most MSG_REG_WORDS words, no capabilities)
- * on an endpoint capability with the right, a partner already waiting, and
- * priorities that make the partner the next thread to run anyway (no
- * scheduling decision can be pending at a system-call entry: every other
- * kernel exit takes it in sched_exit). Everything else returns NULL and takes the
- * general path in ipc.c, which has the same semantics.
+ * The fast paths, inlined into the system-call entry (kernel/syscall/syscall.c)
+ * so that a call that qualifies costs one function frame:
+ *   - call and reply-receive: a short message (at most MSG_REG_WORDS
+ *     words, no capabilities) on an endpoint capability with the right, a
+ *     partner already waiting, and priorities that make the partner the
+ *     next thread to run anyway;
+ *   - signal: a notification capability with the right and a waiter of
+ *     higher priority than the signaller, which runs at once (the
+ *     signaller is preempted: tail of its ready level, as sched_pick does);
+ *   - wait: a notification capability with the right; bits pending are
+ *     taken at once, else the waiter blocks and the head of the highest
+ *     ready level runs (none ready: the general path, which idles);
+ *   - yield: another thread ready at the caller's level runs, the caller
+ *     goes to the tail of that level with a new turn.
+ * No scheduling decision can be pending at a system-call entry (every
+ * other kernel exit takes it in sched_exit, and the fast paths only ever
+ * switch to the thread sched_pick would choose), so the running thread is
+ * at least as high as every ready one. Everything else returns NULL and
+ * takes the general path (ipc.c, sched.c), which has the same semantics;
+ * docs/performance.md lists what each fast path checks and why nothing
+ * else needs checking.
  */
 #ifndef CAIRN_FASTPATH_H
 #define CAIRN_FASTPATH_H
@@ -42,6 +55,20 @@ static inline void switch_to(struct cpu *c, struct thread *from, struct thread *
 	c->cur = to;
 	if (a != b)
 		uarch_vs_activate(&b->arch);
+}
+
+/* What sched_pick does when `next` (off every queue) replaces `t`, which
+ * stays runnable (preempted or yielding): t to the tail of its level. */
+static inline __attribute__((always_inline)) void fast_preempt(struct cpu *c, struct thread *t,
+							       struct thread *next)
+{
+	if (!t->slice)
+		t->slice = THREAD_TIMESLICE;
+	sched_enqueue(c, t, false);
+	if (!next->slice)
+		next->slice = THREAD_TIMESLICE;
+	c->switches++;
+	switch_to(c, t, next);
 }
 
 static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(struct thread *t)
@@ -106,7 +133,7 @@ ipc_fastpath_reply_recv(struct thread *t)
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_ENDPOINT | (R_READ << 8)))
 		return NULL;
 	ep = (struct endpoint *)s->obj;
-	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_ready())
+	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_queued())
 		return NULL;
 	/* The reply. */
 	caller->ctx.r[0] = 0;
@@ -123,6 +150,93 @@ ipc_fastpath_reply_recv(struct thread *t)
 	t->state = TS_BLOCKED_RECV;
 	switch_to(c, t, caller);
 	return &caller->ctx;
+}
+
+static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+	struct notification *n;
+	struct thread *w;
+	struct slot *s;
+	uint32_t bits;
+
+	s = fast_lookup(t, t->ctx.r[0]);
+	if (!s || (s->info & (0xff | (R_WRITE << 8))) != (CAP_NOTIFICATION | (R_WRITE << 8)))
+		return NULL;
+	n = (struct notification *)s->obj;
+	w = n->head;
+	if (!w || w->prio <= t->prio)
+		return NULL;
+	/* The first waiter takes every bit (notification_signal). */
+	n->head = w->qnext;
+	if (n->head)
+		n->head->qprev = NULL;
+	else
+		n->tail = NULL;
+	w->qnext = NULL;
+	w->wait_obj = NULL;
+	bits = n->word | (s->a ? s->a : 1);
+	n->word = 0;
+	w->ctx.r[0] = 0;
+	w->ctx.r[1] = MSG_INFO(0, 1, 0);
+	w->ctx.r[2] = bits;
+	w->ctx.r[6] = bits;
+	w->state = TS_RUNNABLE;
+	t->ctx.r[0] = 0;
+	fast_preempt(c, t, w);
+	return &w->ctx;
+}
+
+static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+	struct notification *n;
+	struct thread *next;
+	struct slot *s;
+	unsigned g, p;
+
+	s = fast_lookup(t, t->ctx.r[0]);
+	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_NOTIFICATION | (R_READ << 8)))
+		return NULL;
+	n = (struct notification *)s->obj;
+	if (n->word) {
+		t->ctx.r[0] = 0;
+		t->ctx.r[1] = MSG_INFO(0, 1, 0);
+		t->ctx.r[2] = n->word;
+		t->ctx.r[6] = n->word;
+		n->word = 0;
+		return &t->ctx;
+	}
+	if (!c->ready_top)
+		return NULL;    /* nothing else to run: the general path idles */
+	g = 31u - (unsigned)__builtin_clz(c->ready_top);
+	p = (g << 5) | (31u - (unsigned)__builtin_clz(c->ready_bits[g]));
+	next = c->ready_head[p];
+	/* Block on the notification (ntfn_wait) ... */
+	t->wait_obj = n;
+	t->state = TS_BLOCKED_NTFN;
+	thread_q_push(&n->head, &n->tail, t);
+	/* ... and run the head of the highest ready level (sched_pick). */
+	sched_dequeue_head(c, next);
+	if (!next->slice)
+		next->slice = THREAD_TIMESLICE;
+	c->switches++;
+	switch_to(c, t, next);
+	return &next->ctx;
+}
+
+static inline __attribute__((always_inline)) struct uctx *sched_fastpath_yield(struct thread *t)
+{
+	struct cpu *c = this_cpu();
+	struct thread *next = c->ready_head[t->prio];
+
+	if (!next)
+		return NULL;    /* alone at its level: the general path */
+	t->ctx.r[0] = 0;
+	t->slice = 0;   /* a yield ends the turn (sched_yield); fast_preempt gives a new one */
+	sched_dequeue_head(c, next);
+	fast_preempt(c, t, next);
+	return &next->ctx;
 }
 
 #endif

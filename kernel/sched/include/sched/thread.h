@@ -80,6 +80,7 @@ struct cpu {
 	uint32_t ready_bits[PRIO_COUNT / 32];
 	struct thread *ready_head[PRIO_COUNT];
 	struct thread *ready_tail[PRIO_COUNT];
+	struct thread *next;         /* made ready in this kernel entry, not queued yet */
 	bool resched;                /* pick again before leaving the kernel */
 	bool vs_dirty;               /* TTBR0 may not be cur's address space */
 	uint32_t switches;
@@ -125,8 +126,96 @@ void sched_unready(struct thread *t);        /* dequeue (state set by caller) */
 void sched_yield(void);
 void sched_tick(void);                       /* timer interrupt */
 void sched_set_prio(struct thread *t, unsigned prio);
-/* Highest priority with a ready thread, or -1. */
-static inline int sched_highest_ready(void)
+/*
+ * The ready queues, for the scheduler and the fast paths that switch
+ * threads without it (ipc/fastpath.h): t joins the tail (or the front) of
+ * its level / leaves it. THREAD_F_QUEUED marks a thread on a ready queue;
+ * the running thread is never on one.
+ */
+#define THREAD_F_QUEUED 0x80u
+static inline void sched_enqueue(struct cpu *c, struct thread *t, bool front)
+{
+	unsigned p = t->prio;
+
+	if (t->tflags & THREAD_F_QUEUED)
+		return;
+	t->tflags |= THREAD_F_QUEUED;
+	if (front) {
+		t->qprev = NULL;
+		t->qnext = c->ready_head[p];
+		if (c->ready_head[p])
+			c->ready_head[p]->qprev = t;
+		else
+			c->ready_tail[p] = t;
+		c->ready_head[p] = t;
+	} else {
+		t->qnext = NULL;
+		t->qprev = c->ready_tail[p];
+		if (c->ready_tail[p])
+			c->ready_tail[p]->qnext = t;
+		else
+			c->ready_head[p] = t;
+		c->ready_tail[p] = t;
+	}
+	c->ready_bits[p >> 5] |= 1u << (p & 31);
+	c->ready_top |= 1u << (p >> 5);
+}
+
+static inline void sched_dequeue(struct cpu *c, struct thread *t)
+{
+	unsigned p = t->prio;
+
+	if (!(t->tflags & THREAD_F_QUEUED))
+		return;
+	t->tflags &= (uint8_t)~THREAD_F_QUEUED;
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		c->ready_head[p] = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		c->ready_tail[p] = t->qprev;
+	t->qnext = t->qprev = NULL;
+	if (!c->ready_head[p]) {
+		c->ready_bits[p >> 5] &= ~(1u << (p & 31));
+		if (!c->ready_bits[p >> 5])
+			c->ready_top &= ~(1u << (p >> 5));
+	}
+}
+
+/* A kernel exit that keeps the current thread without sched_pick: the
+ * thread held in cpu->next goes to its queue. */
+static inline void sched_settle(struct cpu *c)
+{
+	if (c->next) {
+		sched_enqueue(c, c->next, false);
+		c->next = NULL;
+	}
+}
+
+/* sched_dequeue for t at the head of its level (what the scheduler picks). */
+static inline void sched_dequeue_head(struct cpu *c, struct thread *t)
+{
+	unsigned p = t->prio;
+	struct thread *n = t->qnext;
+
+	t->tflags &= (uint8_t)~THREAD_F_QUEUED;
+	c->ready_head[p] = n;
+	t->qnext = NULL;
+	if (n) {
+		n->qprev = NULL;
+		return;
+	}
+	c->ready_tail[p] = NULL;
+	c->ready_bits[p >> 5] &= ~(1u << (p & 31));
+	if (!c->ready_bits[p >> 5])
+		c->ready_top &= ~(1u << (p >> 5));
+}
+
+/* Highest priority with a queued ready thread, or -1: at a system-call
+ * entry (the fast paths) every ready thread is queued. */
+static inline int sched_highest_queued(void)
 {
 	const struct cpu *c = this_cpu();
 	unsigned g;
@@ -135,6 +224,14 @@ static inline int sched_highest_ready(void)
 		return -1;
 	g = 31u - (unsigned)__builtin_clz(c->ready_top);
 	return (int)((g << 5) | (31u - (unsigned)__builtin_clz(c->ready_bits[g])));
+}
+/* Highest priority with a ready thread (queued or held in cpu->next), or -1. */
+static inline int sched_highest_ready(void)
+{
+	const struct cpu *c = this_cpu();
+	int q = sched_highest_queued();
+
+	return c->next && (int)c->next->prio > q ? (int)c->next->prio : q;
 }
 /* Choose the thread to run at kernel exit (switching address space);
  * NULL: nothing runnable (idle). */

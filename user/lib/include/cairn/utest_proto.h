@@ -34,6 +34,11 @@ enum wk_cmd {
 	WK_RECV_CAPS = 13,      /* receive on slot mr0 accepting capabilities at slot mr1:
 				 * mr0 = status, mr1 = MSG_CAPS of the info, mr2 = recv_caps,
 				 * mr3 = badge */
+	WK_STAMP = 14,          /* serve slot mr0 forever, accepting a capability at slot
+				 * mr1 (deleted before the reply): reply with the length
+				 * received, mr0 = cycle counter on receipt, mr1 = just
+				 * before the reply-recv (one-way benchmarks) */
+	WK_YIELD = 15,          /* yield in a loop, forever */
 };
 
 #endif
