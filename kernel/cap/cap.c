@@ -71,7 +71,7 @@ int cap_install_root(struct slot *dst, unsigned type, unsigned rights, struct ko
 {
 	if (!slot_empty(dst))
 		return E_EXIST;
-	memset(dst, 0, sizeof(*dst));
+	slot_clear(dst);
 	dst->info = slot_info(type, rights, SLOT_F_ROOT, 0);
 	dst->obj = obj;
 	dst->a = a;
@@ -213,7 +213,7 @@ int cap_move(struct slot *src, struct slot *dst)
 		dst->next->prev = dst;
 	for (struct slot *c = dst->child; c; c = c->next)
 		c->parent = dst;
-	memset(src, 0, sizeof(*src));
+	slot_clear(src);
 	if (obj_cap_flags[slot_type(dst)] & OBJT_MOVED)
 		obj_types[slot_type(dst)]->cap_moved(dst);
 	return 0;
@@ -238,11 +238,11 @@ static void release(struct slot *s)
 	if (slot_flags(s) & SLOT_F_INTERNAL) {
 		unsigned which = s->map_va;
 
-		memset(s, 0, sizeof(*s));
+		slot_clear(s);
 		if (internal_lost)
 			internal_lost(s - which, which);
 	} else {
-		memset(s, 0, sizeof(*s));
+		slot_clear(s);
 	}
 	if (o)
 		obj_put(o);

@@ -205,3 +205,27 @@ int cpio_find(const void *archive, size_t len, const char *name, const void **da
 		*size = found_size;
 	return 0;
 }
+
+int cpio_lookup(const void *archive, size_t len, const char *name, const void **data,
+		size_t *size)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	int err;
+
+	if (!name)
+		return E_INVAL;
+	name = strip_name(name);
+	cpio_iter_init(&it, archive, len);
+	while ((err = cpio_next(&it, &e)) == 0) {
+		if ((e.mode & CPIO_MODE_TYPE) == CPIO_MODE_FILE &&
+		    strcmp(strip_name(e.name), name) == 0) {
+			if (data)
+				*data = e.data;
+			if (size)
+				*size = e.size;
+			return 0;
+		}
+	}
+	return err;
+}

@@ -211,6 +211,36 @@ static void test_find(void)
 	HT_EQ(cpio_find(p, arch.len - 4, "system.dtb", &data, &size), E_TRUNC);
 }
 
+/* cpio_lookup: the same answers as cpio_find on a valid archive; stops at
+ * the first match (damage after it is not looked at), an error for damage
+ * before it. */
+static void test_lookup(void)
+{
+	static const char *const names[] = { "system.dtb", "odd", "empty", "dotted", "./dotted",
+					      "/bin/init", "bin", "no/such/file", "TRAILER!!!" };
+	const void *d1, *d2;
+	size_t s1, s2;
+	uint8_t *p;
+
+	build_standard(&arch);
+	p = keep(dup_exact(arch.buf, arch.len));
+	HT_ASSERT(p);
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int a = cpio_find(p, arch.len, names[i], &d1, &s1);
+
+		HT_EQ(cpio_lookup(p, arch.len, names[i], &d2, &s2), a);
+		if (a == 0)
+			HT_ASSERT_MSG(d1 == d2 && s1 == s2, "%s", names[i]);
+	}
+	HT_EQ(cpio_lookup(p, arch.len, NULL, &d2, &s2), E_INVAL);
+	/* Cut short: the first file is still found, a later one is not. */
+	HT_EQ(cpio_lookup(p, arch.len - 4, "system.dtb", &d2, &s2), 0);
+	HT_EQ(cpio_lookup(p, arch.len - 4, "no/such/file", &d2, &s2), E_TRUNC);
+	/* A bad first header: an error whatever is looked up. */
+	p[0] = 'X';
+	HT_EQ(cpio_lookup(p, arch.len, "system.dtb", &d2, &s2), E_FORMAT);
+}
+
 /* An archive from the system's cpio (or, without it, an equivalent one). */
 static void test_system_cpio(void)
 {
@@ -488,6 +518,7 @@ static void test_random_flips(void)
 			HT_ASSERT_MSG(false, "iteration %u: status %d after %u entries", i, err, n);
 		}
 		(void)cpio_find(p, arch.len, "system.dtb", &data, &size);
+		(void)cpio_lookup(p, arch.len, "odd", &data, &size);
 		free(p);
 	}
 	printf("    # random flips: %u still valid, %u rejected\n", ok, bad);
@@ -497,6 +528,7 @@ static void test_random_flips(void)
 static const struct htest_case cases[] = {
 	HT_CASE(test_iterate),
 	HT_CASE(test_find),
+	HT_CASE(test_lookup),
 	HT_CASE(test_system_cpio),
 	HT_CASE(test_bad_magic),
 	HT_CASE(test_bad_hex_digit),

@@ -100,7 +100,7 @@ int spawn(const char *name, unsigned cslots, unsigned prio, cptr_t fault_ep, str
 
 	memset(p, 0, sizeof(*p));
 	p->name = name;
-	if (cpio_find(env.archive, env.archive_len, name, &data, &len))
+	if (cpio_lookup(env.archive, env.archive_len, name, &data, &len))
 		return E_NOENT;
 	err = elf_parse(data, len, &img, &why);
 	if (err)

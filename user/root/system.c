@@ -94,8 +94,8 @@ static bool program_exists(const char *name)
 	const void *data;
 	size_t len;
 
-	return cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
-			 name, &data, &len) == 0;
+	return cpio_lookup((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
+			   name, &data, &len) == 0;
 }
 
 static const struct bootinfo_dev *range_of(uint64_t base, uint64_t size);

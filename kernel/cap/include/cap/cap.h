@@ -170,6 +170,17 @@ static inline unsigned slot_rights(const struct slot *s) { return (s->info >> 8)
 static inline unsigned slot_flags(const struct slot *s) { return (s->info >> 12) & 0xf; }
 static inline unsigned slot_depth(const struct slot *s) { return s->info >> 16; }
 static inline bool slot_empty(const struct slot *s) { return slot_type(s) == CAP_NULL; }
+/* Empty a slot: ten stores, not a memset call (every delete, move and
+ * revoked descendant clears one). */
+static inline void slot_clear(struct slot *s)
+{
+	s->info = 0;
+	s->obj = NULL;
+	s->a = s->b = 0;
+	s->map_vs = NULL;
+	s->map_va = 0;
+	s->parent = s->child = s->next = s->prev = NULL;
+}
 static inline uint32_t slot_info(unsigned type, unsigned rights, unsigned flags, unsigned depth)
 {
 	return type | (rights & 0xf) << 8 | (flags & 0xf) << 12 | depth << 16;

@@ -59,4 +59,12 @@ int cpio_next(struct cpio_iter *it, struct cpio_entry *e);
 int cpio_find(const void *archive, size_t len, const char *name, const void **data,
 	      size_t *size);
 
+/* The same for an archive already found whole and valid (cpio_find or a
+ * walk to the trailer): stops at the first match instead of checking the
+ * rest again, so a lookup costs half a walk on average. Every header it
+ * reads is still checked, so a damaged archive gives an error, never a
+ * read outside archive[0..len). */
+int cpio_lookup(const void *archive, size_t len, const char *name, const void **data,
+		size_t *size);
+
 #endif
