@@ -152,7 +152,7 @@ static void bench_ipc_oneway(struct worker *w, cptr_t ep, const char *what, unsi
 	reply = reply > overhead + dry ? reply - overhead - dry : 0;
 	snprintf(name, sizeof(name), "ipc_call_%s_kernel", what);
 	snprintf(desc, sizeof(desc), "kernel instructions of a call with %s to a waiting "
-		 "higher-priority server (general path)", what);
+		 "higher-priority server (%s path)", what, len <= 4 && !cap ? "fast" : "general");
 	report(name, call, desc);
 	snprintf(name, sizeof(name), "ipc_reply_recv_%s_kernel", what);
 	snprintf(desc, sizeof(desc), "kernel instructions of the server's reply-recv to that call "
