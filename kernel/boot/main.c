@@ -366,6 +366,7 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	err = plat_irq_init(&dt);
 	if (err)
 		panic("boot: interrupt controller: %s", err_name(err));
+	plat_timer_set_tick(sched_tick);        /* round robin within a priority */
 	err = plat_timer_init(&dt, KERNEL_HZ);
 	if (err)
 		panic("boot: timer: %s", err_name(err));

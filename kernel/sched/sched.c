@@ -97,11 +97,6 @@ void sched_tick(void)
 		c->resched = true;
 }
 
-void kernel_tick(void)
-{
-	sched_tick();
-}
-
 struct thread *sched_pick(void)
 {
 	struct cpu *c = this_cpu();

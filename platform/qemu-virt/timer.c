@@ -22,6 +22,7 @@ static uint32_t freq;
 static uint64_t period;
 static uint64_t ticks;
 static unsigned timer_irq;
+static void (*tick_hook)(void);
 
 static uint32_t counter_freq(void)
 {
@@ -38,6 +39,11 @@ uint64_t plat_time_ns(void)
 	if (!f)
 		return 0;
 	return cnt / f * 1000000000ull + cnt % f * 1000000000ull / f;
+}
+
+void plat_timer_set_tick(void (*fn)(void))
+{
+	tick_hook = fn;
 }
 
 uint64_t plat_timer_ticks(void)
@@ -62,6 +68,8 @@ static void timer_tick(unsigned irq, void *arg)
 		next = now + period;
 	write_cntp_cval(next);
 	isb();
+	if (tick_hook)
+		tick_hook();    /* the scheduler counts the running thread's turn */
 }
 
 int plat_timer_start(unsigned irq, unsigned hz)

@@ -27,9 +27,9 @@ int plat_timer_init(const struct dt_info *dt, unsigned hz);
 uint64_t plat_time_ns(void);
 uint64_t plat_timer_ticks(void);
 unsigned plat_timer_irq(void);
-/* Implemented by the kernel: called by the platform timer on every tick
- * (interrupt context). */
-void kernel_tick(void);
+/* The kernel's tick: fn is called on every timer tick, in interrupt
+ * context, after the tick is counted (boot registers sched_tick). */
+void plat_timer_set_tick(void (*fn)(void));
 
 /* PSCI: method from the device tree ("hvc"/"smc"); SYSTEM_OFF. */
 void plat_psci_init(const struct dt_info *dt);
