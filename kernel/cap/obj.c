@@ -22,6 +22,11 @@ uint8_t obj_cap_flags[256];
 static struct kobj *reap_head, *reap_tail;
 unsigned obj_reap_count;       /* objects on the reap list (obj_reap_pending) */
 static uint32_t live[CAP_TYPE_COUNT];
+/* True while obj_reap runs: a destroy hook may revoke (cspace_destroy,
+ * for a capability with children), and the revoke's own call of
+ * obj_reap must not start on the queue's head, the object being
+ * destroyed right now: that would destroy and free it twice. */
+static bool reaping;
 
 /* Object sizes are part of the memory budget (docs/capabilities.md); the
  * figures hold for the 32-bit target (host tests have wider pointers).
@@ -36,6 +41,7 @@ void obj_init(void)
 	memset(obj_cap_flags, 0, sizeof(obj_cap_flags));
 	reap_head = reap_tail = NULL;
 	obj_reap_count = 0;
+	reaping = false;
 	memset(live, 0, sizeof(live));
 }
 
@@ -120,6 +126,11 @@ bool obj_reap(unsigned budget)
 {
 	unsigned work = 0;
 
+	/* Nested (from a destroy hook): what the hook queued is behind the
+	 * current object, and the outer loop gets to it. */
+	if (reaping)
+		return true;
+	reaping = true;
 	while (reap_head) {
 		struct kobj *o = reap_head;
 		const struct obj_type *t = obj_type_of(o->type);
@@ -141,10 +152,13 @@ bool obj_reap(unsigned budget)
 				obj_free(o);
 		}
 		if (budget && work >= budget) {
-			if (uarch_irq_pending())
+			if (uarch_irq_pending()) {
+				reaping = false;
 				return reap_head == NULL;
+			}
 			work = 0;
 		}
 	}
+	reaping = false;
 	return true;
 }

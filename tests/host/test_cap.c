@@ -478,6 +478,41 @@ static void cspace_destruction_cascades(void)
 	check_mm();
 }
 
+/* A dying CSpace that holds a capability with children revokes them
+ * from inside the reaper: that revoke must not reap the CSpace again
+ * (it is the reaper's current object), or the CSpace is destroyed and
+ * freed twice and its account loses a reference it still needs. */
+static void cspace_destruction_revokes_inside_the_reaper(void)
+{
+	struct cspace *inner;
+	struct slot *cap_inner, *s, *m;
+	struct memobj *mo;
+	uint32_t used_h, refs;
+
+	boot();
+	used_h = acct->q[POOL_KHEAP].used;
+	refs = acct->obj.refs;
+	HT_EQ(cspace_create(acct, 4096, &inner), 0);
+	cap_inner = at(10);
+	HT_EQ(cap_install_child(cap_inner, acct_slot, CAP_CSPACE, R_ALL, &inner->obj, 0, 0), 0);
+	HT_EQ(memobj_alloc(acct, POOL_DIRECT, 0, &mo), 0);
+	HT_EQ(cspace_slot(inner, 100, &m), 0);
+	HT_EQ(cap_install_child(m, acct_slot, CAP_MEM, R_ALL, &mo->obj,
+				(uint32_t)(mo->pa >> 12), mo->pages), 0);
+	for (uint32_t i = 1; i <= 200; i++) {
+		HT_EQ(cspace_slot(inner, 100 + i, &s), 0);
+		HT_EQ(cap_copy(m, s), 0);
+	}
+	HT_EQ(cap_delete(cap_inner), 0);
+	HT_ASSERT(obj_reap(0));
+	HT_EQ(obj_reap_pending(), 0);
+	HT_EQ(obj_count(CAP_MEM), 0);
+	HT_EQ(obj_count(CAP_CSPACE), 1);          /* only cs */
+	HT_EQ(acct->q[POOL_KHEAP].used, used_h);
+	HT_EQ(acct->obj.refs, refs);
+	check_mm();
+}
+
 static void account_carving(void)
 {
 	struct account *child;
@@ -511,6 +546,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(map_checks),
 	HT_CASE(revoke_100k_is_preemptible),
 	HT_CASE(cspace_destruction_cascades),
+	HT_CASE(cspace_destruction_revokes_inside_the_reaper),
 	HT_CASE(account_carving),
 };
 
