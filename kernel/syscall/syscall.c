@@ -22,6 +22,7 @@
 #include <lib/string.h>
 #include <mm/frame.h>
 #include <mm/pmem.h>
+#include <mm/pool.h>
 #include <sched/thread.h>
 
 #define LOG_WRITE_MAX 256
@@ -600,6 +601,16 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		return 0;
 	case SYSINFO_FRAME_TABLE:
 		c->r[1] = (uint32_t)frame_backed_bytes();
+		return 0;
+	}
+	if (c->r[0] >= SYSINFO_POOL && c->r[0] < SYSINFO_POOL + POOL_COUNT) {
+		const struct pool *p = pool_get(c->r[0] - SYSINFO_POOL);
+
+		if (!p)
+			return E_RANGE;
+		c->r[1] = pool_free(p);
+		c->r[2] = p->charged;
+		c->r[3] = p->reserved;
 		return 0;
 	}
 	if (c->r[0] >= SYSINFO_KCACHE && c->r[0] < SYSINFO_KCACHE + 64) {

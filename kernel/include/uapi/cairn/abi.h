@@ -242,6 +242,8 @@ enum thread_state {
 #define SYSINFO_IDLE_LO 7         /* cycle-counter time spent idle (low word) */
 #define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
 				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
+#define SYSINFO_POOL 0x200        /* + POOL_ID_*: r1 free units (pages; heap: bytes), r2 charged
+				   * to all quotas, r3 reserved to root quotas */
 
 /* ------------------------------------------------------------ boot info */
 
