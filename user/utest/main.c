@@ -8,6 +8,56 @@
 #include <cairn/cairn.h>
 #include <cairn/utest_proto.h>
 
+/* WK_EXHAUST: allocate until the account (or the CSpace) says no. */
+static void exhaust(unsigned kind, cptr_t slot, cptr_t limit, struct msg *r)
+{
+	static const unsigned type[] = { CAP_ENDPOINT, CAP_NOTIFICATION, CAP_THREAD, CAP_CSPACE,
+					 CAP_VSPACE };
+	uint32_t n = 0, va = 0x02000000u;
+	cptr_t page = slot;
+	int err = 0;
+
+	if (kind == WK_EX_TABLES) {
+		err = sys_mem_alloc(WK_ACCOUNT, POOL_ID_DIRECT, 0, CPTR_SELF, page);
+		slot++;
+	}
+	while (!err && slot < limit) {
+		if (kind < WK_EX_MEM)
+			err = sys_obj_create(WK_ACCOUNT, type[kind], CPTR_SELF, slot,
+					     kind == WK_EX_CSPACE ? 64 : 0);
+		else if (kind == WK_EX_MEM)
+			err = sys_mem_alloc(WK_ACCOUNT, POOL_ID_DIRECT, 0, CPTR_SELF, slot);
+		else if (kind == WK_EX_TABLES) {
+			err = sys_cap_copy(page, CPTR_SELF, slot);
+			/* The worker's own regions (program, IPC buffer, stack)
+			 * are E_EXIST: skip them. */
+			while (!err && va < 0xc0000000u &&
+			       (err = sys_map(WK_VSPACE, slot, va, R_READ, ATTR_DEFAULT)) == E_EXIST) {
+				va += 0x00200000u;
+				err = 0;
+			}
+			va += 0x00200000u;
+			if (err || va >= 0xc0000000u) {
+				sys_cap_delete(CPTR_SELF, slot);
+				if (!err)
+					err = E_RANGE;
+				break;
+			}
+		} else if (kind == WK_EX_LEAVES) {
+			err = sys_cap_copy(WK_CMD, CPTR_SELF, slot);
+			slot += 63;
+		} else
+			err = E_INVAL;
+		if (!err) {
+			n++;
+			slot++;
+		}
+	}
+	r->mr[0] = (uint32_t)err;
+	r->mr[1] = n;
+	r->mr[2] = slot;
+}
+
 int cairn_main(uint32_t arg)
 {
 	(void)arg;
@@ -111,6 +161,45 @@ int cairn_main(uint32_t arg)
 			r.mr[3] = x.badge;
 			b->recv_slot = 0;
 			break;
+		}
+		case WK_EXHAUST:
+			exhaust(m.mr[0], m.mr[1], m.mr[2], &r);
+			break;
+		case WK_SPIN: {
+			/* The victim's loop in the dos suite, word for word:
+			 * 1024 additions, then a look at the clock. */
+			volatile uint32_t *c = (volatile uint32_t *)(uintptr_t)m.mr[0];
+			uint32_t now;
+
+			for (;;) {
+				for (unsigned i = 0; i < 1024; i++)
+					(*c)++;
+				sys_system_info(SYSINFO_TICKS, &now);
+			}
+		}
+		case WK_FLOOD:
+			for (;;) {
+				struct msg x = { MSG_INFO(1, 1, 0), { 0 }, 0 };
+
+				if (m.mr[1])
+					sys_signal(m.mr[0]);
+				else
+					sys_call(m.mr[0], &x);
+			}
+		case WK_CHURN: {
+			volatile uint32_t *rounds = (volatile uint32_t *)(uintptr_t)m.mr[2];
+			cptr_t first = m.mr[0];
+
+			for (;;) {
+				if (!sys_obj_create(WK_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, first, 0)) {
+					for (cptr_t i = 1; i <= m.mr[1]; i++)
+						sys_cap_copy(first, CPTR_SELF, first + i);
+					sys_cap_revoke(CPTR_SELF, first);
+					sys_cap_delete(CPTR_SELF, first);
+				}
+				if (rounds)
+					(*rounds)++;
+			}
 		}
 		case WK_MAP:
 			r.mr[0] = (uint32_t)sys_map(WK_VSPACE, m.mr[0], m.mr[1], m.mr[2],

@@ -12,6 +12,7 @@
 #define WK_CMD 1                /* worker slot: endpoint it receives commands on */
 #define WK_REPORT 2             /* worker slot: endpoint it reports on */
 #define WK_VSPACE 3             /* worker slot: its own address space */
+#define WK_ACCOUNT 4            /* worker slot: an account, when the test gives one */
 #define WK_FIRST_FREE 8         /* slots the tests fill */
 #define WK_IPCBUF 0x00100000u   /* the worker's IPC buffer (spawn) */
 
@@ -39,6 +40,29 @@ enum wk_cmd {
 				 * received, mr0 = cycle counter on receipt, mr1 = just
 				 * before the reply-recv (one-way benchmarks) */
 	WK_YIELD = 15,          /* yield in a loop, forever */
+	WK_EXHAUST = 16,        /* allocate what mr0 (enum wk_exhaust) says into slots mr1..
+				 * (below mr2) until a call fails: mr0 = its error, mr1 =
+				 * how many succeeded, mr2 = the next slot */
+	WK_SPIN = 17,           /* forever: add 1 to the word at mr0 1024 times, read the
+				 * tick count */
+	WK_FLOOD = 18,          /* forever: call (mr1 = 0) or signal (mr1 = 1) slot mr0 */
+	WK_CHURN = 19,          /* forever: an endpoint from WK_ACCOUNT at slot mr0, mr1
+				 * copies of it after it, revoke, delete; rounds counted in
+				 * the word at mr2 (0: none) */
+};
+
+/* What WK_EXHAUST allocates, each from the account at WK_ACCOUNT. */
+enum wk_exhaust {
+	WK_EX_ENDPOINT = 0,
+	WK_EX_NOTIFICATION = 1,
+	WK_EX_THREAD = 2,
+	WK_EX_CSPACE = 3,       /* 64-slot CSpaces */
+	WK_EX_VSPACE = 4,       /* address spaces (a level-1 table each) */
+	WK_EX_MEM = 5,          /* single DIRECT pages */
+	WK_EX_TABLES = 6,       /* one page, its copies mapped 2 MiB apart in WK_VSPACE
+				 * (a level-3 table each, a level-2 one per GiB) */
+	WK_EX_LEAVES = 7,       /* copies of WK_CMD 64 slots apart (a CSpace leaf each) */
+	WK_EX_KINDS = 8,
 };
 
 #endif
