@@ -535,10 +535,16 @@ static void test_ipc_flood(struct utest *t)
 		ktap_diag("dos: ipc: median round trip %u/1000 of alone (%u cycles), longest %u "
 			  "cycles (alone %u)", median_pm, (unsigned)alone.median,
 			  (unsigned)flood[mode].max, (unsigned)alone.max);
-		/* Half the CPU, give or take half; a round trip of the victim
-		 * waits behind at most one of the attacker's, so the median
-		 * stays within twice alone's. */
-		UT_ASSERT(served_pm >= 250);
+		/* A round trip of the victim waits behind at most one of the
+		 * attacker's (the server runs above both, the endpoint queue
+		 * is FIFO): the median stays within twice alone's. Signals
+		 * are the attacker's own work: half the CPU, give or take
+		 * half. Calls are mostly the server's work, and a tick that
+		 * lands in the server counts for the server, not for the
+		 * caller's turn: the attacker's turns stretch more than the
+		 * victim's (whose loop also reads the clock), so only a
+		 * tenth is asserted (docs/reliability.md). */
+		UT_ASSERT(served_pm >= (mode ? 250 : 100));
 		UT_ASSERT(median_pm <= 2000);
 	}
 	worker_free(&server);
