@@ -72,5 +72,7 @@ int root_run_tests_on_console(const char *suite);
 int root_run_tests(const char *selection);
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
+/* The dos suite's CPU, IPC and churn figures as bench lines. */
+void dos_bench(void);
 
 #endif

@@ -347,4 +347,5 @@ void root_bench(void)
 	bench_revoke(1);
 	bench_revoke(100);
 	bench_revoke(10000);
+	dos_bench();
 }

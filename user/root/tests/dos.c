@@ -44,6 +44,16 @@ static uint32_t ticks(void)
 	return info(SYSINFO_TICKS);
 }
 
+/* In a `bench` boot (dos_bench) the key figures are also printed as
+ * tools/bench lines. */
+static bool bench_mode;
+
+static void figure(const char *name, unsigned v, const char *unit, const char *desc)
+{
+	if (bench_mode)
+		uprintf("bench: %s %u %s # %s\n", name, v, unit, desc);
+}
+
 /* The kernel log's end now (an offset for log_errors_since). */
 static uint32_t log_end(void)
 {
@@ -420,6 +430,13 @@ static void test_cpu_spinners(struct utest *t)
 		 * others' turns and the tick that ended its own. Its
 		 * throughput against alone's is the same share measured on
 		 * the host's clock: only bounded below (host noise). */
+		figure(k == 1 ? "dos_cpu_share_1_spinner" : "dos_cpu_share_3_spinners", share_pm,
+		       "permille", k == 1 ? "victim's share of the work beside 1 spinner (fair 500)"
+					  : "victim's share of the work beside 3 spinners (fair 250)");
+		figure(k == 1 ? "dos_cpu_wait_1_spinner" : "dos_cpu_wait_3_spinners",
+		       (unsigned)with[k].max_gap, "ticks",
+		       k == 1 ? "victim's longest wait beside 1 spinner (bound 3)"
+			      : "victim's longest wait beside 3 spinners (bound 7)");
 		UT_ASSERT(share_pm >= 500 / (k + 1) && share_pm <= 1500 / (k + 1));
 		UT_ASSERT(with[k].max_gap <= DOS_SLICE_TICKS * k + 1);
 		UT_ASSERT(ratio_pm >= 250 / (k + 1));
@@ -440,6 +457,8 @@ static void test_cpu_spinners(struct utest *t)
 	victim_spin(ctr, 1, &low);
 	ktap_diag("dos: cpu: a spinner one priority below: its work %u, victim %u/1000 of alone",
 		  (unsigned)low.others, (unsigned)(1000ull * low.victim / alone.victim));
+	figure("dos_cpu_low_spinner_work", (unsigned)low.others, "loops",
+	       "work of a spinner one priority below the victim");
 	UT_EQ(low.others, 0);
 	UT_ASSERT(low.max_gap <= 1);
 	UT_EQ(attacker_free(&a[0]), 0);
@@ -544,6 +563,13 @@ static void test_ipc_flood(struct utest *t)
 		 * caller's turn: the attacker's turns stretch more than the
 		 * victim's (whose loop also reads the clock), so only a
 		 * tenth is asserted (docs/reliability.md). */
+		figure(mode ? "dos_ipc_served_signal_flood" : "dos_ipc_served_call_flood", served_pm,
+		       "permille", mode ? "victim's calls beside a signal flood, of alone"
+					: "victim's calls beside a call flood, of alone");
+		figure(mode ? "dos_ipc_median_signal_flood" : "dos_ipc_median_call_flood", median_pm,
+		       "permille", "victim's median round trip beside the flood, of alone");
+		figure(mode ? "dos_ipc_longest_signal_flood" : "dos_ipc_longest_call_flood",
+		       (unsigned)flood[mode].max, "insns", "victim's longest round trip beside the flood");
 		UT_ASSERT(served_pm >= (mode ? 250 : 100));
 		UT_ASSERT(median_pm <= 2000);
 	}
@@ -596,12 +622,41 @@ static void test_revoke_churn(struct utest *t)
 		  "%u revocations preempted; victim throughput %u/1000 of alone, longest wait "
 		  "%u ticks", (unsigned)(r1 - r0), CHURN_COPIES, (unsigned)(pre1 - pre0),
 		  (unsigned)(1000ull * churn.victim / alone.victim), (unsigned)churn.max_gap);
+	figure("dos_churn_throughput", (unsigned)(1000ull * churn.victim / alone.victim),
+	       "permille", "victim's work beside create/2048 copies/revoke, of alone");
+	figure("dos_churn_wait", (unsigned)churn.max_gap, "ticks",
+	       "victim's longest wait beside the churn (bound 3)");
+	figure("dos_churn_preempted", (unsigned)(pre1 - pre0), "revokes",
+	       "revocations preempted during the churn window");
 	UT_ASSERT(r1 - r0 > 0);                 /* the attacker did churn */
 	UT_ASSERT(churn.max_gap <= DOS_SLICE_TICKS + 1);
 	UT_ASSERT(1000ull * churn.victim / alone.victim >= 250);
 	UT_EQ(sys_unmap(mine), 0);
 	UT_EQ(sys_cap_revoke(CPTR_SELF, page), 0);
 	UT_EQ(sys_cap_delete(CPTR_SELF, page), 0);
+}
+
+/* The `bench` boot (root_bench): the CPU, IPC and churn cases under
+ * -icount, where ticks and the cycle counter count instructions and
+ * every figure is the same on every run. */
+void dos_bench(void)
+{
+	struct utest t = { false, NULL };
+
+	bench_mode = true;
+	dos_drain = slot_alloc();
+	if (sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, dos_drain, 0)) {
+		uprintf("bench: dos setup failed\n");
+		return;
+	}
+	test_cpu_spinners(&t);
+	if (!t.failed)
+		test_ipc_flood(&t);
+	if (!t.failed)
+		test_revoke_churn(&t);
+	if (t.failed)
+		uprintf("bench: dos a case failed (see the lines above)\n");
+	bench_mode = false;
 }
 
 static const struct utest_case cases[] = {
