@@ -209,6 +209,14 @@ static void figures_get(struct figures *f)
 	f->heap_free = info(SYSINFO_HEAP_FREE);
 }
 
+/* Units of a pool charged to all quotas (SYSINFO_POOL r2). */
+static uint32_t pool_charged(unsigned pool)
+{
+	struct sysregs r = { { SYSINFO_POOL + pool } };
+
+	return cairn_syscall(SYS_SYSTEM_INFO, &r) ? 0 : r.r[2];
+}
+
 static uint32_t used_of(cptr_t acct, unsigned pool)
 {
 	uint32_t limit = 0, used = 0, carved = 0;
@@ -284,11 +292,20 @@ static void exhaust_round(struct utest *t, bool say)
 		uint32_t count[3] = { 0 }, kept_heap[3] = { 0 }, kept_direct[3] = { 0 };
 
 		for (unsigned run = 0; run < runs; run++) {
-			uint32_t heap, direct;
+			uint32_t heap, direct, heap0, direct0, charged_heap, charged_direct;
 
+			heap0 = used_of(a.acct, POOL_ID_KHEAP);
+			direct0 = used_of(a.acct, POOL_ID_DIRECT);
+			charged_heap = pool_charged(POOL_ID_KHEAP);
+			charged_direct = pool_charged(POOL_ID_DIRECT);
 			UT_EQ(worker_cmd(&a.w, WK_EXHAUST, k, WK_FIRST_FREE, EX_CSLOTS, &r), 0);
 			heap = used_of(a.acct, POOL_ID_KHEAP);
 			direct = used_of(a.acct, POOL_ID_DIRECT);
+			/* Everything it caused was charged to its own account:
+			 * the pools' charges (all quotas) grew by exactly what
+			 * its quota did. */
+			UT_EQ(pool_charged(POOL_ID_KHEAP) - charged_heap, heap - heap0);
+			UT_EQ(pool_charged(POOL_ID_DIRECT) - charged_direct, direct - direct0);
 			if (say && run == runs - 1)
 				ktap_diag("dos: attacker made %u %s, then %d; quota used heap "
 					  "%u/%u, direct %u/%u", (unsigned)r.mr[1], ex_name[k],
