@@ -38,13 +38,16 @@ extern pte_t kernel_l2[L2_ENTRIES];
 extern pte_t kimage_l3[8 * L3_ENTRIES];
 extern pte_t devwin_l3[8 * L3_ENTRIES];
 
-/* Kernel-memory region (KMEM): frame table, then the kmap slot. */
-#define FTABLE_BASE KMEM_BASE
-#define FTABLE_SIZE 0x01800000u /* 24 MiB: 8 B/page covers 12 GiB of RAM */
+/* Kernel-memory window (KMEM, one static level-3 table): the kmap slot. */
 #define KMAP_VA (KMEM_BASE + KMEM_SIZE - PAGE_SIZE)
 #define KMEM_L3_TABLES (KMEM_SIZE >> L2_BLOCK_SHIFT)
 static pte_t kmem_l3[KMEM_L3_TABLES * L3_ENTRIES] __attribute__((aligned(4096)));
 static bool kmem_ready;
+/* Frame-table region: its level-3 tables are the RAM boot hands over in
+ * mm_arch_backing_prepare (contiguous, direct-mapped), one per 2 MiB of
+ * the part the index uses; nothing beyond that part is ever mappable. */
+static pte_t *ftable_l3;
+static uint32_t ftable_prepared; /* bytes from FTABLE_BASE */
 extern char __kimage_start[], __text_end[], __rodata_end[], __kimage_end[];
 
 static pte_t edge_l3[EDGE_L3_POOL][L3_ENTRIES] __attribute__((aligned(4096)));
@@ -240,14 +243,50 @@ static pte_t *kmem_pte(uintptr_t va)
 	return &kmem_l3[(va - KMEM_BASE) >> PAGE_SHIFT];
 }
 
+/* Level-3 tables for [FTABLE_BASE, FTABLE_BASE + round-up to 2 MiB). */
+static uint32_t ftable_tables(uintptr_t va, uintptr_t len)
+{
+	return (uint32_t)(((uint64_t)(va - FTABLE_BASE) + len + L2_BLOCK_SIZE - 1) >>
+			  L2_BLOCK_SHIFT);
+}
+
+uint64_t mm_arch_backing_cost(uintptr_t va, uintptr_t len)
+{
+	if (va != FTABLE_BASE || len > FTABLE_SIZE)
+		return 0;
+	return (uint64_t)ftable_tables(va, len) * PAGE_SIZE;
+}
+
+int mm_arch_backing_prepare(uintptr_t va, uintptr_t len, paddr_t pa)
+{
+	uint32_t n = ftable_tables(va, len);
+	pte_t *l3;
+
+	if (va != FTABLE_BASE || len > FTABLE_SIZE || ftable_prepared || (pa & (PAGE_SIZE - 1)))
+		return E_INVAL;
+	l3 = arch_phys_to_virt(pa, (size_t)n * PAGE_SIZE);
+	if (!l3)
+		return E_INVAL;
+	for (uint32_t i = 0; i < n * L3_ENTRIES; i++)
+		l3[i] = 0;
+	dsb();
+	for (uint32_t i = 0; i < n; i++)
+		kernel_l2[l2_index(FTABLE_BASE) + i] = (pa + (paddr_t)i * PAGE_SIZE) | PTE_TABLE;
+	dsb();
+	isb();
+	ftable_l3 = l3;
+	ftable_prepared = (uint32_t)len;
+	return 0;
+}
+
 int mm_arch_map_backing(uintptr_t va, paddr_t pa)
 {
 	pte_t *pte;
 
-	if (va < FTABLE_BASE || va - FTABLE_BASE >= FTABLE_SIZE || (va & (PAGE_SIZE - 1)) ||
+	if (va < FTABLE_BASE || va - FTABLE_BASE >= ftable_prepared || (va & (PAGE_SIZE - 1)) ||
 	    (pa & (PAGE_SIZE - 1)) || (pa >> 40))
 		return E_INVAL;
-	pte = kmem_pte(va);
+	pte = &ftable_l3[(va - FTABLE_BASE) >> PAGE_SHIFT];
 	if (*pte & PTE_VALID)
 		return E_INVAL;
 	*pte = pa | PTE_PAGE | PTE_KERNEL_RW;
@@ -258,9 +297,9 @@ int mm_arch_map_backing(uintptr_t va, paddr_t pa)
 
 void mm_arch_unmap_backing(uintptr_t va)
 {
-	if (va < FTABLE_BASE || va - FTABLE_BASE >= FTABLE_SIZE)
+	if (va < FTABLE_BASE || va - FTABLE_BASE >= ftable_prepared)
 		return;
-	*kmem_pte(va) = 0;
+	ftable_l3[(va - FTABLE_BASE) >> PAGE_SHIFT] = 0;
 	tlb_flush_kva((uint32_t)va);
 }
 

@@ -57,6 +57,19 @@ const char *args_get(const char *key)
 	return NULL;
 }
 
+unsigned args_get_all(const char *key, const char **out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nargs; i++)
+		if (strcmp(keys[i], key) == 0) {
+			if (n < max)
+				out[n] = vals[i];
+			n++;
+		}
+	return n;
+}
+
 bool args_has(const char *key)
 {
 	return args_get(key) != NULL;

@@ -16,6 +16,7 @@
  */
 #include <boot/args.h>
 #include <boot/boot.h>
+#include <boot/memarg.h>
 #include <boot/roottask.h>
 #include <fw/cpio.h>
 #include <fw/dt.h>
@@ -27,6 +28,7 @@
 #include <lib/log.h>
 #include <lib/panic.h>
 #include <lib/parse.h>
+#include <lib/printf.h>
 #include <lib/string.h>
 #include <mm/mm.h>
 #include <sched/thread.h>
@@ -98,6 +100,38 @@ static void load_device_tree(paddr_t pa)
 		panic("boot: device tree: %s (%s)", dt.why, err_name(err));
 }
 
+/* RAM named by mem= on the command line (boot/memarg.h), replacing
+ * /memory once checked against the device tree; what happened is kept
+ * for the line after the banner. */
+static char memarg_note[MEMARG_WHY_MAX + 96];
+static bool memarg_rejected;
+
+static void apply_mem_args(const struct boot_params *bp)
+{
+	const char *vals[DT_MAX_MEM + 1];
+	unsigned n = args_get_all("mem", vals, DT_MAX_MEM + 1);
+	struct memarg_boot mb = { bp->kimage_phys, bp->kimage_size };
+	char why[MEMARG_WHY_MAX];
+	uint64_t before = 0;
+	unsigned nbefore = dt.nmem;
+	int err;
+
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < dt.nmem; i++)
+		before += dt.mem[i].size;
+	err = memarg_apply(vals, n > DT_MAX_MEM ? DT_MAX_MEM + 1 : n, &mb, &dt, why, sizeof(why));
+	if (err)
+		ksnprintf(memarg_note, sizeof(memarg_note),
+			  "%s (%s); using the device tree's /memory", why, err_name(err));
+	else
+		ksnprintf(memarg_note, sizeof(memarg_note),
+			  "ram: from the command line (mem=), replacing the device tree's "
+			  "%llu MiB in %u bank%s",
+			  (unsigned long long)(before >> 20), nbefore, nbefore == 1 ? "" : "s");
+	memarg_rejected = err != 0;
+}
+
 static void banner(const struct boot_params *bp)
 {
 	uint64_t total = 0;
@@ -109,6 +143,10 @@ static void banner(const struct boot_params *bp)
 	pr_info("cpus: %u", dt.ncpus);
 	pr_info("ram: %llu MiB in %u bank%s", (unsigned long long)(total >> 20), dt.nmem,
 		dt.nmem == 1 ? "" : "s");
+	if (memarg_note[0] && memarg_rejected)
+		pr_warn("%s", memarg_note);
+	else if (memarg_note[0])
+		pr_info("%s", memarg_note);
 	for (unsigned i = 0; i < dt.nmem; i++)
 		pr_info("ram: bank %u: 0x%010llx-0x%010llx (%llu MiB)", i,
 			(unsigned long long)dt.mem[i].base,
@@ -346,6 +384,7 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	plat_early_console_init();
 	load_device_tree(bp->dtb_phys);
 	args_parse(dt.bootargs);
+	apply_mem_args(bp);
 	plat_psci_init(&dt);
 	err = plat_console_init(&dt);
 	banner(bp);

@@ -174,11 +174,6 @@ static int take_from_max(unsigned seg, unsigned order, uint32_t *out);
 
 /* ------------------------------------------------------------ order-0 cache */
 
-static uint32_t idx_of(const struct frame *f)
-{
-	return (uint32_t)(f - frame_map.table);
-}
-
 /* Pop a cached page of seg (its entry is the caller's to set), or NIL. */
 static uint32_t pcp_pop(unsigned seg)
 {
@@ -186,7 +181,7 @@ static uint32_t pcp_pop(unsigned seg)
 
 	if (c->top == c->e)
 		return NIL;
-	return idx_of((--c->top)->f);
+	return frame_idx_of((--c->top)->f);
 }
 
 /* Push page idx of seg on its cache, which has room. */
@@ -209,7 +204,7 @@ static void pcp_drain(unsigned seg, uint32_t n)
 	if (n > have)
 		n = have;
 	for (uint32_t i = 0; i < n; i++)
-		free_block(seg, idx_of(c->e[i].f), 0);
+		free_block(seg, frame_idx_of(c->e[i].f), 0);
 	memmove(&c->e[0], &c->e[n], (have - n) * sizeof(c->e[0]));
 	c->top -= n;
 }

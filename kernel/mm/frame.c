@@ -87,7 +87,7 @@ int frame_init(uintptr_t va, uintptr_t size, const char **why)
 	}
 	bytes = ((uint64_t)nslots << shift) * sizeof(struct frame);
 	if (((uint64_t)nslots << shift) > FRAME_MAX_ENTRIES) {
-		*why = "RAM index space exceeds FRAME_MAX_ENTRIES (16 GiB)";
+		*why = "RAM index space exceeds FRAME_MAX_ENTRIES (64 GiB)";
 		return E_NOMEM;
 	}
 	if (bytes > size) {

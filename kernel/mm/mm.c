@@ -6,10 +6,14 @@
  *   1. pmem     the map: RAM, reserved, segments, free ranges;
  *   2. frame    the index over RAM and the (empty) table region;
  *   3. steal    the object heap, contiguous, from the top of DIRECT,
- *               before the buddy owns the free ranges (it may exceed the
+ *               then, right below it, the page tables that make the used
+ *               part of the table region mappable (the arch port says how
+ *               much: on LPAE 4 KiB per GiB of index space), before the
+ *               buddy owns the free ranges (the heap may exceed the
  *               buddy's 4 MiB blocks);
  *   4. buddy    takes the rest; grows the table for partial chunks;
- *   5. mark     the heap's frames FRAME_KERNEL (opens their chunks);
+ *   5. mark     the tables' and the heap's frames FRAME_KERNEL (opens
+ *               their chunks);
  *   6. kheap    on the heap's direct-map address;
  *   7. pools    from the buddy's and the heap's totals;
  *   8. devices  validated against RAM and reserved memory, merged per page.
@@ -94,13 +98,48 @@ static int map_ram(const struct mm_config *cfg, struct pmem_config *pc, struct m
 	return err;
 }
 
+/* Bytes of page tables taken at boot for the frame-table region. */
+static uint64_t ftable_pt_bytes;
+
+uint64_t mm_ftable_pt_bytes(void)
+{
+	return ftable_pt_bytes;
+}
+
+/*
+ * Step 3a: page tables for the part of the frame-table region the index
+ * uses, stolen from DIRECT (the port zeroes and installs them); *pa and
+ * *cost say what was taken (cost 0: the port needs nothing).
+ */
+static int prepare_ftable(const struct mm_config *cfg, paddr_t *pa, uint64_t *cost,
+			  const char **why)
+{
+	struct frame_layout fl;
+	int err;
+
+	frame_layout(&fl);
+	*cost = mm_arch_backing_cost(cfg->ftable_va, fl.va_used);
+	*pa = 0;
+	if (*cost == 0)
+		return 0;
+	err = pmem_steal(PMEM_SEG_DIRECT, *cost, PMEM_PAGE_SIZE, PMEM_USE_FTABLE_PT, pa);
+	if (err) {
+		*why = "no direct memory for the frame table's page tables";
+		return err;
+	}
+	err = mm_arch_backing_prepare(cfg->ftable_va, fl.va_used, *pa);
+	if (err)
+		*why = "the frame-table region cannot be prepared";
+	return err;
+}
+
 int mm_init(const struct mm_config *cfg, struct mm_status *st)
 {
 	struct pmem_config pc;
 	struct pmem_seg_info direct;
 	const char *why = NULL, *warn = NULL;
-	uint64_t heap;
-	paddr_t heap_pa;
+	uint64_t heap, pt_cost;
+	paddr_t heap_pa, pt_pa;
 	void *heap_va;
 	int err;
 
@@ -131,9 +170,18 @@ int mm_init(const struct mm_config *cfg, struct mm_status *st)
 		why = "no contiguous direct memory for the object heap";
 		goto fail;
 	}
+	err = prepare_ftable(cfg, &pt_pa, &pt_cost, &why);
+	if (err)
+		goto fail;
+	ftable_pt_bytes = pt_cost;
 	err = buddy_init(&why);
 	if (err)
 		goto fail;
+	if (pt_cost && buddy_mark_kernel(pt_pa, pt_cost, FRAME_POOL_KERNEL)) {
+		why = "cannot record the frame table's page tables in the frame table";
+		err = E_NOMEM;
+		goto fail;
+	}
 	err = buddy_mark_kernel(heap_pa, heap, POOL_KHEAP);
 	if (err) {
 		why = "cannot record the object heap in the frame table";
@@ -173,11 +221,11 @@ int mm_summary(char *buf, size_t len)
 
 	return ksnprintf(buf, len,
 			 "mem: ram %llu MiB in %u bank%s, frame table %llu KiB backed "
-			 "(%u B/page), heap %llu KiB, %u device range%s",
+			 "(%u B/page), heap %llu KiB, %u device range%s (%u B each)",
 			 (unsigned long long)(pmem_ram_bytes() >> 20), banks,
 			 banks == 1 ? "" : "s", (unsigned long long)(frame_backed_bytes() >> 10),
 			 (unsigned)sizeof(struct frame), (unsigned long long)(kheap_size() >> 10),
-			 devs, devs == 1 ? "" : "s");
+			 devs, devs == 1 ? "" : "s", (unsigned)sizeof(struct devrange));
 }
 
 static void emit(mm_out_fn out, void *ctx, const char *fmt, ...) PRINTF_LIKE(3, 4);
@@ -243,16 +291,19 @@ void mm_report(mm_out_fn out, void *ctx)
 	for (unsigned i = 0; pmem_stolen_range(i, &r, &use); i++)
 		emit(out, ctx, "mem: taken at boot 0x%010llx-0x%010llx (%s)",
 		     (unsigned long long)r.base, (unsigned long long)(r.base + r.size - 1),
-		     use == PMEM_USE_KHEAP ? "object heap" : "other");
+		     use == PMEM_USE_KHEAP       ? "object heap" :
+		     use == PMEM_USE_FTABLE_PT ? "frame-table page tables" : "other");
 	frame_layout(&fl);
 	emit(out, ctx,
 	     "mem: frame table: region 0x%llx, %llu of %llu KiB of index space, "
-	     "%u sections of %llu MiB (%u with RAM), %u chunks open, %llu KiB backed",
+	     "%u sections of %llu MiB (%u with RAM), %u chunks open, %llu KiB backed, "
+	     "%llu KiB of page tables",
 	     (unsigned long long)fl.va, (unsigned long long)(fl.va_used >> 10),
 	     (unsigned long long)(fl.va_size >> 10), (unsigned)fl.nsec,
 	     (unsigned long long)(fl.section_bytes >> 20), (unsigned)fl.nslots,
 	     (unsigned)fl.open_chunks,
-	     (unsigned long long)(fl.backed_bytes >> 10));
+	     (unsigned long long)(fl.backed_bytes >> 10),
+	     (unsigned long long)(ftable_pt_bytes >> 10));
 	emit(out, ctx, "mem: heap: 0x%010llx, %llu KiB, %llu KiB free",
 	     (unsigned long long)kheap_pa(), (unsigned long long)(kheap_size() >> 10),
 	     (unsigned long long)(kheap_free_bytes() >> 10));

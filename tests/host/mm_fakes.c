@@ -39,6 +39,8 @@ static struct {
 	unsigned nmapped;
 	unsigned fail_at;
 	unsigned calls;
+	size_t prepared;          /* bytes from base made mappable */
+	paddr_t prepared_pa;      /* the page tables handed over for them */
 } region;
 
 static struct window windows[MAX_WINDOWS];
@@ -90,10 +92,41 @@ uintptr_t mmfake_region_create(size_t size)
 
 static long region_page(uintptr_t va)
 {
-	if (!region.base || va < region.base || va - region.base >= region.size ||
+	if (!region.base || va < region.base || va - region.base >= region.prepared ||
 	    (va & (FAKE_PAGE - 1)))
 		return -1;
 	return (long)((va - region.base) / FAKE_PAGE);
+}
+
+/* As on ARM LPAE: one 4 KiB level-3 table per 2 MiB of region used. */
+#define FAKE_PT_SPAN (2u << 20)
+
+uint64_t mm_arch_backing_cost(uintptr_t va, uintptr_t len)
+{
+	uintptr_t lo = va & ~(uintptr_t)(FAKE_PT_SPAN - 1);
+	uintptr_t hi = (va + len + FAKE_PT_SPAN - 1) & ~(uintptr_t)(FAKE_PT_SPAN - 1);
+
+	return len ? (uint64_t)(hi - lo) / FAKE_PT_SPAN * FAKE_PAGE : 0;
+}
+
+int mm_arch_backing_prepare(uintptr_t va, uintptr_t len, paddr_t pa)
+{
+	uint64_t cost = mm_arch_backing_cost(va, len);
+
+	/* pa must be direct-mapped RAM (checked by address only: the fake
+	 * never touches it, so no host memory is made for it) */
+	if (!region.base || va != region.base || len > region.size || region.prepared ||
+	    (pa & (FAKE_PAGE - 1)) || pa < direct_base || cost > direct_size ||
+	    pa - direct_base > direct_size - cost)
+		return E_INVAL;
+	region.prepared = len;
+	region.prepared_pa = pa;
+	return 0;
+}
+
+size_t mmfake_prepared(void)
+{
+	return region.prepared;
 }
 
 int mm_arch_map_backing(uintptr_t va, paddr_t pa)
@@ -244,6 +277,15 @@ int mmfake_init_core(const struct pmem_config *cfg, size_t region_size)
 	err = pmem_init(cfg, &why);
 	if (!err)
 		err = frame_init(va, region_size, &why);
+	if (!err) {
+		struct frame_layout fl;
+
+		/* the tables' memory is not taken from pmem here: only mm_init
+		 * does that; the fake never touches it */
+		frame_layout(&fl);
+		err = mm_arch_backing_prepare(va, fl.va_used, cfg->direct_base);
+		why = err ? "prepare" : why;
+	}
 	if (!err)
 		err = buddy_init(&why);
 	if (err)

@@ -19,6 +19,9 @@
 void mmfake_reset(void);
 /* Reserve a fresh PROT_NONE frame-table region of `size` bytes. */
 uintptr_t mmfake_region_create(size_t size);
+/* Bytes of the region made mappable by mm_arch_backing_prepare (the
+ * fake costs what ARM LPAE does: 4 KiB of tables per 2 MiB of region). */
+size_t mmfake_prepared(void);
 /* Table pages currently mapped, and whether the page at va is. */
 unsigned mmfake_backing_mapped(void);
 bool mmfake_is_backed(uintptr_t va);

@@ -49,7 +49,7 @@ static void entry_size(void)
 	HT_EQ(sizeof(struct frame), 8);
 	HT_EQ(FRAME_PER_TABLE_PAGE, 512);
 	HT_EQ(FRAME_TABLE_PAGES_PER_CHUNK, 2);
-	HT_EQ(FRAME_MAX_ENTRIES, 1u << 22);
+	HT_EQ(FRAME_MAX_ENTRIES, 1u << 24);
 }
 
 static void sparse_banks_cost_nothing_until_used(void)
@@ -163,6 +163,72 @@ static void six_gib(void)
 	check_all();
 }
 
+/*
+ * 64 GiB at 1 GiB: the largest machine the index describes, 2^24 entries,
+ * the whole 128 MiB region. Every page can be handed out, including the
+ * last one, index 2^24 - 1 (which a 24-bit "none" value would have
+ * shadowed: lists end in self links), and the table stays within 8 bytes
+ * per page even when every page is allocated.
+ */
+static void sixty_four_gib_every_page_usable(void)
+{
+	static const struct pmem_range bank[] = { { GB(1), GB(64) } };
+	static const struct pmem_config cfg = { bank, 1, NULL, 0, GB(1), MB(768) };
+	static const uint8_t all[3] = { PMEM_SEG_HIGH, PMEM_SEG_DMA32, PMEM_SEG_DIRECT };
+	const paddr_t last = GB(65) - 4096;
+	struct frame_layout fl;
+	uint64_t pages = GB(64) >> 12, got = 0, blocks = 0;
+	paddr_t pa, last_chunk = 0;
+	uint32_t idx;
+
+	HT_EQ(mmfake_init_core(&cfg, 128u << 20), 0);
+	frame_layout(&fl);
+	HT_EQ(fl.nentries, 1u << 24);
+	HT_EQ(fl.va_used, 128u << 20);
+	HT_EQ(mmfake_prepared(), 128u << 20);
+	HT_EQ(frame_index(last, &idx), 0);
+	HT_EQ(idx, FRAME_MAX_ENTRIES - 1);
+	HT_EQ(buddy_free_pages(PMEM_SEG_DIRECT) + buddy_free_pages(PMEM_SEG_DMA32) +
+		      buddy_free_pages(PMEM_SEG_HIGH), pages);
+	/* hand out everything, largest blocks first */
+	for (int order = BUDDY_MAX_ORDER; order >= 0; order--)
+		while (buddy_alloc(all, 3, (unsigned)order, 1, &pa) == 0) {
+			got += 1ull << order;
+			blocks++;
+			if (pa == GB(65) - MB(4))
+				last_chunk = pa;
+		}
+	HT_EQ(buddy_free_pages(PMEM_SEG_DIRECT) + buddy_free_pages(PMEM_SEG_DMA32) +
+		      buddy_free_pages(PMEM_SEG_HIGH), 0);
+	/* what is not handed out backs the table: at most 8 B per page */
+	HT_EQ(got + frame_backed_bytes() / 4096, pages);
+	HT_ASSERT(frame_backed_bytes() <= pages * sizeof(struct frame));
+	printf("    # 64 GiB handed out: %llu blocks, %llu KiB of frame table backed\n",
+	       (unsigned long long)blocks, (unsigned long long)(frame_backed_bytes() >> 10));
+	check_all();
+	/* the top chunk again, as 1024 single pages: the last page goes on and
+	 * off the order-0 lists, first and last in them, beside its neighbours */
+	HT_ASSERT(last_chunk != 0);
+	HT_EQ(buddy_free(last_chunk, BUDDY_MAX_ORDER), 0);
+	buddy_drain_caches();
+	check_all();
+	for (unsigned i = 0; i < 1024; i++)
+		HT_EQ(buddy_alloc(all, 1, 0, 1, &pa), 0);
+	HT_EQ(frame_state(frame_get(last)), FRAME_ALLOC);
+	HT_EQ(buddy_free(last, 0), 0);
+	HT_EQ(buddy_free(last - 8192, 0), 0);
+	HT_EQ(buddy_free(last - 4 * 4096, 0), 0);
+	buddy_drain_caches();
+	check_all();
+	HT_EQ(buddy_free_pages(PMEM_SEG_HIGH), 3);
+	HT_EQ(buddy_free(last - 4096, 0), 0);     /* merges with the last page */
+	buddy_drain_caches();
+	check_all();
+	HT_EQ(buddy_free_blocks(PMEM_SEG_HIGH, 1), 1);
+	HT_EQ(frame_state(frame_get(last - 4096)), FRAME_FREE);
+	HT_EQ(frame_order(frame_get(last - 4096)), 1);
+}
+
 static void region_errors(void)
 {
 	const char *why = NULL;
@@ -194,12 +260,20 @@ static void heap_pages_are_recorded(void)
 	HT_EQ(kheap_size(), MB(16));
 	heap = kheap_pa();
 	HT_EQ(heap, GB(1) + MB(768) - MB(16));         /* the top of DIRECT */
-	/* 16 MiB = 4 chunks = 8 table pages. The bank is all whole chunks, so
-	 * the lists were empty when the first heap chunk needed backing: one
-	 * free chunk (preferably not DIRECT: DMA32 here) was opened with its
-	 * own top pages (2 more) and served the rest. Nothing else is backed. */
+	/* The frame table's page tables (one 4 KiB level-3 table: 1 GiB of
+	 * index space is 2 MiB of table) sit right below the heap, and are
+	 * what cuts a chunk: buddy_init opens it with two of its own pages and
+	 * lists the rest, which then back the heap's 4 chunks (8 table
+	 * pages). Nothing else is backed. */
+	HT_EQ(mm_ftable_pt_bytes(), 4096);
+	HT_EQ(mmfake_prepared(), MB(2));
 	HT_EQ(mmfake_backing_mapped(), 10);
-	HT_EQ(pmem_seg_of(mmfake_backing_pa(entry_va(heap))), PMEM_SEG_DMA32);
+	HT_EQ(pmem_seg_of(mmfake_backing_pa(entry_va(heap))), PMEM_SEG_DIRECT);
+	HT_EQ(frame_state(frame_get(heap - 4096)), FRAME_KERNEL);
+	HT_EQ(frame_pool(frame_get(heap - 4096)), FRAME_POOL_KERNEL);
+	/* the chunk's own table pages, its top two free ones */
+	HT_EQ(frame_state(frame_get(heap - 8192)), FRAME_TABLE);
+	HT_EQ(frame_state(frame_get(heap - 12288)), FRAME_TABLE);
 	for (paddr_t pa = heap; pa < heap + MB(16); pa += 4096) {
 		HT_EQ(frame_state(frame_get(pa)), FRAME_KERNEL);
 		HT_EQ(frame_pool(frame_get(pa)), 3);
@@ -346,6 +420,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(sparse_banks_cost_nothing_until_used),
 	HT_CASE(index_round_trip),
 	HT_CASE(six_gib),
+	HT_CASE(sixty_four_gib_every_page_usable),
 	HT_CASE(region_errors),
 	HT_CASE(heap_pages_are_recorded),
 	HT_CASE(zero_high_memory),

@@ -43,6 +43,12 @@ ICOUNT = ["-icount", "shift=0,sleep=off"]
 DEFAULT_GDB_PORT = 1234
 UBOOT_RAM_LIMIT_MIB = 2048
 NO_HIGHMEM_RAM_LIMIT_MIB = 3072
+# Above this, guest RAM is an unreserved backend: QEMU's default RAM is
+# refused by the host's overcommit check beyond what the host has (24G on a
+# 24 GiB machine), while reserve=off takes 64G or 255G and costs only the
+# pages the guest touches.
+BIG_RAM_MIB = 8192
+RAM_BASE = 0x40000000       # QEMU virt: RAM starts at 1 GiB
 
 
 class BootError(Exception):
@@ -92,13 +98,29 @@ class Boot:
             opts.append("highmem=on")
         if self.virt:
             opts.append("virtualization=on")
+        if self.mem_mib > BIG_RAM_MIB:
+            opts.append("memory-backend=ram0")
         opts.extend(extra)
         return ",".join(opts)
 
     def hw_args(self, machine_extra=()):
         """Options that shape the device tree: same for the dump and the boot."""
+        ram = []
+        if self.mem_mib > BIG_RAM_MIB:
+            ram = ["-object", f"memory-backend-ram,id=ram0,size={self.mem_mib}M,reserve=off"]
         return ["-M", self.machine(machine_extra), "-cpu", "cortex-a15",
-                "-m", format_mem(self.mem_mib), "-smp", str(self.smp)]
+                "-m", format_mem(self.mem_mib), "-smp", str(self.smp)] + ram
+
+    def kernel_args(self):
+        """The kernel command line QEMU is given: self.args, plus, through
+        U-Boot with more RAM than the 32-bit U-Boot passes on (it rewrites
+        /memory to 2 GiB), `mem=SIZE@0x40000000` describing all of it,
+        unless the line already has a mem= of its own."""
+        words = self.args.split()
+        if self.uboot and self.mem_mib > UBOOT_RAM_LIMIT_MIB and \
+                not any(w.startswith("mem=") for w in words):
+            words.append(f"mem={format_mem(self.mem_mib)}@{RAM_BASE:#x}")
+        return " ".join(words)
 
 
 def _qemu_identity():
@@ -171,8 +193,9 @@ def command(boot, dtb=True):
         initrd = boot.initrd or archive_path()
         if initrd is not None:
             cmd += ["-initrd", str(initrd)]
-    if boot.args:
-        cmd += ["-append", boot.args]
+    args = boot.kernel_args()
+    if args:
+        cmd += ["-append", args]
     if boot.disk is not None:
         # The first virtio-mmio device takes the last transport
         # (0x0a003e00 on virt), the one dts/system.dts gives `blk`.

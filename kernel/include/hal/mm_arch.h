@@ -3,16 +3,21 @@
  *
  * Kernel memory management (pmem, frame, buddy, kheap, kcache, devrange,
  * pool) is portable C; everything it needs that involves page tables is
- * one of the five functions below, implemented by arch/<arch>/ and faked
+ * one of the seven functions below, implemented by arch/<arch>/ and faked
  * by tests/host/mm_fakes.c. None of them may call back into the allocator
  * (they run with allocator state half-updated), none of them may sleep,
  * and all of them are called with the kernel lock held.
  *
  * The frame-table region is a range of kernel virtual addresses chosen by
  * the arch port and given to frame_init (base and size, page aligned). The
- * arch port must be able to install a 4 KiB page anywhere in it without
- * allocating: on ARM LPAE that means the level-3 tables covering the region
- * are static (one 4 KiB table per 2 MiB of region).
+ * arch port must be able to install a 4 KiB page in the part of it the
+ * index uses without allocating. Since that part is known only once the
+ * RAM is (a 128 MiB region serves 64 GiB, a 1 GiB machine uses 2 MiB of
+ * it), boot asks the port what the part costs in page tables
+ * (mm_arch_backing_cost), takes that much from direct memory and hands it
+ * over (mm_arch_backing_prepare) before the first chunk is backed: on ARM
+ * LPAE, one 4 KiB level-3 table per 2 MiB of table, i.e. per GiB of RAM
+ * index space.
  */
 #ifndef CAIRN_MM_ARCH_H
 #define CAIRN_MM_ARCH_H
@@ -20,10 +25,26 @@
 #include <lib/types.h>
 
 /*
- * Map the RAM frame `pa` at the page-aligned `va` inside the frame-table
- * region: normal write-back cacheable, kernel read-write, never
+ * Bytes of physical memory (a multiple of the page size, possibly 0) the
+ * port needs to make every page of [va, va + len) mappable by
+ * mm_arch_map_backing; [va, va + len) lies in the frame-table region.
+ */
+uint64_t mm_arch_backing_cost(uintptr_t va, uintptr_t len);
+
+/*
+ * Make [va, va + len) mappable, using the mm_arch_backing_cost(va, len)
+ * bytes of direct-mapped RAM at the page-aligned `pa`, which the port owns
+ * from then on (it zeroes them itself). Called once, at boot, before any
+ * mm_arch_map_backing. E_INVAL if the range is outside the region or pa
+ * is unusable (not page aligned, not direct-mapped); nothing changes then.
+ */
+int mm_arch_backing_prepare(uintptr_t va, uintptr_t len, paddr_t pa);
+
+/*
+ * Map the RAM frame `pa` at the page-aligned `va` inside the prepared part
+ * of the frame-table region: normal write-back cacheable, kernel read-write, never
  * executable. The page was unmapped before. Returns 0, or a negative error
- * (E_INVAL for an address outside the region or already mapped, E_NOMEM if
+ * (E_INVAL for an address outside the prepared part or already mapped, E_NOMEM if
  * the port cannot install the mapping); on error nothing is mapped. The
  * caller zeroes the page itself after a successful call.
  */

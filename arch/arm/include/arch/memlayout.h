@@ -7,10 +7,16 @@
  * map of the low 3 GiB, dropped once the kernel runs on its own tables).
  *
  *   0xFFFF_FFFF +--------------------------------------+
- *               | (unused, guard)                      |
+ *               | (unused, guard)                      |  64 MiB
+ *   0xFC00_0000 +--------------------------------------+
+ *               | frame-table region: 8 B per page of  | 128 MiB
+ *               | 64 GiB of RAM index space, backed    |
+ *               | lazily; level-3 tables taken at boot |
+ *               | for the part the index uses only     |
  *   0xF400_0000 +--------------------------------------+
- *               | reserved for kernel memory (frame     |
- *               | table, object heap, kmap windows)    |
+ *               | (unused, guard)                      |  30 MiB
+ *   0xF220_0000 +--------------------------------------+
+ *               | kernel-memory window (kmap slot)     |  2 MiB
  *   0xF200_0000 +--------------------------------------+
  *               | device window (MMIO, 4 KiB pages)     |  16 MiB
  *   0xF100_0000 +--------------------------------------+
@@ -36,7 +42,9 @@
 #define DEVWIN_BASE 0xF1000000
 #define DEVWIN_SIZE 0x01000000
 #define KMEM_BASE 0xF2000000
-#define KMEM_SIZE 0x02000000
+#define KMEM_SIZE 0x00200000 /* 2 MiB: one static level-3 table */
+#define FTABLE_BASE 0xF4000000
+#define FTABLE_SIZE 0x08000000 /* 128 MiB: 2^24 entries of 8 B, 64 GiB of RAM */
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE 4096

@@ -18,6 +18,9 @@ unsigned args_parse(const char *cmdline);
  * override earlier ones. */
 const char *args_get(const char *key);
 bool args_has(const char *key);
+/* Every value of `key` in command-line order, at most max of them in
+ * vals[]; returns how many there are (possibly more than max). */
+unsigned args_get_all(const char *key, const char **vals, unsigned max);
 /* Number of words dropped because of ARGS_MAX. */
 unsigned args_dropped(void);
 /* The command line as parsed (for the banner). */

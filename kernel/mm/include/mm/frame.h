@@ -36,6 +36,12 @@
  *           pool id; bits 8-31 FREE: previous index / ALLOC: segment in
  *           bits 8-15 (so freeing needs no address comparison) / others: 0
  *
+ * 24-bit links address all 2^24 indices (64 GiB of RAM), so no link value
+ * is left over for "none": the end of a list is a link to the entry
+ * itself (a block is never its own neighbour). frame_next/frame_prev turn
+ * a self link into FRAME_NIL, a 32-bit value no index has, and the
+ * setters turn FRAME_NIL back into one; callers only ever see FRAME_NIL.
+ *
  * Only the head entry of a free block is meaningful (FREE); the other
  * pages of a free block are FREE_TAIL. A free page held in the buddy's
  * order-0 cache is CACHED (word 0 = 7, word 1 = its segment): free, but on
@@ -75,14 +81,15 @@ _Static_assert(sizeof(struct frame) == 8, "frame-table entry budget: 8 bytes");
 #define FRAME_PER_TABLE_PAGE (PMEM_PAGE_SIZE / (uint32_t)sizeof(struct frame))
 #define FRAME_TABLE_PAGES_PER_CHUNK (FRAME_CHUNK_PAGES / FRAME_PER_TABLE_PAGE)
 #define FRAME_MAX_SECTIONS 1024
-#define FRAME_MAX_ENTRIES (1u << 22)          /* 16 GiB of RAM index space */
+#define FRAME_MAX_ENTRIES (1u << 24)          /* 64 GiB of RAM index space */
 #define FRAME_MAX_CHUNKS (FRAME_MAX_ENTRIES >> FRAME_CHUNK_ORDER)
-#define FRAME_NIL 0xFFFFFFu                   /* end of a free list */
+#define FRAME_LINK_MASK 0xFFFFFFu             /* a free-list link: 24 bits */
+#define FRAME_NIL 0xFFFFFFFFu                 /* no block (never stored) */
 #define FRAME_COUNT_MAX 0xFFFFFFu             /* map count saturation */
 #define FRAME_POOL_KERNEL 0xFEu               /* pool id: the kernel itself */
 #define FRAME_POOL_NONE 0xFFu
 _Static_assert(FRAME_TABLE_PAGES_PER_CHUNK == 2, "8 KiB of table per 4 MiB chunk");
-_Static_assert(FRAME_MAX_ENTRIES < FRAME_NIL, "indices fit 24 bits");
+_Static_assert(FRAME_MAX_ENTRIES - 1 == FRAME_LINK_MASK, "every index fits a 24-bit link");
 
 /*
  * A page of a section with no RAM gets index FRAME_MAX_ENTRIES + its
@@ -174,8 +181,25 @@ static inline __attribute__((always_inline)) bool frame_of_pfn(uint32_t pfn, str
 
 static inline unsigned frame_state(const struct frame *f) { return f->w0 & 0xf; }
 static inline unsigned frame_order(const struct frame *f) { return (f->w0 >> 4) & 0xf; }
-static inline uint32_t frame_next(const struct frame *f) { return f->w0 >> 8; }
-static inline uint32_t frame_prev(const struct frame *f) { return f->w1 >> 8; }
+/* Index of an entry of the table. */
+static inline uint32_t frame_idx_of(const struct frame *f)
+{
+	return (uint32_t)(f - frame_map.table);
+}
+
+/* A stored link: FRAME_NIL becomes a link to the entry itself. */
+static inline uint32_t frame_link_store(const struct frame *f, uint32_t link)
+{
+	return (link == FRAME_NIL ? frame_idx_of(f) : link) & FRAME_LINK_MASK;
+}
+
+static inline uint32_t frame_link_load(const struct frame *f, uint32_t stored)
+{
+	return stored == frame_idx_of(f) ? FRAME_NIL : stored;
+}
+
+static inline uint32_t frame_next(const struct frame *f) { return frame_link_load(f, f->w0 >> 8); }
+static inline uint32_t frame_prev(const struct frame *f) { return frame_link_load(f, f->w1 >> 8); }
 static inline unsigned frame_seg(const struct frame *f) { return f->w1 & 0xff; }
 static inline unsigned frame_pool(const struct frame *f) { return f->w1 & 0xff; }
 static inline uint32_t frame_count(const struct frame *f) { return f->w0 >> 8; }
@@ -183,18 +207,18 @@ static inline uint32_t frame_count(const struct frame *f) { return f->w0 >> 8; }
 static inline void frame_set_free(struct frame *f, unsigned order, unsigned seg,
 				  uint32_t next, uint32_t prev)
 {
-	f->w0 = FRAME_FREE | (uint32_t)order << 4 | next << 8;
-	f->w1 = (uint32_t)seg | prev << 8;
+	f->w0 = FRAME_FREE | (uint32_t)order << 4 | frame_link_store(f, next) << 8;
+	f->w1 = (uint32_t)seg | frame_link_store(f, prev) << 8;
 }
 
 static inline void frame_set_next(struct frame *f, uint32_t next)
 {
-	f->w0 = (f->w0 & 0xff) | next << 8;
+	f->w0 = (f->w0 & 0xff) | frame_link_store(f, next) << 8;
 }
 
 static inline void frame_set_prev(struct frame *f, uint32_t prev)
 {
-	f->w1 = (f->w1 & 0xff) | prev << 8;
+	f->w1 = (f->w1 & 0xff) | frame_link_store(f, prev) << 8;
 }
 
 /* Any non-FREE state: order, pool (or 0) and a zero count. */

@@ -66,10 +66,16 @@ int mm_init(const struct mm_config *cfg, struct mm_status *st);
 /*
  * The boot summary, e.g.
  *   mem: ram 1024 MiB in 1 bank, frame table 24 KiB backed (8 B/page),
- *   heap 16384 KiB, 45 device ranges
- * (one line). Returns the length it would have (as snprintf).
+ *   heap 16384 KiB, 45 device ranges (24 B each)
+ * (one line): the two per-unit costs that bound kernel metadata, 8 bytes
+ * per RAM page used and a constant per device range whatever its size.
+ * Returns the length it would have (as snprintf).
  */
 int mm_summary(char *buf, size_t len);
+
+/* Bytes of page tables taken at boot to make the frame-table region
+ * mappable (mm_arch_backing_cost of the index space). */
+uint64_t mm_ftable_pt_bytes(void);
 
 typedef void (*mm_out_fn)(void *ctx, const char *line);
 

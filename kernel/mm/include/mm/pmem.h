@@ -62,6 +62,7 @@ enum pmem_seg {
 enum pmem_use {
 	PMEM_USE_KHEAP = 0,
 	PMEM_USE_OTHER = 1,
+	PMEM_USE_FTABLE_PT = 2,       /* page tables of the frame-table region */
 };
 
 struct pmem_config {

@@ -62,7 +62,7 @@ struct quota;
 
 /*
  * Amounts are in the pool's unit and fit 32 bits by construction: a
- * segment has at most FRAME_MAX_ENTRIES (2^22) pages and the heap at most
+ * segment has at most FRAME_MAX_ENTRIES (2^24) pages and the heap at most
  * KHEAP_OVERRIDE_MAX (256 MiB) bytes; 32-bit counters keep the charge on
  * the object fast path to a handful of instructions on a 32-bit CPU.
  */
