@@ -768,16 +768,34 @@ uint32_t buddy_free_blocks(unsigned seg, unsigned order)
 
 /* ------------------------------------------------------------ check */
 
-/* Every page of the 2^order block at idx is RAM, unreserved, in seg. */
+/* [pa, pa + size) is RAM throughout (banks are sorted; adjacent ones
+ * together may cover it). */
+static bool ram_covers(paddr_t pa, uint64_t size)
+{
+	struct pmem_range r;
+
+	for (unsigned i = 0; size && pmem_ram_range(i, &r); i++)
+		if (pa >= r.base && pa - r.base < r.size) {
+			uint64_t n = MIN(size, r.base + r.size - pa);
+
+			pa += n;
+			size -= n;
+		}
+	return size == 0;
+}
+
+/* Every page of the 2^order block at idx is RAM, unreserved, in seg. A
+ * block is one physical run (sections are aligned and at least a block
+ * long) and segments are address intervals, so this is a question about
+ * ranges, answered in time independent of the block's size: the checker
+ * stays cheap on 64 GiB. */
 static bool block_usable(uint32_t idx, unsigned order, unsigned seg)
 {
-	for (uint32_t i = 0; i < (1u << order); i++) {
-		paddr_t pa = frame_idx_to_pa(idx + i);
+	paddr_t pa = frame_idx_to_pa(idx);
+	uint64_t size = (uint64_t)PMEM_PAGE_SIZE << order;
 
-		if (!pmem_is_ram(pa) || pmem_is_reserved(pa) || pmem_seg_of(pa) != seg)
-			return false;
-	}
-	return true;
+	return ram_covers(pa, size) && !pmem_overlaps_reserved(pa, size) &&
+	       pmem_seg_of(pa) == seg && pmem_seg_of(pa + size - 1) == seg;
 }
 
 static const char *check_lists(unsigned seg)

@@ -77,18 +77,38 @@ BOOTS = [
     kernel_boot("boot_direct_6g", "6G", 65536, uboot=False, highmem=True, timeout=90, extra=[
         ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
     ]),
-    # A legal machine with more RAM than the frame table indexes (12 GiB of
-    # span): it runs every suite on the RAM it can describe and says what it
-    # leaves out, instead of stopping.
-    dict(name="boot_direct_16g", uboot=False, mem="16G", smp=1, highmem=True, args="ktest=all",
+    # Machines of every legal size. 16 GiB and 64 GiB (the most the frame
+    # table indexes: 2^24 pages) are used whole and run every suite.
+    kernel_boot("boot_direct_16g", "16G", 65536, uboot=False, timeout=120, extra=[
+        ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
+    ], reject=[("no_panic", r"PANIC:"), ("nothing_left_out", r"left out")]),
+    kernel_boot("boot_direct_64g", "64G", 65536, uboot=False, timeout=180, extra=[
+        ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
+    ], reject=[("no_panic", r"PANIC:"), ("nothing_left_out", r"left out")]),
+    # Beyond that (QEMU takes up to 255 GiB): the kernel says what it leaves
+    # out and why, and runs on the 64 GiB it can describe.
+    dict(name="boot_direct_255g", uboot=False, mem="255G", smp=1, args="ktest=boot,mem",
          timeout=120, status=0, ktap=True, disk=True, expect=[
-             ("banner", r"Cairn [0-9]"),
-             ("ram", r"ram: 16384 MiB in 1 bank"),
-             ("left_out", r"warning: mem: 4096 MiB of RAM at and above 0x0340000000 left out: "
-                          r"the frame table indexes at most 12288 MiB of RAM span"),
-             ("mem", r"mem: ram 12288 MiB in 1 bank, frame table [0-9]+ KiB backed "
+             ("ram", r"ram: 261120 MiB in 1 bank"),
+             ("left_out", r"warning: mem: 195584 MiB of RAM at and above 0x1040000000 left "
+                          r"out: the frame table indexes at most 65536 MiB of RAM span"),
+             ("mem", r"mem: ram 65536 MiB in 1 bank, frame table [0-9]+ KiB backed "
                      r"\(8 B/page\), heap 65536 KiB"),
          ]),
+    # Through U-Boot, which passes on 2 GiB of /memory: the harness adds
+    # mem=6G@0x40000000 (as tools/run --mem 6G does) and the kernel uses it.
+    kernel_boot("boot_uboot_6g", "6G", 65536, timeout=90, extra=[
+        ("mem_arg", r"ram: from the command line \(mem=\), replacing the device tree's "
+                    r"2048 MiB in 1 bank"),
+        ("cmdline", r'cmdline: ".*mem=6G@0x40000000"'),
+        ("high_memory_zeroed", r"^ +ok [0-9]+ test_high_memory_zero_reuse$"),
+    ]),
+    # A mem= that contradicts the device tree is refused with the reason;
+    # the kernel runs on /memory.
+    kernel_boot("boot_uboot_bad_mem_arg", "1G", 16384, args="ktest=boot,mem mem=2G@0x08000000",
+                extra=[("refused", r"warning: mem=2G@0x08000000: overlaps the registers of "
+                                   r"/[a-z0-9@,._-]+ at 0x00[0-9a-f]+ \(E_BUSY\); using the "
+                                   r"device tree's /memory")]),
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
         ("cpus", r"cpus: 4\b"),
         ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
