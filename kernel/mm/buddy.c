@@ -637,26 +637,53 @@ int buddy_block_pool(paddr_t pa, unsigned *order, unsigned *pool)
 	return 0;
 }
 
+/* [pa, pa + size) is RAM throughout (banks are sorted; adjacent ones
+ * together may cover it). */
+static bool ram_covers(paddr_t pa, uint64_t size)
+{
+	struct pmem_range r;
+
+	for (unsigned i = 0; size && pmem_ram_range(i, &r); i++)
+		if (pa >= r.base && pa - r.base < r.size) {
+			uint64_t n = MIN(size, r.base + r.size - pa);
+
+			pa += n;
+			size -= n;
+		}
+	return size == 0;
+}
+
 int buddy_mark_kernel(paddr_t pa, uint64_t size, unsigned pool)
 {
+	const uint64_t chunk = (uint64_t)CHUNK_PAGES * PMEM_PAGE_SIZE;
+	paddr_t end = pa + size, p, next;
 	uint32_t idx;
 
 	if (!IS_ALIGNED(pa | size, (uint64_t)PMEM_PAGE_SIZE) || size == 0 || pool > 0xff ||
-	    pa + size < pa)
+	    end < pa || !ram_covers(pa, size))
 		return E_INVAL;
-	for (uint64_t off = 0; off < size; off += PMEM_PAGE_SIZE)
-		if (frame_index(pa + off, &idx) || !pmem_is_ram(pa + off))
+	/* A 4 MiB-aligned piece is one run of indices (sections are aligned
+	 * and at least a chunk long): one lookup per piece, not per page. */
+	for (p = pa; p < end; p = next) {
+		next = MIN(ALIGN_DOWN(p, chunk) + chunk, end);
+		if (frame_index(p, &idx))
 			return E_INVAL;
-	for (uint64_t off = 0; off < size; off += PMEM_PAGE_SIZE) {
+	}
+	for (p = pa; p < end; p = next) {
+		uint32_t n;
 		int err;
 
-		frame_index(pa + off, &idx);
+		next = MIN(ALIGN_DOWN(p, chunk) + chunk, end);
+		n = (uint32_t)((next - p) >> PMEM_PAGE_SHIFT);
+		frame_index(p, &idx);
 		err = chunk_open(idx >> FRAME_CHUNK_ORDER, 0, NULL);
 		if (err)
 			return err;
-		if (frame_state(frame_at(idx)) != FRAME_NONE)
-			return E_BUSY;
-		frame_set(frame_at(idx), FRAME_KERNEL, 0, pool);
+		for (uint32_t i = 0; i < n; i++) {
+			if (frame_state(frame_at(idx + i)) != FRAME_NONE)
+				return E_BUSY;
+			frame_set(frame_at(idx + i), FRAME_KERNEL, 0, pool);
+		}
 	}
 	return 0;
 }
@@ -767,22 +794,6 @@ uint32_t buddy_free_blocks(unsigned seg, unsigned order)
 }
 
 /* ------------------------------------------------------------ check */
-
-/* [pa, pa + size) is RAM throughout (banks are sorted; adjacent ones
- * together may cover it). */
-static bool ram_covers(paddr_t pa, uint64_t size)
-{
-	struct pmem_range r;
-
-	for (unsigned i = 0; size && pmem_ram_range(i, &r); i++)
-		if (pa >= r.base && pa - r.base < r.size) {
-			uint64_t n = MIN(size, r.base + r.size - pa);
-
-			pa += n;
-			size -= n;
-		}
-	return size == 0;
-}
 
 /* Every page of the 2^order block at idx is RAM, unreserved, in seg. A
  * block is one physical run (sections are aligned and at least a block
