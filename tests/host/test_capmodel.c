@@ -85,6 +85,7 @@ struct world {
 	uint32_t base_count[CAP_TYPE_COUNT];
 	/* what the run reached */
 	unsigned errs_seen[32];
+	unsigned by_call[32][32];    /* results per call number */
 	uint32_t restarts;
 	uint32_t max_tree, max_mapped;
 	char why[256];
@@ -92,6 +93,21 @@ struct world {
 
 static struct world W;
 static bool trace;             /* CAPMODEL_TRACE: every step of the reproducer */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Position of idx in uni (sorted), nuni if absent. */
+static unsigned uni_pos(uint32_t idx)
+{
+	const uint32_t *p = bsearch(&idx, uni, nuni, sizeof(uni[0]), cmp_u32);
+
+	return p ? (unsigned)(p - uni) : nuni;
+}
 
 static void init_universe(void)
 {
@@ -105,6 +121,7 @@ static void init_universe(void)
 	for (unsigned i = 0; i < ARRAY_SIZE(bad_idx); i++)
 		if (bad_idx[i] != 0 && bad_idx[i] < CSPACE_SLOTS)
 			uni[nuni++] = bad_idx[i];
+	qsort(uni, nuni, sizeof(uni[0]), cmp_u32);
 }
 
 static struct slot *kslot(struct cspace *cs, uint32_t idx)
@@ -311,7 +328,7 @@ static bool same_state(bool deep)
 {
 	const struct cm *m = W.m;
 	static int at[CM_MAXOBJ][160];
-	static uint32_t desc[CM_MAXSLOT];
+	static uint32_t desc[CM_MAXSLOT], vs_pages[CM_MAXOBJ], vs_maps[CM_MAXOBJ];
 	uint32_t live[CAP_TYPE_COUNT] = { 0 };
 
 	if (!sync_objects())
@@ -325,6 +342,13 @@ static bool same_state(bool deep)
 			     live[t]);
 	if (deep)
 		cm_desc_counts(m, desc);
+	memset(vs_pages, 0, sizeof(vs_pages));
+	memset(vs_maps, 0, sizeof(vs_maps));
+	for (int i = 0; i < CM_MAXSLOT; i++)
+		if (m->slot[i].used && m->slot[i].mapped) {
+			vs_pages[m->slot[i].map_vs] += m->slot[i].b;
+			vs_maps[m->slot[i].map_vs]++;
+		}
 	/* Where the model's capabilities are, per CSpace and index. */
 	for (int o = 0; o < CM_MAXOBJ; o++)
 		if (m->obj[o].state != CM_FREE && m->obj[o].type == CAP_CSPACE)
@@ -336,8 +360,7 @@ static bool same_state(bool deep)
 
 		if (!x->used)
 			continue;
-		for (u = 0; u < nuni && uni[u] != x->idx; u++)
-			;
+		u = uni_pos(x->idx);
 		if (u == nuni)
 			FAIL("model slot at %u, outside the indices compared", x->idx);
 		at[x->cs][u] = i;
@@ -397,22 +420,20 @@ static bool same_state(bool deep)
 		}
 		case CAP_VSPACE: {
 			const struct vspace *vs = W.kptr[o];
-			uint32_t pages = 0, n = 0;
+			uint32_t pages = vs_pages[o], n = vs_maps[o];
 
 			if (vs->dead != (x->state == CM_PINNED))
 				FAIL("address space %d: dead %u, model %u", o, vs->dead,
 				     x->state == CM_PINNED);
 			if (vs->dead)
 				break;
-			for (int i = 0; i < CM_MAXSLOT; i++) {
+			for (int i = 0; i < CM_MAXSLOT && (deep || n < 4); i++) {
 				const struct cm_slot *s = &m->slot[i];
 				paddr_t pa, want;
 				unsigned attr, rights;
 
 				if (!s->used || !s->mapped || s->map_vs != o)
 					continue;
-				n++;
-				pages += s->b;
 				want = (paddr_t)(s->type == CAP_MEM ? W.kbase[s->obj] + s->a : s->a) << 12;
 				if (uarch_vs_query(&vs->arch, s->map_va + (s->b - 1) * 4096u, &pa, &attr,
 						   &rights) ||
@@ -476,8 +497,10 @@ static bool step(const struct cm_op *op, bool deep)
 		if (k[i] != r.r[i])
 			FAIL("r%u = %d (0x%x), model %d (0x%x)", i, (int)k[i], k[i], (int)r.r[i],
 			     r.r[i]);
-	if ((int)k[0] <= 0 && (int)k[0] > -32)
+	if ((int)k[0] <= 0 && (int)k[0] > -32) {
 		W.errs_seen[-(int)k[0]]++;
+		W.by_call[op->sys % 32][-(int)k[0]]++;
+	}
 	return same_state(deep);
 }
 
@@ -603,8 +626,9 @@ static void gen_op(struct gen *g, struct cm_op *op)
 			return;
 		}
 		g->chain_next = 0;
-		if (cm_find(m, m->self, g->chain_last) < 0) {
-			g->burst = 0;
+		s = cm_find(m, m->self, g->chain_last);
+		if (s < 0 || (m->slot[s].depth >= CM_DEPTH_MAX && chance(g, 80))) {
+			g->burst = 0;       /* broken, or at the limit (E_DEPTH seen) */
 		} else {
 			for (unsigned u = 0; u < nuni && !g->chain_next; u++) {
 				uint32_t i = uni[(u + rnd(g, nuni)) % nuni];
@@ -625,7 +649,7 @@ static void gen_op(struct gen *g, struct cm_op *op)
 	/* Fan-out bursts: many copies below one capability, in every CSpace
 	 * at hand, then a revoke of it with an interrupt pending, so that the
 	 * revoke is preempted and re-executed. */
-	if (!g->fan && !g->burst && rnd(g, 1500) == 0) {
+	if (!g->fan && !g->burst && rnd(g, 600) == 0) {
 		s = pick_cap(g, m->self, 0);
 		if (s >= 0 && !m->slot[s].root) {
 			g->fan = 80 + rnd(g, 120);
@@ -702,6 +726,10 @@ static void gen_op(struct gen *g, struct cm_op *op)
 		op->sys = p < 46 || p >= 118 ? SYS_CAP_DELETE : SYS_CAP_REVOKE;
 		op->r[0] = cs_arg(g, &cs);
 		s = cs >= 0 && chance(g, 90) ? pick_cap(g, cs, 0) : -1;
+		/* Rarely the original account capability: without it nothing
+		 * more is made. */
+		if (s >= 0 && m->slot[s].root && m->slot[s].type == CAP_QUOTA && !chance(g, 2))
+			s = pick_cap(g, cs, 0);
 		if (s >= 0 && op->sys == SYS_CAP_REVOKE && chance(g, 50)) {
 			/* Of a few candidates, the one with most below it. */
 			uint32_t best = cm_descendants(m, s);
@@ -928,13 +956,25 @@ static void report(uint64_t ops, double secs)
 			printf(" %s=%u", e ? err_name(-(int)e) : "0", W.errs_seen[e]);
 			nerr += e != 0;
 		}
+	if (getenv("CAPMODEL_STATS"))
+		for (unsigned c = 0; c < 32; c++) {
+			bool any = false;
+
+			for (unsigned e = 0; e < 32; e++)
+				if (W.by_call[c][e]) {
+					if (!any)
+						printf("\n# sys %2u:", c);
+					any = true;
+					printf(" %s=%u", e ? err_name(-(int)e) : "0", W.by_call[c][e]);
+				}
+		}
 	printf("\n# %u distinct error codes; max depth %u, max descendants of one slot %u, "
 	       "max mappings in one space %u\n", nerr, W.m->max_depth, W.max_tree, W.max_mapped);
 }
 
 /* ----------------------------------------------------------- cases */
 
-static uint64_t opt_seed = 1, opt_ops = 50000, opt_seeds = 4;
+static uint64_t opt_seed = 1, opt_ops = 45000, opt_seeds = 4;
 
 static void model_agrees_with_kernel(void)
 {
@@ -942,6 +982,7 @@ static void model_agrees_with_kernel(void)
 	double secs = 0;
 
 	memset(W.errs_seen, 0, sizeof(W.errs_seen));
+	memset(W.by_call, 0, sizeof(W.by_call));
 	W.restarts = W.max_tree = W.max_mapped = 0;
 	for (uint64_t s = opt_seed; s < opt_seed + opt_seeds; s++) {
 		struct run_result r = run(s, opt_ops, CM_MUT_NONE, false);
@@ -967,10 +1008,50 @@ static void shrinker_finds_a_mutated_model(void)
 	       r.diverged_at, r.shrunk, r.replays, r.seconds);
 
 	HT_ASSERT_MSG(r.diverged_at >= 0, "a model that lets a badge be set twice went unnoticed");
-	HT_ASSERT_MSG(r.shrunk >= 2 && r.shrunk <= 6, "reproducer of %zu ops", r.shrunk);
+	HT_ASSERT_MSG(r.shrunk >= 2 && r.shrunk <= 10, "reproducer of %zu ops", r.shrunk);
+}
+
+/* Replay a fixed sequence on both sides; false (and the reason printed)
+ * at the first divergence. */
+static bool directed(const struct cm_op *ops, size_t n)
+{
+	long at = replay(ops, n, CM_MUT_NONE);
+
+	if (at >= 0) {
+		printf("# directed sequence diverges at op %ld: %s\n", at, W.why);
+		for (size_t k = 0; k <= (size_t)at; k++)
+			print_op("#   ", (unsigned)k, &ops[k]);
+	}
+	return at < 0;
+}
+
+#define OP(s, ...) ((struct cm_op){ .sys = (s), .r = { __VA_ARGS__ } })
+
+/*
+ * A revoke named through a CSpace capability that is itself one of the
+ * descendants it removes, preempted after the batch that removed it: the
+ * re-executed call must still finish the revoke and report success.
+ */
+static void preempted_revoke_through_a_descendant(void)
+{
+	static struct cm_op ops[128];
+	size_t n = 0;
+
+	ops[n++] = OP(SYS_OBJ_CREATE, 1, CAP_CSPACE, CPTR_SELF, 20, 64);   /* B */
+	ops[n++] = OP(SYS_CAP_COPY, 20, CPTR_SELF, 21);                    /* X names B */
+	for (uint32_t i = 30; i < 112; i++)
+		if (i < 49 || i >= 64)
+			ops[n++] = OP(SYS_CAP_COPY, 21, CPTR_SELF, i);     /* 67 below X */
+	ops[n++] = OP(SYS_CAP_COPY, 21, CPTR_SELF, 22);                    /* D, the newest */
+	ops[n++] = OP(SYS_CAP_MOVE, 21, 20, 1);                            /* X into B */
+	ops[n] = OP(SYS_CAP_REVOKE, 22, 1);                                /* through D */
+	ops[n++].irq_every = 1;
+	HT_ASSERT(directed(ops, n));
+	HT_ASSERT(W.restarts > 0);
 }
 
 static const struct htest_case cases[] = {
+	HT_CASE(preempted_revoke_through_a_descendant),
 	HT_CASE(model_agrees_with_kernel),
 	HT_CASE(shrinker_finds_a_mutated_model),
 };

@@ -33,6 +33,7 @@ struct fpt {
 };
 
 static struct fmap maps[MAXMAP];
+static unsigned maps_hi;             /* maps[maps_hi..] have never been used since the reset */
 static struct fpt pts[MAXPT];
 static unsigned pending_after, pending_calls, pending_hits;
 static const struct uarch_vs *active;
@@ -41,6 +42,7 @@ static unsigned invalidations;
 void ufake_reset(void)
 {
 	memset(maps, 0, sizeof(maps));
+	maps_hi = 0;
 	memset(pts, 0, sizeof(pts));
 	pending_after = pending_calls = pending_hits = 0;
 	active = NULL;
@@ -67,7 +69,7 @@ unsigned ufake_mappings(const struct uarch_vs *vs)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < MAXMAP; i++)
+	for (unsigned i = 0; i < maps_hi; i++)
 		if (maps[i].vs == vs && maps[i].size)
 			n++;
 	return n;
@@ -143,6 +145,8 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 			return err;
 	}
 	maps[free_i] = (struct fmap){ vs, va, size, pa, attr, rights };
+	if ((unsigned)free_i >= maps_hi)
+		maps_hi = (unsigned)free_i + 1;
 	vs->pages_mapped += (uint32_t)(size >> 12);
 	return 0;
 }
