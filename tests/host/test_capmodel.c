@@ -427,7 +427,7 @@ static bool same_state(bool deep)
 				     x->state == CM_PINNED);
 			if (vs->dead)
 				break;
-			for (int i = 0; i < CM_MAXSLOT && (deep || n < 4); i++) {
+			for (int i = 0; i < CM_MAXSLOT && n; i++) {
 				const struct cm_slot *s = &m->slot[i];
 				paddr_t pa, want;
 				unsigned attr, rights;
