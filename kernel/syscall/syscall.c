@@ -706,18 +706,29 @@ static int sys_cap_copy_mint_move(struct thread *t, struct uctx *c)
  */
 static int sys_cap_revoke(struct thread *t, struct uctx *c)
 {
-	struct cspace *cs = t->revoke_cs;
+	struct cspace *cs = t->revoke_cs, *now;
 	struct slot *s;
 	int err = 0;
 
-	if (cs && (c->r[0] != t->revoke_cptr || c->r[1] != t->revoke_idx)) {
-		/* Not the call that was preempted (its registers were set
-		 * meanwhile): forget it. */
-		t->revoke_cs = NULL;
-		obj_put(&cs->obj);
-		cs = NULL;
+	if (cs) {
+		now = lookup_cspace(t, c->r[0], &err);
+		if (c->r[0] != t->revoke_cptr || c->r[1] != t->revoke_idx || (now && now != cs)) {
+			/* Not the preempted call (the registers were set
+			 * meanwhile): forget it. */
+			t->revoke_cs = NULL;
+			obj_put(&cs->obj);
+			cs = NULL;
+		}
 	}
-	if (!cs) {
+	if (cs) {
+		/* Re-executed after a preemption: continue on the slot found
+		 * the first time (a CSpace argument that no longer resolves
+		 * is the revoke's own doing). An emptied slot means that what
+		 * was below it went with it: done. */
+		s = cspace_lookup(cs, t->revoke_idx);
+		err = s && !slot_empty(s) ? cap_revoke(s) : 0;
+	} else {
+		err = 0;
 		cs = lookup_cspace(t, c->r[0], &err);
 		if (!cs)
 			return err;
@@ -726,22 +737,16 @@ static int sys_cap_revoke(struct thread *t, struct uctx *c)
 		s = cspace_lookup(cs, c->r[1]);
 		if (!s || slot_empty(s))
 			return E_NOCAP;
-		/* The CSpace is referenced before the revoke starts: the
-		 * capabilities that keep it alive may be among the victims. */
+		/* Referenced before the revoke starts: the capabilities that
+		 * keep the CSpace alive may be among the victims. */
 		obj_get(&cs->obj);
+		t->revoke_cptr = c->r[0];
+		t->revoke_idx = c->r[1];
 		err = cap_revoke(s);
-		if (err == E_RESTART) {
-			t->revoke_cs = cs;
-			t->revoke_cptr = c->r[0];
-			t->revoke_idx = c->r[1];
-		} else {
-			obj_put(&cs->obj);
-		}
-		return err;
 	}
-	s = cspace_lookup(cs, t->revoke_idx);
-	err = s && !slot_empty(s) ? cap_revoke(s) : 0;
-	if (err != E_RESTART) {
+	if (err == E_RESTART) {
+		t->revoke_cs = cs;
+	} else {
 		t->revoke_cs = NULL;
 		obj_put(&cs->obj);
 	}

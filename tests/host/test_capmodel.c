@@ -1050,8 +1050,34 @@ static void preempted_revoke_through_a_descendant(void)
 	HT_ASSERT(W.restarts > 0);
 }
 
+/*
+ * A revoke whose first batch deletes the last capability of the CSpace
+ * that holds the target (the CSpace was made from the target account
+ * capability): the CSpace must outlive the preempted revoke, which then
+ * finishes and reports success; the CSpace and the target go after.
+ */
+static void preempted_revoke_of_a_cspace_s_own_maker(void)
+{
+	static struct cm_op ops[128];
+	size_t n = 0;
+
+	ops[n++] = OP(SYS_CAP_COPY, 1, CPTR_SELF, 20);                     /* A, an account */
+	for (uint32_t i = 30; i < 112; i++)
+		if (i < 49 || i >= 64)
+			ops[n++] = OP(SYS_CAP_COPY, 20, CPTR_SELF, i);     /* 67 below A */
+	ops[n++] = OP(SYS_OBJ_CREATE, 20, CAP_CSPACE, CPTR_SELF, 21, 64);  /* B, the newest */
+	ops[n++] = OP(SYS_CAP_MOVE, 20, 21, 1);                            /* A into B */
+	ops[n] = OP(SYS_CAP_REVOKE, 21, 1);
+	ops[n++].irq_every = 1;
+	ops[n++] = OP(SYS_CAP_INSPECT, 21);                                /* gone: E_NOCAP */
+	HT_ASSERT(directed(ops, n));
+	HT_ASSERT(W.restarts > 0);
+	HT_EQ(obj_count(CAP_CSPACE), W.base_count[CAP_CSPACE] + 1);       /* only self */
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(preempted_revoke_through_a_descendant),
+	HT_CASE(preempted_revoke_of_a_cspace_s_own_maker),
 	HT_CASE(model_agrees_with_kernel),
 	HT_CASE(shrinker_finds_a_mutated_model),
 };
