@@ -512,6 +512,9 @@ struct gen {
 	uint32_t chain_last, chain_next;
 	unsigned fan;                /* fan-out steps left */
 	uint32_t fan_src;
+	unsigned fan_stage;          /* ending through a copy: 1 copied, 2 moved */
+	uint32_t fan_d, fan_j;
+	int fan_cs;
 };
 
 static uint32_t rnd(struct gen *g, uint32_t n)
@@ -591,6 +594,20 @@ static uint32_t dst_arg(struct gen *g, int cs)
 	return any_idx(g);
 }
 
+/* An empty slot of cs that the comparison covers, 0 if none. */
+static uint32_t free_in(struct gen *g, int cs)
+{
+	unsigned start = rnd(g, nuni);
+
+	for (unsigned u = 0; u < nuni; u++) {
+		uint32_t i = uni[(start + u) % nuni];
+
+		if (i < W.m->obj[cs].limit && cm_find(W.m, cs, i) < 0)
+			return i;
+	}
+	return 0;
+}
+
 static uint32_t rights_arg(struct gen *g)
 {
 	return chance(g, 94) ? rnd(g, 16) : 16u << rnd(g, 4);
@@ -649,8 +666,39 @@ static void gen_op(struct gen *g, struct cm_op *op)
 	/* Fan-out bursts: many copies below one capability, in every CSpace
 	 * at hand, then a revoke of it with an interrupt pending, so that the
 	 * revoke is preempted and re-executed. */
+	if (g->fan_stage == 1) {
+		/* The source (a CSpace capability) moves into the CSpace it
+		 * names, to be revoked through its newest copy, which is the
+		 * first victim. */
+		int src = cm_find(m, m->self, g->fan_src);
+
+		g->fan_stage = 0;
+		if (src >= 0 && cm_find(m, m->self, g->fan_d) >= 0) {
+			g->fan_cs = m->slot[src].obj;
+			g->fan_j = free_in(g, g->fan_cs);
+			if (g->fan_j) {
+				op->sys = SYS_CAP_MOVE;
+				op->r[0] = g->fan_src;
+				op->r[1] = g->fan_d;
+				op->r[2] = g->fan_j;
+				g->fan_stage = 2;
+				return;
+			}
+		}
+	} else if (g->fan_stage == 2) {
+		g->fan_stage = 0;
+		if (cm_find(m, g->fan_cs, g->fan_j) >= 0) {
+			op->sys = SYS_CAP_REVOKE;
+			op->r[0] = g->fan_d;
+			op->r[1] = g->fan_j;
+			op->irq_every = (uint8_t)(chance(g, 70) ? 1 : 2);
+			return;
+		}
+	}
 	if (!g->fan && !g->burst && rnd(g, 600) == 0) {
-		s = pick_cap(g, m->self, 0);
+		s = chance(g, 30) ? pick_cap(g, m->self, CAP_CSPACE) : -1;
+		if (s < 0)
+			s = pick_cap(g, m->self, 0);
 		if (s >= 0 && !m->slot[s].root) {
 			g->fan = 80 + rnd(g, 120);
 			g->fan_src = m->slot[s].idx;
@@ -662,6 +710,15 @@ static void gen_op(struct gen *g, struct cm_op *op)
 		if (src < 0) {
 			g->fan = 0;
 		} else if (--g->fan == 0) {
+			if (m->slot[src].type == CAP_CSPACE && (m->slot[src].rights & R_WRITE) &&
+			    chance(g, 60) && (g->fan_d = free_in(g, m->self)) != 0) {
+				op->sys = SYS_CAP_COPY;
+				op->r[0] = g->fan_src;
+				op->r[1] = CPTR_SELF;
+				op->r[2] = g->fan_d;
+				g->fan_stage = 1;
+				return;
+			}
 			op->sys = SYS_CAP_REVOKE;
 			op->r[0] = CPTR_SELF;
 			op->r[1] = g->fan_src;
