@@ -87,6 +87,7 @@ struct world {
 	unsigned errs_seen[32];
 	unsigned by_call[32][32];    /* results per call number */
 	uint32_t restarts;
+	uint32_t reboots;            /* fresh worlds started within a run */
 	uint32_t max_tree, max_mapped;
 	char why[256];
 };
@@ -941,6 +942,19 @@ static size_t shrink(struct cm_op *ops, size_t n, int mutation, unsigned *replay
 	return n;
 }
 
+/* Does the caller still hold an account capability it can create with?
+ * (Without one, a run only shuffles what is left.) */
+static bool can_create(void)
+{
+	for (int i = 0; i < CM_MAXSLOT; i++) {
+		const struct cm_slot *x = &W.m->slot[i];
+
+		if (x->used && x->cs == W.m->self && x->type == CAP_QUOTA && (x->rights & R_WRITE))
+			return true;
+	}
+	return false;
+}
+
 struct run_result {
 	uint64_t ops;
 	long diverged_at;            /* -1: none */
@@ -967,14 +981,16 @@ static struct run_result run(uint64_t seed, uint64_t nops, int mutation, bool qu
 	for (uint64_t i = 0; i < nops; i++) {
 		struct cm_op op;
 
-		gen_op(&g, &op);
-		if (logged == ARRAY_SIZE(log)) {
-			/* Too long to keep for shrinking: start a new world. */
+		if (logged == ARRAY_SIZE(log) || ((i & 255) == 0 && i && !can_create())) {
+			/* Too long to keep for shrinking, or nothing can be made
+			 * any more: start a new world. */
 			if (!world_boot(mutation))
 				break;
 			logged = 0;
-			g.burst = 0;
+			g.burst = g.fan = g.fan_stage = 0;
+			W.reboots++;
 		}
+		gen_op(&g, &op);
 		log[logged++] = op;
 		res.ops++;
 		if (!step(&op, (i & 255) == 255)) {
@@ -1005,8 +1021,9 @@ static void report(uint64_t ops, double secs)
 {
 	unsigned nerr = 0;
 
-	printf("# %llu ops in %.2f s (%.0f ops/s); %u restarts of preempted calls\n",
-	       (unsigned long long)ops, secs, secs > 0 ? (double)ops / secs : 0.0, W.restarts);
+	printf("# %llu ops in %.2f s (%.0f ops/s); %u restarts of preempted calls; %u fresh "
+	       "worlds\n", (unsigned long long)ops, secs, secs > 0 ? (double)ops / secs : 0.0,
+	       W.restarts, W.reboots);
 	printf("# results seen:");
 	for (unsigned e = 0; e < 32; e++)
 		if (W.errs_seen[e]) {
@@ -1040,7 +1057,7 @@ static void model_agrees_with_kernel(void)
 
 	memset(W.errs_seen, 0, sizeof(W.errs_seen));
 	memset(W.by_call, 0, sizeof(W.by_call));
-	W.restarts = W.max_tree = W.max_mapped = 0;
+	W.restarts = W.max_tree = W.max_mapped = W.reboots = 0;
 	for (uint64_t s = opt_seed; s < opt_seed + opt_seeds; s++) {
 		struct run_result r = run(s, opt_ops, CM_MUT_NONE, false);
 
