@@ -230,6 +230,10 @@ static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget)
 	if (ipc_ops)
 		ipc_ops->detach(t);
 	t->obj.flags |= KOBJ_DYING;
+	if (t->revoke_cs) {
+		obj_put(&t->revoke_cs->obj);       /* a revoke it never re-entered */
+		t->revoke_cs = NULL;
+	}
 	for (unsigned i = 0; i < TSLOT_COUNT; i++)
 		if (!slot_empty(&t->tslot[i]))
 			cap_delete(&t->tslot[i]);

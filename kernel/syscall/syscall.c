@@ -148,7 +148,7 @@ static int sys_cap_derive(struct thread *t, struct uctx *c, unsigned op)
 	}
 }
 
-static int sys_cap_delete_revoke(struct thread *t, struct uctx *c, bool revoke)
+static int sys_cap_delete(struct thread *t, struct uctx *c)
 {
 	struct cspace *cs;
 	struct slot *s;
@@ -162,7 +162,7 @@ static int sys_cap_delete_revoke(struct thread *t, struct uctx *c, bool revoke)
 	s = cspace_lookup(cs, c->r[1]);
 	if (!s || slot_empty(s))
 		return E_NOCAP;
-	return revoke ? cap_revoke(s) : cap_delete(s);
+	return cap_delete(s);
 }
 
 static int sys_cap_inspect(struct thread *t, struct uctx *c)
@@ -696,14 +696,61 @@ static int sys_cap_copy_mint_move(struct thread *t, struct uctx *c)
 	return sys_cap_derive(t, c, c->r[7]);
 }
 
-static int sys_cap_delete(struct thread *t, struct uctx *c)
-{
-	return sys_cap_delete_revoke(t, c, false);
-}
-
+/*
+ * A revoke is preemptible: E_RESTART re-executes the call with the same
+ * registers. The part already done may have deleted what the arguments
+ * name (the CSpace capability in r0 can be one of the descendants), so
+ * a preempted revoke keeps its target's CSpace referenced in the thread
+ * and the re-executed call continues on that slot; if the slot is empty
+ * by then, what was below it went with it and the revoke is done.
+ */
 static int sys_cap_revoke(struct thread *t, struct uctx *c)
 {
-	return sys_cap_delete_revoke(t, c, true);
+	struct cspace *cs = t->revoke_cs, *now;
+	struct slot *s;
+	int err = 0;
+
+	if (cs) {
+		now = lookup_cspace(t, c->r[0], &err);
+		if (c->r[0] != t->revoke_cptr || c->r[1] != t->revoke_idx || (now && now != cs)) {
+			/* Not the preempted call (the registers were set
+			 * meanwhile): forget it. */
+			t->revoke_cs = NULL;
+			obj_put(&cs->obj);
+			cs = NULL;
+		}
+	}
+	if (cs) {
+		/* Re-executed after a preemption: continue on the slot found
+		 * the first time (a CSpace argument that no longer resolves
+		 * is the revoke's own doing). An emptied slot means that what
+		 * was below it went with it: done. */
+		s = cspace_lookup(cs, t->revoke_idx);
+		err = s && !slot_empty(s) ? cap_revoke(s) : 0;
+	} else {
+		err = 0;
+		cs = lookup_cspace(t, c->r[0], &err);
+		if (!cs)
+			return err;
+		if (c->r[1] == CPTR_NULL || c->r[1] >= cs->limit)
+			return E_RANGE;
+		s = cspace_lookup(cs, c->r[1]);
+		if (!s || slot_empty(s))
+			return E_NOCAP;
+		/* Referenced before the revoke starts: the capabilities that
+		 * keep the CSpace alive may be among the victims. */
+		obj_get(&cs->obj);
+		t->revoke_cptr = c->r[0];
+		t->revoke_idx = c->r[1];
+		err = cap_revoke(s);
+	}
+	if (err == E_RESTART) {
+		t->revoke_cs = cs;
+	} else {
+		t->revoke_cs = NULL;
+		obj_put(&cs->obj);
+	}
+	return err;
 }
 
 static int sys_cap_save_reply(struct thread *t, struct uctx *c)

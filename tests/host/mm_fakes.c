@@ -48,6 +48,12 @@ static unsigned nwindows;
 static paddr_t direct_base;
 static uint64_t direct_size;
 static unsigned kmap_calls, kmap_held;
+/* mmfake_phys_arena: one lazily backed host mapping for a whole range. */
+static struct {
+	paddr_t pa;
+	uint64_t len;
+	unsigned char *host;
+} arena;
 
 void mmfake_reset(void)
 {
@@ -60,6 +66,9 @@ void mmfake_reset(void)
 	for (unsigned i = 0; i < nwindows; i++)
 		munmap(windows[i].map, windows[i].maplen);
 	nwindows = 0;
+	if (arena.host)
+		munmap(arena.host, arena.len);
+	memset(&arena, 0, sizeof(arena));
 	direct_base = 0;
 	direct_size = 0;
 	kmap_calls = 0;
@@ -208,6 +217,8 @@ void *mmfake_phys(paddr_t pa, size_t len)
 		if (pa < w->pa + w->len && w->pa < pa + len)
 			return NULL; /* partial overlap: the fake cannot merge */
 	}
+	if (arena.host && pa >= arena.pa && len <= arena.len && pa - arena.pa <= arena.len - len)
+		return arena.host + (pa - arena.pa);
 	if (nwindows == MAX_WINDOWS)
 		return NULL;
 	w = &windows[nwindows];
@@ -223,6 +234,22 @@ void *mmfake_phys(paddr_t pa, size_t len)
 	w->len = len;
 	nwindows++;
 	return w->host;
+}
+
+int mmfake_phys_arena(paddr_t pa, uint64_t len)
+{
+	void *p;
+
+	if (arena.host)
+		return E_EXIST;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (p == MAP_FAILED)
+		return E_NOMEM;
+	arena.pa = pa;
+	arena.len = len;
+	arena.host = p;
+	return 0;
 }
 
 void *mm_arch_direct_va(paddr_t pa, size_t len)

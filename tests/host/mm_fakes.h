@@ -35,6 +35,11 @@ void mmfake_set_direct(paddr_t base, uint64_t size);
 /* Host memory standing for [pa, pa + len) (created zeroed on first use),
  * or NULL if it would partly overlap an existing window. */
 void *mmfake_phys(paddr_t pa, size_t len);
+/* From now on (until the next reset), memory of [pa, pa + len) outside
+ * the windows made so far is one lazily backed host mapping, so that any
+ * block of it can be reached whatever blocks were reached before (long
+ * randomized runs allocate and free frames in every order). */
+int mmfake_phys_arena(paddr_t pa, uint64_t len);
 /* kmap calls so far, and kmaps still held. */
 unsigned mmfake_kmap_calls(void);
 unsigned mmfake_kmap_held(void);

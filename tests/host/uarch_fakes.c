@@ -33,6 +33,7 @@ struct fpt {
 };
 
 static struct fmap maps[MAXMAP];
+static unsigned maps_hi;             /* maps[maps_hi..] have never been used since the reset */
 static struct fpt pts[MAXPT];
 static unsigned pending_after, pending_calls, pending_hits;
 static const struct uarch_vs *active;
@@ -41,6 +42,7 @@ static unsigned invalidations;
 void ufake_reset(void)
 {
 	memset(maps, 0, sizeof(maps));
+	maps_hi = 0;
 	memset(pts, 0, sizeof(pts));
 	pending_after = pending_calls = pending_hits = 0;
 	active = NULL;
@@ -67,7 +69,7 @@ unsigned ufake_mappings(const struct uarch_vs *vs)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < MAXMAP; i++)
+	for (unsigned i = 0; i < maps_hi; i++)
 		if (maps[i].vs == vs && maps[i].size)
 			n++;
 	return n;
@@ -125,13 +127,15 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 		return E_RANGE;
 	if ((rights & R_WRITE) && (rights & R_EXEC))
 		return E_INVAL;
-	for (int i = 0; i < MAXMAP; i++) {
+	for (int i = 0; i < (int)maps_hi; i++) {
 		if (maps[i].vs == vs && maps[i].size && va < maps[i].va + maps[i].size &&
 		    maps[i].va < va + size)
 			return E_EXIST;
 		if (!maps[i].size && free_i < 0)
 			free_i = i;
 	}
+	if (free_i < 0 && maps_hi < MAXMAP)
+		free_i = (int)maps_hi;
 	if (free_i < 0)
 		return E_NOMEM;
 	/* One table page per 2 MiB region (all-or-nothing is the arch's
@@ -143,6 +147,8 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 			return err;
 	}
 	maps[free_i] = (struct fmap){ vs, va, size, pa, attr, rights };
+	if ((unsigned)free_i >= maps_hi)
+		maps_hi = (unsigned)free_i + 1;
 	vs->pages_mapped += (uint32_t)(size >> 12);
 	return 0;
 }
@@ -157,11 +163,11 @@ int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintpt
 		return E_RANGE;
 	/* The fake's translations are whole mappings: cutting one is the
 	 * arch's E_ALIGN, as cutting a block is. */
-	for (int i = 0; i < MAXMAP; i++)
+	for (int i = 0; i < (int)maps_hi; i++)
 		if (maps[i].vs == vs && maps[i].size && va < maps[i].va + maps[i].size &&
 		    maps[i].va < va + size && (va > maps[i].va || va + size < maps[i].va + maps[i].size))
 			return E_ALIGN;
-	for (int i = 0; i < MAXMAP; i++)
+	for (int i = 0; i < (int)maps_hi; i++)
 		if (maps[i].vs == vs && maps[i].size && va <= maps[i].va &&
 		    maps[i].va + maps[i].size <= va + size) {
 			vs->pages_mapped -= (uint32_t)(maps[i].size >> 12);
@@ -174,7 +180,7 @@ int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintpt
 int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,
 		   unsigned *rights)
 {
-	for (int i = 0; i < MAXMAP; i++)
+	for (int i = 0; i < (int)maps_hi; i++)
 		if (maps[i].vs == vs && maps[i].size && va >= maps[i].va &&
 		    va < maps[i].va + maps[i].size) {
 			*pa = maps[i].pa + (va - maps[i].va);
@@ -187,7 +193,7 @@ int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigne
 
 void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 {
-	for (int i = 0; i < MAXMAP; i++)
+	for (int i = 0; i < (int)maps_hi; i++)
 		if (maps[i].vs == vs)
 			memset(&maps[i], 0, sizeof(maps[i]));
 	for (int i = 0; i < MAXPT; i++)

@@ -58,6 +58,13 @@ struct thread {
 	struct ipc_buffer *ipcbuf;   /* kernel pointer to the IPC buffer, or NULL */
 	uintptr_t ipcbuf_va;
 	struct slot tslot[TSLOT_COUNT];
+	/* A revoke preempted mid-way (SYS_CAP_REVOKE returned E_RESTART):
+	 * the CSpace of its target, referenced so that its slots stay, and
+	 * the call's arguments; the re-executed call continues on that slot
+	 * rather than looking its arguments up again, which the first part
+	 * of the revoke may have deleted (syscall.c). */
+	struct cspace *revoke_cs;
+	uint32_t revoke_cptr, revoke_idx;
 	char name[THREAD_NAME_MAX];
 	struct thread *all_next;     /* all threads (reports) */
 	struct thread *all_prev;
