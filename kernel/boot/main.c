@@ -132,6 +132,44 @@ static void apply_mem_args(const struct boot_params *bp)
 	memarg_rejected = err != 0;
 }
 
+/*
+ * What the device tree had beyond the kernel's tables, or wrong but not
+ * fatal: one line per kind with how many, then the total and the first
+ * warning in words. Nothing is left out silently.
+ */
+static void report_dt_warnings(void)
+{
+	if (dt.mem_dropped)
+		pr_warn("dt: %u memory bank%s beyond the first %u left unused (%llu MiB)",
+			dt.mem_dropped, dt.mem_dropped == 1 ? "" : "s", DT_MAX_MEM,
+			(unsigned long long)(dt.mem_dropped_bytes >> 20));
+	if (dt.mem_empty)
+		pr_warn("dt: %u zero-sized memory bank entr%s skipped", dt.mem_empty,
+			dt.mem_empty == 1 ? "y" : "ies");
+	if (dt.rsv_merged)
+		pr_warn("dt: more than %u reserved ranges: %u merged into their nearest, "
+			"%llu KiB between them reserved too", DT_MAX_RSV, dt.rsv_merged,
+			(unsigned long long)(dt.rsv_merged_bytes >> 10));
+	if (dt.cpus_dropped)
+		pr_warn("dt: %u cpu%s beyond the first %u ignored", dt.cpus_dropped,
+			dt.cpus_dropped == 1 ? "" : "s", DT_MAX_CPUS);
+	if (dt.devices_dropped)
+		pr_warn("dt: %u device%s beyond the first %u ignored (no device ranges for them)",
+			dt.devices_dropped, dt.devices_dropped == 1 ? "" : "s", DT_MAX_DEVICES);
+	if (dt.regs_dropped)
+		pr_warn("dt: %u reg entr%s beyond %u per device ignored", dt.regs_dropped,
+			dt.regs_dropped == 1 ? "y" : "ies", DT_MAX_REG);
+	if (dt.windows_dropped)
+		pr_warn("dt: %u bus window%s beyond the first %u ignored", dt.windows_dropped,
+			dt.windows_dropped == 1 ? "" : "s", DT_MAX_WINDOWS);
+	if (dt.bootargs_truncated)
+		pr_warn("cmdline: /chosen/bootargs longer than %u bytes, the rest ignored",
+			DT_BOOTARGS_MAX - 1);
+	if (dt.warnings)
+		pr_warn("dt: %u warning%s, the first: %s", dt.warnings,
+			dt.warnings == 1 ? "" : "s", dt.first_warning);
+}
+
 static void banner(const struct boot_params *bp)
 {
 	uint64_t total = 0;
@@ -270,6 +308,11 @@ static void memory_init(const struct boot_params *bp)
 		mm_report(mm_report_line, NULL);
 }
 
+static bool overlaps(paddr_t a, uint64_t asz, paddr_t b, uint64_t bsz)
+{
+	return asz && bsz && a < b + bsz && b < a + asz;
+}
+
 static void load_archive(void)
 {
 	struct cpio_iter it;
@@ -285,6 +328,25 @@ static void load_archive(void)
 		return;
 	}
 	size = dt.initrd_end - dt.initrd_start;
+	if (size == 0) {
+		pr_warn("archive: empty (/chosen/linux,initrd-start equals -end)");
+		return;
+	}
+	if (overlaps(dt.initrd_start, size, bparams->kimage_phys, bparams->kimage_size)) {
+		pr_warn("archive: 0x%llx-0x%llx overlaps the kernel image; ignored",
+			(unsigned long long)dt.initrd_start, (unsigned long long)dt.initrd_end);
+		return;
+	}
+	if (overlaps(dt.initrd_start, size, bparams->dtb_phys, dtb_size)) {
+		pr_warn("archive: 0x%llx-0x%llx overlaps the device tree; ignored",
+			(unsigned long long)dt.initrd_start, (unsigned long long)dt.initrd_end);
+		return;
+	}
+	if (size > ROOTTASK_ARCHIVE_MAX) {
+		pr_warn("archive: %llu bytes, more than the %u the root task's window holds; "
+			"ignored", (unsigned long long)size, (unsigned)ROOTTASK_ARCHIVE_MAX);
+		return;
+	}
 	archive = arch_phys_to_virt(dt.initrd_start, (size_t)size);
 	if (!archive || size > SIZE_MAX) {
 		pr_warn("archive: 0x%llx-0x%llx is not in the direct map; ignored",
@@ -388,6 +450,7 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	plat_psci_init(&dt);
 	err = plat_console_init(&dt);
 	banner(bp);
+	report_dt_warnings();
 	if (err)
 		pr_warn("console: /chosen/stdout-path unusable (%s); using the board UART",
 			err_name(err));

@@ -38,6 +38,8 @@
 #define ROOT_HEAP_END 0x70000000u
 #define ROOT_STACK_TOP 0x80000000u
 #define ROOT_STACK_PAGES 16u
+_Static_assert(ROOT_ARCHIVE_VA + ROOTTASK_ARCHIVE_MAX + 4096u <= ROOT_HEAP_VA,
+	       "the boot archive window ends below the root task's heap");
 #define ROOT_HEAP_RESERVE 65536u       /* kernel heap bytes the root task does not get */
 
 struct root_build {
@@ -155,6 +157,8 @@ static bool in_window(const struct dt_info *dt, const struct devrange *r)
 
 static int give_devices(struct root_build *b, const struct dt_info *dt, struct bootinfo *bi)
 {
+	unsigned unlisted = 0;
+
 	for (unsigned i = 0; i < devrange_count(); i++) {
 		const struct devrange *r = devrange_at(i);
 		const struct dt_device *d = r->tag < dt->ndevices ? &dt->devices[r->tag] : NULL;
@@ -184,9 +188,15 @@ static int give_devices(struct root_build *b, const struct dt_info *dt, struct b
 			bd->flags = in_window(dt, r) ? BOOTINFO_DEV_WINDOW : 0;
 			strlcpy(bd->name, d ? (d->path[0] == '/' ? d->path + 1 : d->path) : "?",
 				sizeof(bd->name));
+		} else {
+			unlisted++;
 		}
 		b->next++;
 	}
+	if (unlisted)
+		pr_warn("root: %u device ranges beyond the boot info's %u have capabilities "
+			"(slots %u-%u) but are not listed", unlisted, BOOTINFO_MAX_DEV,
+			(unsigned)(b->next - unlisted), (unsigned)(b->next - 1));
 	return 0;
 }
 
@@ -290,6 +300,11 @@ int roottask_start(const struct roottask_args *ra, const char **why)
 		goto fail;
 
 	/* The boot archive, read-only, where it lies. */
+	if (ra->archive_len > ROOTTASK_ARCHIVE_MAX) {
+		b.why = "boot archive larger than its window";
+		err = E_RANGE;
+		goto fail;
+	}
 	if (ra->archive_len) {
 		paddr_t base = ALIGN_DOWN(ra->archive_pa, (paddr_t)4096);
 		uint32_t pages = (uint32_t)((ra->archive_pa + ra->archive_len - base + 4095) >> 12);

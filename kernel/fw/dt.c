@@ -292,9 +292,14 @@ static int add_mem(struct walk *w, uint64_t base, uint64_t size)
 				    cur_path(w), (unsigned long long)m->base,
 				    (unsigned long long)m->size);
 	}
-	if (o->nmem == DT_MAX_MEM)
-		return fail(o, E_OVERFLOW, "more than %u memory banks (at %s)", DT_MAX_MEM,
-			    cur_path(w));
+	if (o->nmem == DT_MAX_MEM) {
+		/* RAM left unused is safe; the machine runs on the banks kept. */
+		o->mem_dropped++;
+		o->mem_dropped_bytes += size;
+		warn(o, "more than %u memory banks; 0x%llx+0x%llx in %s left unused", DT_MAX_MEM,
+		     (unsigned long long)base, (unsigned long long)size, cur_path(w));
+		return 0;
+	}
 	/* Keep the banks sorted by base. */
 	for (i = o->nmem; i > 0 && o->mem[i - 1].base > base; i--)
 		o->mem[i] = o->mem[i - 1];
@@ -302,6 +307,61 @@ static int add_mem(struct walk *w, uint64_t base, uint64_t size)
 	o->mem[i].size = size;
 	o->nmem++;
 	return 0;
+}
+
+/* Bytes between two ranges (0 when they overlap or touch). */
+static uint64_t rsv_gap(const struct dt_rsv *a, const struct dt_rsv *b)
+{
+	uint64_t ae = a->base + a->size, be = b->base + b->size;
+
+	if (a->base >= be)
+		return a->base - be;
+	if (b->base >= ae)
+		return b->base - ae;
+	return 0;
+}
+
+/*
+ * The table is full and one more range `extra` arrives: make room by
+ * merging the two nearest of the DT_MAX_RSV + 1 ranges into their hull
+ * (the extra one may be either). Over-reserving is safe, forgetting a
+ * reservation is not. The hull keeps the first one's source and is no-map
+ * if either was.
+ */
+static void rsv_merge(struct dt_info *o, const struct dt_rsv *extra)
+{
+	unsigned bi = 0, bj = 0;
+	uint64_t best = UINT64_MAX;
+	struct dt_rsv *a, m;
+	const struct dt_rsv *b;
+
+	for (unsigned i = 0; i <= DT_MAX_RSV && best; i++) {
+		const struct dt_rsv *ri = i < DT_MAX_RSV ? &o->rsv[i] : extra;
+
+		for (unsigned j = i + 1; j <= DT_MAX_RSV; j++) {
+			const struct dt_rsv *rj = j < DT_MAX_RSV ? &o->rsv[j] : extra;
+			uint64_t g = rsv_gap(ri, rj);
+
+			if (g < best) {
+				best = g;
+				bi = i;
+				bj = j;
+				if (!g)
+					break;
+			}
+		}
+	}
+	a = &o->rsv[bi];                /* bi < bj <= DT_MAX_RSV: bi is in the table */
+	b = bj < DT_MAX_RSV ? &o->rsv[bj] : extra;
+	m = *a;
+	m.base = MIN(a->base, b->base);
+	m.size = MAX(a->base + a->size, b->base + b->size) - m.base;
+	m.no_map = a->no_map || b->no_map;
+	*a = m;
+	if (bj < DT_MAX_RSV)
+		o->rsv[bj] = *extra;    /* the extra one takes the freed entry */
+	o->rsv_merged++;
+	o->rsv_merged_bytes += best;
 }
 
 static int add_rsv(struct walk *w, uint64_t base, uint64_t size, uint8_t source, bool no_map)
@@ -314,9 +374,11 @@ static int add_rsv(struct walk *w, uint64_t base, uint64_t size, uint8_t source,
 		return fail(o, E_RANGE, "reserved range 0x%llx+0x%llx wraps around",
 			    (unsigned long long)base, (unsigned long long)size);
 	if (o->nrsv == DT_MAX_RSV) {
-		o->rsv_dropped++;
-		warn(o, "more than %u reserved ranges; 0x%llx+0x%llx dropped", DT_MAX_RSV,
-		     (unsigned long long)base, (unsigned long long)size);
+		struct dt_rsv extra = { base, size, source, no_map };
+
+		rsv_merge(o, &extra);
+		warn(o, "more than %u reserved ranges; 0x%llx+0x%llx merged with its nearest",
+		     DT_MAX_RSV, (unsigned long long)base, (unsigned long long)size);
 		return 0;
 	}
 	o->rsv[o->nrsv].base = base;
@@ -347,8 +409,12 @@ static int do_memory(struct walk *w, int node, int d)
 		if (reg_entry(w, d, reg, i, &base, &size))
 			return fail(w->out, E_RANGE, "memory node %s: entry %u does not fit 64 bits",
 				    cur_path(w), (unsigned)i);
-		if (size == 0)
+		if (size == 0) {
+			w->out->mem_empty++;
+			warn(w->out, "memory node %s: entry %u has size 0, skipped", cur_path(w),
+			     (unsigned)i);
 			continue;
+		}
 		if (!translate(w, d, &base, size))
 			return fail(w->out, E_RANGE, "memory node %s: entry %u not translatable "
 				    "to a CPU address", cur_path(w), (unsigned)i);
@@ -560,6 +626,11 @@ static void do_device(struct walk *w, int node, int d, const void *reg, uint32_t
 	}
 	dev.nreg_total = n;
 	dev.nreg = n < DT_MAX_REG ? n : DT_MAX_REG;
+	if (n > DT_MAX_REG) {
+		o->regs_dropped += n - DT_MAX_REG;
+		warn(o, "device %s: %u reg entries, the first %u used", dev.path, (unsigned)n,
+		     DT_MAX_REG);
+	}
 	for (uint32_t i = 0; i < dev.nreg; i++) {
 		struct dt_reg *r = &dev.reg[i];
 

@@ -23,7 +23,7 @@ struct fb {
 	size_t sl;
 	char strs[2048];
 	size_t strl;
-	uint8_t rsv[512];
+	uint8_t rsv[4096];
 	size_t rsvl;
 	bool no_rsv_terminator;
 };

@@ -22,6 +22,10 @@ Each entry of BOOTS is a dict:
            input_after (default r"Cairn shell": the shell's banner)
   disk     True: a fresh zeroed 1 MiB disk image for the virtio block device
   reboots  how many machine restarts the boot may do (default 0)
+  dtb      a callable (the qemu.Boot) -> path of the device tree the kernel is
+           handed, made at test time (direct: -dtb; U-Boot: given to bootz)
+  initrd   a callable (the qemu.Boot) -> path of the boot archive, or False
+           for none
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -167,3 +171,58 @@ BOOTS = [
         ("backtrace", r"backtrace:"),
     ]),
 ]
+
+
+def hostile_dt_boots():
+    """Hostile device trees (tools/lib/hostile.py), each handed to the
+    kernel directly (-dtb) and by U-Boot's bootz: the kernel's exact
+    answer and exit status. Status 0: it warned and ran to `poweroff`;
+    2: it said what is wrong and stopped."""
+    import hostile
+
+    cases = [
+        ("device_in_ram", 0, True, r"warning: mem: device range overlaps RAM"),
+        ("device_reg_wraps", 0, True, r"warning: mem: device range wraps around the address space"),
+        ("many_devices", 0, True, r"warning: dt: 212 devices beyond the first 128 ignored "
+                                  r"\(no device ranges for them\)"),
+        ("many_regs", 0, True, r"warning: dt: 2 reg entries beyond 4 per device ignored"),
+        ("many_cpus", 0, True, r"warning: dt: 4 cpus beyond the first 16 ignored"),
+        ("zero_bank", 0, True, r"warning: dt: 1 zero-sized memory bank entry skipped"),
+        ("many_reserved", 0, True, r"warning: dt: more than 32 reserved ranges: 6[89] merged into "
+                                   r"their nearest, [0-9]+ KiB between them reserved too"),
+        ("irq_loop", 0, True, r"device /looped@22000000: interrupt parent 0x7001 unusable \(loop\)"),
+        ("many_properties", 0, True, r"poweroff requested"),
+        ("initrd_outside_ram", 0, False, r"warning: archive: 0x80000000-0x80100000 is not in the "
+                                         r"direct map; ignored"),
+        ("initrd_over_kernel", 0, False, r"warning: archive: 0x40(01|40)0000-0x40(02|41)0000 overlaps "
+                                         r"the kernel image; ignored"),
+        ("initrd_backwards", 2, False, r"PANIC: boot: device tree: initrd end 0x48000000 below its "
+                                       r"start 0x49000000 \(E_RANGE\)"),
+        ("bank_wraps", 2, True, r"PANIC: boot: device tree: memory bank 0xfffffffffff00000\+0x200000 "
+                                r"in /bank@fffffffffff00000 wraps around \(E_RANGE\)"),
+        ("bank_overlaps_ram", 2, True, r"PANIC: boot: device tree: memory bank 0x48000000\+0x100000 in "
+                                       r"/bank@48000000 overlaps 0x40000000\+0x10000000 \(E_RANGE\)"),
+        ("reserved_wraps", 2, True, r"PANIC: boot: device tree: reserved range "
+                                    r"0xfffffffffffff000\+0x2000 wraps around \(E_RANGE\)"),
+        ("absurd_depth", 2, True, r"PANIC: boot: malformed device tree: nodes nested deeper than 32 "
+                                  r"at structure offset 0x[0-9a-f]+ \(E_DEPTH\)"),
+        ("many_nodes", 2, True, r"PANIC: boot: device tree copy failed: device tree needs 0x[0-9a-f]+ "
+                                r"bytes, buffer has 0x20000 \(E_NOMEM\)"),
+        ("bogus_cells", 2, True, r"PANIC: boot: device tree: absurd #address-cells in "
+                                 r"/bus@30000000 \(more than 4\) \(E_RANGE\)"),
+    ]
+    boots = []
+    for name, status, initrd, rx in cases:
+        for uboot in (False, True):
+            expect = [("answer", rx)]
+            if status == 0:
+                expect.append(("ran", r"poweroff requested on the command line"))
+            boots.append(dict(
+                name=f"hostile_dt_{name}_{'uboot' if uboot else 'direct'}", uboot=uboot,
+                mem="256M", args="poweroff", timeout=20, status=status, ktap=False,
+                expect=expect, dtb=hostile.dtb(name),
+                **({} if initrd else {"initrd": lambda boot: False})))
+    return boots
+
+
+BOOTS += hostile_dt_boots()

@@ -87,6 +87,8 @@ class Boot:
     use_initrd: bool = True
     disk: Path = None       # raw disk image for a virtio-blk device (None: no disk)
     disk_private: bool = False  # snapshot=on: writes stay in this QEMU process
+    dtb: Path = None        # the device tree the kernel is handed (None: QEMU's own);
+                            # through U-Boot, bootz is given it (see handed_dtb_args)
 
     @property
     def mem_mib(self):
@@ -175,6 +177,54 @@ def uboot_dtb(boot, cache_dir=RUN_DIR):
     return path
 
 
+# Where a device tree for bootz is put in RAM (a -device loader blob):
+# above the kernel (0x4040_0000) and the archive (0x4400_0000), far below
+# U-Boot's own copy near the top of RAM (at least 256 MiB).
+HANDED_DTB_ADDR = 0x48000000
+
+
+def uboot_bootcmd_dtb(boot, cache_dir=RUN_DIR):
+    """U-Boot's control DTB (uboot_dtb) with /config/bootcmd replaced: load
+    the kernel and archive from fw_cfg as the default `qfw` target does, then
+    bootz them with the tree at HANDED_DTB_ADDR instead of U-Boot's own."""
+    base = uboot_dtb(boot, cache_dir)
+    initrd = "$ramdisk_addr_r:$filesize" if boot.use_initrd else "-"
+    cmd = (f"qfw load $kernel_addr_r $ramdisk_addr_r; "
+           f"bootz $kernel_addr_r {initrd} {HANDED_DTB_ADDR:#x}")
+    key = hashlib.sha256((base.name + cmd).encode()).hexdigest()[:10]
+    path = base.with_name(base.stem + f"-bootcmd-{key}.dtb")
+    if path.exists():
+        return path
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(base.read_bytes())
+        r = subprocess.run(["fdtput", "-t", "s", str(tmp), "/config", "bootcmd", cmd],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise BootError("patching the DTB's bootcmd failed:\n" +
+                            r.stdout.decode("utf-8", "replace"))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def handed_dtb_args(boot, dtb=True):
+    """QEMU options that hand boot.dtb to the kernel: -dtb for the direct
+    boot (QEMU still writes /memory and /chosen into it); through U-Boot the
+    blob is loaded into RAM at HANDED_DTB_ADDR and U-Boot's bootcmd passes
+    that address to bootz (U-Boot checks it and fixes up /memory and
+    /chosen, like for its own)."""
+    if not boot.uboot:
+        return ["-dtb", str(boot.dtb)]
+    ctl = str(uboot_bootcmd_dtb(boot)) if dtb else "<patched DTB>"
+    return ["-dtb", ctl, "-device",
+            f"loader,file={str(boot.dtb).replace(',', ',,')},addr={HANDED_DTB_ADDR:#x},"
+            f"force-raw=on"]
+
+
 def command(boot, dtb=True):
     """The qemu-system-arm argv for a Boot.
 
@@ -187,6 +237,9 @@ def command(boot, dtb=True):
     cmd = [qemu_binary()] + boot.hw_args() + ["-nographic"]
     if boot.uboot:
         cmd += ["-bios", str(uboot_path())]
+    if boot.dtb is not None:
+        cmd += handed_dtb_args(boot, dtb)
+    elif boot.uboot:
         cmd += ["-dtb", str(uboot_dtb(boot)) if dtb else "<patched DTB>"]
     cmd += ["-kernel", str(image)]
     if boot.use_initrd:

@@ -10,6 +10,10 @@
 struct dt_info;
 struct thread;
 
+/* The largest boot archive the root task's window (0x1000_0000 up to its
+ * heap at 0x2000_0000) holds, whatever its offset within a page. */
+#define ROOTTASK_ARCHIVE_MAX ((256u << 20) - 4096u)
+
 struct roottask_args {
 	const void *elf;               /* the program */
 	size_t elf_len;

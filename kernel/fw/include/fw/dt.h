@@ -3,8 +3,12 @@
  * DTB, gathered once by dt_parse() into a fixed-size struct dt_info.
  *
  * No allocation: every list has a fixed capacity. Running out of room is
- * a counted warning (the *_dropped fields and `warnings`), except for RAM
- * banks, where losing one would be wrong, so it is an error. Strings are
+ * a counted warning (the *_dropped fields and `warnings`), never an error,
+ * and never loses what must not be lost: RAM banks beyond DT_MAX_MEM are
+ * left unused (mem_dropped, mem_dropped_bytes: RAM not used is safe),
+ * reserved ranges beyond DT_MAX_RSV are merged into the table (the two
+ * nearest become their hull: rsv_merged, rsv_merged_bytes of RAM reserved
+ * that nobody asked for), so no reservation is ever dropped. Strings are
  * either copied into the structure (bootargs, stdout_path, model, device
  * paths) or point into the blob (compatible lists), so the blob must stay
  * where it is while the dt_info is used: the kernel parses its own copy.
@@ -132,10 +136,14 @@ struct dt_info {
 
 	unsigned nmem;             /* RAM banks, sorted by base, disjoint */
 	struct dt_mem mem[DT_MAX_MEM];
+	unsigned mem_dropped;      /* warnings: banks beyond DT_MAX_MEM, unused */
+	uint64_t mem_dropped_bytes;
+	unsigned mem_empty;        /* warnings: zero-sized bank entries skipped */
 
 	unsigned nrsv;             /* reserved ranges */
 	struct dt_rsv rsv[DT_MAX_RSV];
-	unsigned rsv_dropped;      /* warnings: beyond DT_MAX_RSV */
+	unsigned rsv_merged;       /* warnings: merges to stay within DT_MAX_RSV */
+	uint64_t rsv_merged_bytes; /* bytes between merged ranges, now reserved */
 
 	char bootargs[DT_BOOTARGS_MAX];
 	bool bootargs_truncated;
@@ -157,6 +165,7 @@ struct dt_info {
 	unsigned ndevices;
 	struct dt_device devices[DT_MAX_DEVICES];
 	unsigned devices_dropped;  /* warnings: beyond DT_MAX_DEVICES */
+	unsigned regs_dropped;     /* warnings: reg entries beyond DT_MAX_REG */
 
 	unsigned nwindows;         /* PCI host bridge windows, in tree order */
 	struct dt_window windows[DT_MAX_WINDOWS];
