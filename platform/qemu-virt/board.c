@@ -47,7 +47,31 @@ const char *plat_console_name(void)
 	return console_name;
 }
 
+static int console_from_dt(const struct dt_info *dt);
+
+/*
+ * The console named by /chosen/stdout-path; when that is unusable, the
+ * board UART, mapped into the device window like any device: the early
+ * console reaches it through the boot identity map, which arch_mmu_init
+ * removes, so keeping it would hang the first line printed after that.
+ */
 int plat_console_init(const struct dt_info *dt)
+{
+	int err = console_from_dt(dt);
+	volatile void *base;
+
+	if (!err)
+		return 0;
+	base = arch_ioremap(VIRT_EARLY_UART, 0x1000);
+	if (base) {
+		uart = base;
+		ksnprintf(console_name, sizeof(console_name),
+			  "pl011@0x%x (board default: stdout-path unusable)", VIRT_EARLY_UART);
+	}
+	return err;
+}
+
+static int console_from_dt(const struct dt_info *dt)
 {
 	const struct dt_device *dev;
 	volatile void *base;

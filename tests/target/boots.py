@@ -192,6 +192,8 @@ def hostile_dt_boots():
                                    r"their nearest, [0-9]+ KiB between them reserved too"),
         ("irq_loop", 0, True, r"device /looped@22000000: interrupt parent 0x7001 unusable \(loop\)"),
         ("many_properties", 0, True, r"poweroff requested"),
+        ("stdout_nowhere", 0, True, r"warning: console: /chosen/stdout-path unusable \(E_NOENT\); "
+                                    r"using the board UART"),
         ("initrd_outside_ram", 0, False, r"warning: archive: 0x80000000-0x80100000 is not in the "
                                          r"direct map; ignored"),
         ("initrd_over_kernel", 0, False, r"warning: archive: 0x40(01|40)0000-0x40(02|41)0000 overlaps "
