@@ -239,15 +239,32 @@ static void memory_init(const struct boot_params *bp)
 	struct mm_config cfg;
 	struct mm_status st;
 	char line[160];
-	unsigned nr = 0, nd = 0;
+	unsigned nr = 0, nd = 0, nb = 0;
+	uint64_t beyond = 0;
 	const char *karg;
 	int err;
 
 	memset(&cfg, 0, sizeof(cfg));
+	/* RAM beyond the 40 bits LPAE addresses cannot be used: left out,
+	 * and said, not fatal. */
 	for (unsigned i = 0; i < dt.nmem; i++) {
-		mm_banks[i].base = dt.mem[i].base;
-		mm_banks[i].size = dt.mem[i].size;
+		paddr_t b = dt.mem[i].base;
+		uint64_t sz = dt.mem[i].size;
+
+		if (b >= PMEM_PHYS_LIMIT) {
+			beyond += sz;
+			continue;
+		}
+		if (sz > PMEM_PHYS_LIMIT - b) {
+			beyond += sz - (PMEM_PHYS_LIMIT - b);
+			sz = PMEM_PHYS_LIMIT - b;
+		}
+		mm_banks[nb].base = b;
+		mm_banks[nb++].size = sz;
 	}
+	if (beyond)
+		pr_warn("mem: %llu KiB of RAM beyond the 40-bit physical address space left out",
+			(unsigned long long)(beyond >> 10));
 	mm_rsv[nr].base = bp->kimage_phys;
 	mm_rsv[nr++].size = bp->kimage_size;
 	mm_rsv[nr].base = bp->dtb_phys;
@@ -275,7 +292,7 @@ static void memory_init(const struct boot_params *bp)
 		mm_devs[nd++].tag = dt.windows[i].device;
 	}
 	cfg.banks = mm_banks;
-	cfg.nbanks = dt.nmem;
+	cfg.nbanks = nb;
 	cfg.reserved = mm_rsv;
 	cfg.nreserved = nr;
 	cfg.devices = mm_devs;

@@ -187,6 +187,8 @@ def hostile_dt_boots():
                                   r"\(no device ranges for them\)"),
         ("many_regs", 0, True, r"warning: dt: 2 reg entries beyond 4 per device ignored"),
         ("many_cpus", 0, True, r"warning: dt: 4 cpus beyond the first 16 ignored"),
+        ("bank_beyond_40_bits", 0, True, r"warning: mem: 2048 KiB of RAM beyond the 40-bit "
+                                         r"physical address space left out"),
         ("zero_bank", 0, True, r"warning: dt: 1 zero-sized memory bank entry skipped"),
         ("many_reserved", 0, True, r"warning: dt: more than 32 reserved ranges: 6[89] merged into "
                                    r"their nearest, [0-9]+ KiB between them reserved too"),

@@ -95,6 +95,14 @@ def many_cpus(root, boot):
         cpus.add(f"cpu@{i}", {"device_type": "cpu", "compatible": "arm,cortex-a15", "reg": i})
 
 
+def bank_beyond_40_bits(root, boot):
+    # 2 MiB of "RAM" beyond the 40-bit physical address space: left out.
+    # (A bank straddling 1 TiB is cut there the same way, but QEMU has no
+    # RAM up there to make one true, and a false bank is used like RAM.)
+    a = 1 << 40
+    root.add(f"bank@{a:x}", {"device_type": "memory", "reg": _reg2(a, 0x200000)})
+
+
 def many_banks(root, boot):
     # 20 more banks, 1 MiB each, in the PCIe MMIO window's lower half:
     # never RAM, so the 15 the kernel keeps are left alone by the boot
@@ -201,7 +209,7 @@ def irq_loop(root, boot):
 
 VARIANTS = {f.__name__: f for f in [
     device_in_ram, device_reg_wraps, devices_overlap, many_devices, many_regs, many_cpus,
-    many_banks, zero_bank, bank_wraps, bank_overlaps_ram, many_reserved,
+    many_banks, bank_beyond_40_bits, zero_bank, bank_wraps, bank_overlaps_ram, many_reserved,
     reserved_outside_ram, reserved_over_kernel, reserved_wraps, initrd_outside_ram,
     initrd_over_kernel, initrd_backwards, stdout_nowhere, absurd_depth, many_nodes,
     many_properties, bogus_cells, irq_loop]}
