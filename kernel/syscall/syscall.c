@@ -87,6 +87,32 @@ static struct cspace *lookup_cspace(struct thread *t, cptr_t c, int *err)
 }
 
 /*
+ * The occupied slot idx of the CSpace named by cref (E_RANGE for the null
+ * or an out-of-range index, E_NOCAP for an empty slot); *csp gets the
+ * CSpace.
+ */
+static struct slot *lookup_occupied(struct thread *t, cptr_t cref, uint32_t idx,
+				    struct cspace **csp, int *err)
+{
+	struct cspace *cs = lookup_cspace(t, cref, err);
+	struct slot *s;
+
+	*csp = cs;
+	if (!cs)
+		return NULL;
+	if (idx == CPTR_NULL || idx >= cs->limit) {
+		*err = E_RANGE;
+		return NULL;
+	}
+	s = cspace_lookup(cs, idx);
+	if (!s || slot_empty(s)) {
+		*err = E_NOCAP;
+		return NULL;
+	}
+	return s;
+}
+
+/*
  * Check that slot idx of cs can receive a capability without changing
  * anything (E_RANGE, E_EXIST); the slot itself is made by claim_dst, the
  * last fallible step of a call.
@@ -154,15 +180,8 @@ static int sys_cap_delete(struct thread *t, struct uctx *c)
 	struct slot *s;
 	int err = 0;
 
-	cs = lookup_cspace(t, c->r[0], &err);
-	if (!cs)
-		return err;
-	if (c->r[1] == CPTR_NULL || c->r[1] >= cs->limit)
-		return E_RANGE;
-	s = cspace_lookup(cs, c->r[1]);
-	if (!s || slot_empty(s))
-		return E_NOCAP;
-	return cap_delete(s);
+	s = lookup_occupied(t, c->r[0], c->r[1], &cs, &err);
+	return s ? cap_delete(s) : err;
 }
 
 static int sys_cap_inspect(struct thread *t, struct uctx *c)
@@ -729,14 +748,9 @@ static int sys_cap_revoke(struct thread *t, struct uctx *c)
 		err = s && !slot_empty(s) ? cap_revoke(s) : 0;
 	} else {
 		err = 0;
-		cs = lookup_cspace(t, c->r[0], &err);
-		if (!cs)
+		s = lookup_occupied(t, c->r[0], c->r[1], &cs, &err);
+		if (!s)
 			return err;
-		if (c->r[1] == CPTR_NULL || c->r[1] >= cs->limit)
-			return E_RANGE;
-		s = cspace_lookup(cs, c->r[1]);
-		if (!s || slot_empty(s))
-			return E_NOCAP;
 		/* Referenced before the revoke starts: the capabilities that
 		 * keep the CSpace alive may be among the victims. */
 		obj_get(&cs->obj);
