@@ -24,6 +24,7 @@
 #include <mm/pmem.h>
 #include <mm/pool.h>
 #include <sched/thread.h>
+#include <syscall/kcheck.h>
 
 #define LOG_WRITE_MAX 256
 #define LOG_READ_MAX 4096
@@ -593,6 +594,30 @@ static int sys_log_read(struct thread *t, struct uctx *c)
 	return 0;
 }
 
+/* SYSINFO_CHECK: every invariant walker (syscall/kcheck.h); the system
+ * capability in r1, since a walk is long and not preemptible. */
+static int sys_kcheck(struct thread *t, struct uctx *c)
+{
+	struct kcheck_result r;
+	char name[16];
+	int err = 0;
+
+	if (!lookup_typed(t, c->r[1], CAP_SYSTEM, R_READ, &err))
+		return err;
+	err = kcheck_all(&r);
+	if (!err) {
+		c->r[1] = r.walkers;
+		c->r[2] = r.items;
+		return 0;
+	}
+	c->r[1] = (uint32_t)r.failed;
+	c->r[2] = r.items;
+	memset(name, 0, sizeof(name));
+	strlcpy(name, r.name, sizeof(name));
+	memcpy(&c->r[3], name, sizeof(name));
+	return err;
+}
+
 static int sys_system_info(struct thread *t, struct uctx *c)
 {
 	(void)t;
@@ -621,6 +646,8 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 	case SYSINFO_FRAME_TABLE:
 		c->r[1] = (uint32_t)frame_backed_bytes();
 		return 0;
+	case SYSINFO_CHECK:
+		return sys_kcheck(t, c);
 	}
 	if (c->r[0] >= SYSINFO_POOL && c->r[0] < SYSINFO_POOL + POOL_COUNT) {
 		const struct pool *p = pool_get(c->r[0] - SYSINFO_POOL);

@@ -240,6 +240,11 @@ enum thread_state {
 #define SYSINFO_PREEMPTIONS 5     /* long operations (revoke) preempted so far */
 #define SYSINFO_FRAME_TABLE 6     /* bytes of frame table backed by RAM */
 #define SYSINFO_IDLE_LO 7         /* cycle-counter time spent idle (low word) */
+#define SYSINFO_CHECK 8           /* r1 = a CAP_SYSTEM capability with R_READ: run every
+				   * kernel invariant walker (docs/reliability.md). 0: clean,
+				   * r1 walkers run, r2 items visited; E_FORMAT: r1 the
+				   * failing walker's index, r2 its item, r3..r6 its name
+				   * (16 bytes, NUL padded); the reason is in the log */
 #define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
 				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
 #define SYSINFO_POOL 0x200        /* + POOL_ID_*: r1 free units (pages; heap: bytes), r2 charged
