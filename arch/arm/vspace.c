@@ -828,6 +828,157 @@ int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigne
 	return 0;
 }
 
+/* ----------------------------------------------------------- check */
+
+/* Bits every user translation has, and the output address a block or
+ * page of `span` bytes may use. */
+static const char *leaf_rule(uint64_t d, uint64_t span)
+{
+	const uint64_t must = PTE_AF | PTE_NG | PTE_AP_USER | PTE_PXN;
+	unsigned idx = (unsigned)(d >> 2) & 7;
+
+	if ((d & must) != must)
+		return "a user translation without AF, nG, user access or PXN";
+	if (!(d & PTE_AP_RO) && !(d & PTE_XN))
+		return "a user translation both writable and executable";
+	if (idx != MT_NORMAL && idx != MT_NORMAL_NC && idx != MT_NORMAL_WC &&
+	    idx != MT_DEVICE_nGnRE)
+		return "a user translation of an unknown memory type";
+	if (idx == MT_DEVICE_nGnRE && !(d & PTE_XN))
+		return "an executable device translation";
+	if ((d & PTE_ADDR_MASK) & (span - 1))
+		return "a block's output address is not aligned to it";
+	return NULL;
+}
+
+static bool table_pa_ok(uint64_t d)
+{
+	paddr_t pa = d & PTE_ADDR_MASK;
+
+	return arch_phys_to_virt(pa, 4096) != NULL;
+}
+
+/* A level-3 table: pages only, contiguous runs whole and consecutive. */
+static const char *check_l3(const uint64_t *t3, unsigned *valid, uint32_t *pages,
+			    uint32_t *items)
+{
+	*valid = 0;
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t d = t3[i];
+		const char *why;
+
+		(*items)++;
+		if (!d)
+			continue;
+		if ((d & PTE_TYPE_MASK) != PTE_PAGE)
+			return "a level-3 entry that is not a page";
+		why = leaf_rule(d, 4096);
+		if (why)
+			return why;
+		if ((d & PTE_CONTIG) && (i % 16) == 0) {
+			for (unsigned k = 1; k < 16; k++) {
+				uint64_t e = t3[i + k];
+
+				if (!(e & PTE_CONTIG) || (e & ~PTE_ADDR_MASK) != (d & ~PTE_ADDR_MASK) ||
+				    (e & PTE_ADDR_MASK) != (d & PTE_ADDR_MASK) + k * 4096u)
+					return "a contiguous run that is not 16 consecutive pages alike";
+			}
+			if ((d & PTE_ADDR_MASK) & (CONTIG_SPAN - 1))
+				return "a contiguous run's output is not 64 KiB aligned";
+		} else if ((d & PTE_CONTIG) && !(t3[i & ~15u] & PTE_CONTIG)) {
+			return "a contiguous hint outside a whole run";
+		}
+		(*valid)++;
+		(*pages)++;
+	}
+	return NULL;
+}
+
+static const char *check_l2(const uint64_t *t2, unsigned *valid, uint32_t *pages,
+			    uint32_t *tables, uint32_t *items)
+{
+	*valid = 0;
+	for (unsigned i = 0; i < ENTRIES; i++) {
+		uint64_t d = t2[i];
+		const char *why;
+		unsigned n;
+
+		(*items)++;
+		if (!d)
+			continue;
+		(*valid)++;
+		if (is_block(d)) {
+			why = leaf_rule(d, L2_SPAN);
+			if (why)
+				return why;
+			*pages += L2_SPAN >> 12;
+			continue;
+		}
+		if (!is_table(d))
+			return "a level-2 entry of no type";
+		if (!table_pa_ok(d))
+			return "a level-3 table outside the direct map";
+		(*tables)++;
+		why = check_l3(table_va(d), &n, pages, items);
+		if (why)
+			return why;
+		if (!n)
+			return "an empty level-3 table still linked";
+		if (n != tcount(d))
+			return "a level-3 table's count differs from its entries";
+	}
+	return NULL;
+}
+
+int uarch_vs_check(const struct uarch_vs *vs, uint32_t *items, const char **why)
+{
+	uint32_t pages = 0, tables = 1;
+	const char *w = NULL;
+
+	if (!vs->root || vs->root != tva(vs->root_pa))
+		w = "an address space's root is not its table";
+	for (unsigned i = 0; !w && i < SPARE_SLOT + SPARES; i++) {
+		uint64_t d = vs->root[i];
+		unsigned n;
+
+		(*items)++;
+		if (!d)
+			continue;
+		if (i >= SPARE_SLOT) {
+			if ((d & 0xfff) || !arch_phys_to_virt(d, 4096))
+				w = "a spare table that is not a direct-map page";
+			tables++;
+			continue;
+		}
+		if (i >= (UARCH_USER_TOP >> 30)) {
+			w = "a level-1 entry beyond the user half";
+		} else if (is_block(d)) {
+			w = leaf_rule(d, L1_SPAN);
+			pages += L1_SPAN >> 12;
+		} else if (!is_table(d)) {
+			w = "a level-1 entry of no type";
+		} else if (!table_pa_ok(d)) {
+			w = "a level-2 table outside the direct map";
+		} else {
+			tables++;
+			w = check_l2(table_va(d), &n, &pages, &tables, items);
+			if (!w && !n)
+				w = "an empty level-2 table still linked";
+			if (!w && n != tcount(d))
+				w = "a level-2 table's count differs from its entries";
+		}
+	}
+	if (!w && tables != vs->tables)
+		w = "an address space's table count differs from its tree";
+	if (!w && pages != vs->pages_mapped)
+		w = "an address space's page count differs from its tree";
+	if (w) {
+		*why = w;
+		return E_FORMAT;
+	}
+	return 0;
+}
+
 uint64_t uarch_vs_descriptor(const struct uarch_vs *vs, uintptr_t va, unsigned *level)
 {
 	uint64_t *e2;

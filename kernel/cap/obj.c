@@ -162,3 +162,35 @@ bool obj_reap(unsigned budget)
 	reaping = false;
 	return true;
 }
+
+int obj_check_queue(uint32_t *items, const char **why)
+{
+	unsigned n = 0;
+	const struct kobj *last = NULL;
+
+	for (const struct kobj *o = reap_head; o; o = o->reap_next) {
+		(*items)++;
+		if (++n > obj_reap_count) {
+			*why = "reap queue longer than its count (or a cycle)";
+			return E_FORMAT;
+		}
+		if (!(o->flags & KOBJ_DYING) || (o->flags & KOBJ_STATIC)) {
+			*why = "an object on the reap queue is not dying, or static";
+			return E_FORMAT;
+		}
+		if (o->refs) {
+			*why = "an object on the reap queue is still referenced";
+			return E_FORMAT;
+		}
+		last = o;
+	}
+	if (n != obj_reap_count) {
+		*why = "reap queue shorter than its count";
+		return E_FORMAT;
+	}
+	if (last != reap_tail) {
+		*why = "reap queue tail is not its last entry";
+		return E_FORMAT;
+	}
+	return 0;
+}

@@ -630,3 +630,121 @@ void fault_deliver(struct thread *t, const struct ufault *f)
 	t->state = TS_FAULTED;
 }
 
+
+/* ----------------------------------------------------------- check */
+
+struct ipc_walk {
+	uint32_t *items;
+	uint32_t threads;            /* threads alive: every queue is shorter */
+	uint32_t on_ep, on_ntfn;     /* threads found on the queues */
+	uint32_t irqs_bound;         /* IRQ lines the notifications count */
+	const char *why;
+};
+
+/* A waiter queue: links both ways, the tail last, each thread waiting on
+ * obj in `state`, no longer than the threads alive. */
+static const char *check_queue(struct ipc_walk *w, const struct thread *head,
+			       const struct thread *tail, const void *obj, unsigned state,
+			       uint32_t *n)
+{
+	const struct thread *last = NULL;
+
+	*n = 0;
+	for (const struct thread *t = head; t; t = t->qnext) {
+		(*w->items)++;
+		if (++*n > w->threads)
+			return "a waiter queue longer than every thread (a loop)";
+		if (t->qprev != last)
+			return "a waiter queue's back link is wrong";
+		if (t->wait_obj != obj || t->state != state)
+			return "a thread on a waiter queue waits on something else";
+		if (t->tflags & THREAD_F_QUEUED)
+			return "a waiting thread is also on a ready queue";
+		last = t;
+	}
+	return tail != last ? "a waiter queue's tail is not its last thread" : NULL;
+}
+
+static int check_endpoint(void *obj, void *arg)
+{
+	const struct endpoint *ep = obj;
+	struct ipc_walk *w = arg;
+	uint32_t n;
+
+	(*w->items)++;
+	if (ep->state > EP_RECV || (ep->state == EP_IDLE) != (ep->head == NULL))
+		w->why = "an endpoint's state differs from its queue";
+	else
+		w->why = check_queue(w, ep->head, ep->tail, ep,
+				     ep->state == EP_SEND ? TS_BLOCKED_SEND : TS_BLOCKED_RECV, &n);
+	if (w->why)
+		return E_FORMAT;
+	w->on_ep += ep->head ? n : 0;
+	return 0;
+}
+
+static int check_notification(void *obj, void *arg)
+{
+	const struct notification *ntfn = obj;
+	struct ipc_walk *w = arg;
+	uint32_t n;
+
+	(*w->items)++;
+	w->why = check_queue(w, ntfn->head, ntfn->tail, ntfn, TS_BLOCKED_NTFN, &n);
+	if (!w->why && ntfn->head && ntfn->word)
+		w->why = "a notification keeps bits while threads wait on it";
+	if (!w->why && ntfn->bound && ntfn->bound->bound != ntfn)
+		w->why = "a notification is bound to a thread not bound to it";
+	if (w->why)
+		return E_FORMAT;
+	w->on_ntfn += n;
+	w->irqs_bound += ntfn->irqs_bound;
+	return 0;
+}
+
+static const char *check_ipc_thread(const struct thread *t)
+{
+	if (t->caller && (t->caller->callee != t || t->caller->state != TS_BLOCKED_REPLY))
+		return "a thread's caller does not wait for its reply";
+	if (t->callee && t->callee->caller != t)
+		return "a thread waits for a reply from one that does not hold its call";
+	if (t->reply_cap && (slot_type(t->reply_cap) != CAP_REPLY ||
+			     t->reply_cap->obj != &t->obj))
+		return "a thread's saved reply capability does not name it";
+	if ((t->callee || t->reply_cap) && t->state != TS_BLOCKED_REPLY)
+		return "a thread with a reply pending is not waiting for it";
+	if (t->callee && t->reply_cap)
+		return "a thread's reply is both held and saved";
+	if (t->bound && t->bound->bound != t)
+		return "a thread is bound to a notification bound elsewhere";
+	if (t->bound && t->bound->word && t->state == TS_BLOCKED_RECV)
+		return "a thread waits on an endpoint while its notification has bits";
+	return NULL;
+}
+
+int ipc_check(uint32_t *items, uint32_t *irqs_bound, const char **why)
+{
+	struct ipc_walk w = { items, obj_count(CAP_THREAD), 0, 0, 0, NULL };
+	uint32_t ep_waiters = 0, ntfn_waiters = 0;
+	int err;
+
+	for (const struct thread *t = thread_first(); t && !w.why; t = t->all_next) {
+		(*items)++;
+		w.why = check_ipc_thread(t);
+		ep_waiters += t->state == TS_BLOCKED_SEND || t->state == TS_BLOCKED_RECV;
+		ntfn_waiters += t->state == TS_BLOCKED_NTFN;
+	}
+	err = w.why ? E_FORMAT : kcache_each(&cache_endpoint, check_endpoint, &w);
+	if (!err)
+		err = kcache_each(&cache_ntfn, check_notification, &w);
+	/* Every blocked thread is on the queue of what it waits on (a
+	 * thread blocked elsewhere would never be woken). */
+	if (!err && (w.on_ep != ep_waiters || w.on_ntfn != ntfn_waiters)) {
+		w.why = "threads blocked in IPC differ from those on the queues";
+		err = E_FORMAT;
+	}
+	*irqs_bound = w.irqs_bound;
+	if (err)
+		*why = w.why ? w.why : "(no reason)";
+	return err ? E_FORMAT : 0;
+}

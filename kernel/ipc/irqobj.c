@@ -152,3 +152,30 @@ static void unbind_ntfn(struct notification *n)
 			n->irqs_bound--;
 		}
 }
+
+int irqobj_check(uint32_t irqs_bound, uint32_t *items, const char **why)
+{
+	uint32_t bound = 0;
+	const char *w = NULL;
+
+	for (unsigned irq = 0; irq < IRQ_MAX && !w; irq++) {
+		const struct irq_line *l = &lines[irq];
+
+		(*items)++;
+		if (!l->claimed != !handler_caps[irq])
+			w = "an IRQ line claimed without a handler capability, or the reverse";
+		else if (l->ntfn && !l->claimed)
+			w = "an IRQ line bound to a notification but not claimed";
+		else if (l->ntfn && (l->ntfn->obj.type != CAP_NOTIFICATION ||
+				     (l->ntfn->obj.flags & KOBJ_DYING)))
+			w = "an IRQ line signals no live notification";
+		bound += l->ntfn != NULL;
+	}
+	if (!w && bound != irqs_bound)
+		w = "IRQ lines bound differ from what the notifications count";
+	if (w) {
+		*why = w;
+		return E_FORMAT;
+	}
+	return 0;
+}

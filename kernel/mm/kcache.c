@@ -623,6 +623,30 @@ uint32_t kcache_inuse(const struct kcache *c)
 	return n - kcache_magazine(c);
 }
 
+int kcache_each(const struct kcache *c, int (*fn)(void *obj, void *arg), void *arg)
+{
+	const struct kslab *lists[2] = { c->partial, c->full };
+
+	for (unsigned l = 0; l < 2; l++) {
+		for (const struct kslab *s = lists[l]; s; s = s->next) {
+			for (uint32_t i = 0; i < c->per_slab; i++) {
+				void *obj = slot_at(c, s, i);
+				uintptr_t q = (uintptr_t)slot_quota(obj);
+				int err;
+
+				/* NULL: free (on a free list or in the magazine);
+				 * QUARANTINE: found corrupted, never handed out. */
+				if (q <= (uintptr_t)QUARANTINE)
+					continue;
+				err = fn(obj, arg);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
 uint64_t kcache_bytes(const struct kcache *c)
 {
 	return (uint64_t)c->nslabs * (KHEAP_PAGE_SIZE << c->slab_order);

@@ -249,3 +249,106 @@ static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget)
 	}
 	return true;
 }
+
+int thread_each_internal(cap_visit_fn visit, void *arg)
+{
+	for (struct thread *t = all_threads; t; t = t->all_next) {
+		for (unsigned i = 0; i < TSLOT_COUNT; i++) {
+			int err = visit(&t->tslot[i], arg);
+
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- check */
+
+static const char *check_thread(const struct cpu *c, const struct thread *t)
+{
+	static const uint8_t role[TSLOT_COUNT] = {
+		[TSLOT_CSPACE] = CAP_CSPACE,
+		[TSLOT_VSPACE] = CAP_VSPACE,
+		[TSLOT_IPCBUF] = CAP_MEM,
+		[TSLOT_FAULT] = CAP_ENDPOINT,
+	};
+	bool queued = t->tflags & THREAD_F_QUEUED;
+
+	if (t->obj.type != CAP_THREAD)
+		return "a thread on the thread list is no thread";
+	if (t->state > TS_FAULTED)
+		return "a thread in no known state";
+	if (t->slice > THREAD_TIMESLICE)
+		return "a thread's turn is longer than a time slice";
+	if (queued && (t->state != TS_RUNNABLE || t == c->cur || t == c->next))
+		return "a queued thread that is not runnable, or running";
+	if (t->state == TS_RUNNABLE && !queued && t != c->cur && t != c->next &&
+	    !(t->obj.flags & KOBJ_DYING))
+		return "a runnable thread on no ready queue (it would never run)";
+	if ((t->state == TS_BLOCKED_SEND || t->state == TS_BLOCKED_RECV ||
+	     t->state == TS_BLOCKED_NTFN) != (t->wait_obj != NULL))
+		return "a thread blocked on nothing, or waiting while not blocked";
+	for (unsigned i = 0; i < TSLOT_COUNT; i++) {
+		const struct slot *s = &t->tslot[i];
+
+		if (slot_empty(s))
+			continue;
+		if (slot_type(s) != role[i] || s->map_va != i)
+			return "a thread's internal slot holds the wrong type or index";
+	}
+	if (t->ipcbuf && slot_empty(&t->tslot[TSLOT_IPCBUF]))
+		return "a thread keeps an IPC buffer whose capability went";
+	return NULL;
+}
+
+int sched_check(uint32_t *items, const char **why)
+{
+	const struct cpu *c = this_cpu();
+	const struct thread *prev = NULL;
+	uint32_t threads = 0, queued = 0, in_queues = 0;
+	const char *w = NULL;
+
+	for (const struct thread *t = thread_first(); t && !w; t = t->all_next) {
+		(*items)++;
+		if (++threads > obj_count(CAP_THREAD))
+			w = "the thread list is longer than the threads alive (or loops)";
+		else if (t->all_prev != prev)
+			w = "the thread list's back link is wrong";
+		else
+			w = check_thread(c, t);
+		queued += (t->tflags & THREAD_F_QUEUED) != 0;
+		prev = t;
+	}
+	for (unsigned p = 0; p < PRIO_COUNT && !w; p++) {
+		const struct thread *last = NULL;
+		bool bit = c->ready_bits[p >> 5] & (1u << (p & 31));
+
+		if (bit != (c->ready_head[p] != NULL))
+			w = "a ready bit differs from its queue";
+		for (const struct thread *t = c->ready_head[p]; t && !w; t = t->qnext) {
+			(*items)++;
+			if (++in_queues > threads)
+				w = "the ready queues hold more than every thread (a loop)";
+			else if (t->qprev != last)
+				w = "a ready queue's back link is wrong";
+			else if (t->prio != p || !(t->tflags & THREAD_F_QUEUED))
+				w = "a thread on the ready queue of another priority, or unmarked";
+			last = t;
+		}
+		if (!w && c->ready_tail[p] != last)
+			w = "a ready queue's tail is not its last thread";
+	}
+	for (unsigned g = 0; g < PRIO_COUNT / 32 && !w; g++)
+		if (((c->ready_top >> g) & 1u) != (c->ready_bits[g] != 0))
+			w = "a ready group bit differs from its levels";
+	if (!w && queued != in_queues)
+		w = "threads marked queued differ from those on the ready queues";
+	if (!w && c->cur && (c->cur->tflags & THREAD_F_QUEUED))
+		w = "the running thread is on a ready queue";
+	if (w) {
+		*why = w;
+		return E_FORMAT;
+	}
+	return 0;
+}

@@ -40,6 +40,21 @@ static int check_kcaches(uint32_t *n, const char **why)
 	return 0;
 }
 
+static int check_caps(uint32_t *n, const char **why)
+{
+	return cap_check(thread_each_internal, n, why);
+}
+
+static int check_sched(uint32_t *n, const char **why) { return sched_check(n, why); }
+
+static int check_ipc(uint32_t *n, const char **why)
+{
+	uint32_t irqs_bound = 0;
+	int err = ipc_check(n, &irqs_bound, why);
+
+	return err ? err : irqobj_check(irqs_bound, n, why);
+}
+
 static const struct walker {
 	const char *name;
 	int (*run)(uint32_t *items, const char **why);
@@ -51,6 +66,9 @@ static const struct walker {
 	{ "kcache", check_kcaches },
 	{ "pool", check_pool },
 	{ "devrange", check_devrange },
+	{ "caps", check_caps },
+	{ "sched", check_sched },
+	{ "ipc", check_ipc },
 };
 
 unsigned kcheck_count(void) { return ARRAY_SIZE(walkers); }

@@ -191,6 +191,35 @@ int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigne
 	return E_NOENT;
 }
 
+/* The fake's tables are its records: pages and tables counted from them,
+ * every mapping page aligned, W+X refused. */
+int uarch_vs_check(const struct uarch_vs *vs, uint32_t *items, const char **why)
+{
+	uint32_t pages = 0, tables = 0;
+
+	for (int i = 0; i < (int)maps_hi; i++) {
+		if (maps[i].vs != vs || !maps[i].size)
+			continue;
+		(*items)++;
+		if ((maps[i].va | maps[i].size) & 0xfff) {
+			*why = "a fake mapping not page aligned";
+			return E_FORMAT;
+		}
+		if ((maps[i].rights & R_WRITE) && (maps[i].rights & R_EXEC)) {
+			*why = "a fake mapping both writable and executable";
+			return E_FORMAT;
+		}
+		pages += (uint32_t)(maps[i].size >> 12);
+	}
+	for (int i = 0; i < MAXPT; i++)
+		tables += pts[i].vs == vs;
+	if (pages != vs->pages_mapped || tables != vs->tables) {
+		*why = "fake address space counts differ from its records";
+		return E_FORMAT;
+	}
+	return 0;
+}
+
 void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 {
 	for (int i = 0; i < (int)maps_hi; i++)

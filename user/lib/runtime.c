@@ -179,6 +179,23 @@ int sys_system_info(unsigned what, uint32_t *value)
 	return err;
 }
 
+int sys_kcheck(cptr_t system, uint32_t *walkers, uint32_t *items, char name[16])
+{
+	struct sysregs s = { { SYSINFO_CHECK, system } };
+	int err = cairn_syscall(SYS_SYSTEM_INFO, &s);
+
+	if (walkers)
+		*walkers = s.r[1];
+	if (items)
+		*items = s.r[2];
+	if (name) {
+		memset(name, 0, 16);
+		if (err == E_FORMAT)
+			memcpy(name, &s.r[3], 15);
+	}
+	return err;
+}
+
 int uprintf(const char *fmt, ...)
 {
 	char buf[256];

@@ -139,6 +139,11 @@ int uarch_vs_unmap(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintpt
 /* Look up one user va: 0 and the pa/attr/rights, or E_NOENT. */
 int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigned *attr,
 		   unsigned *rights);
+/* Walk vs's tables (the invariant walker, cap_check): every descriptor
+ * a valid user translation or table, table counts and the spares right,
+ * vs->tables and vs->pages_mapped what the tree holds. 0 or E_FORMAT
+ * with *why; changes nothing. *items counts the descriptors read. */
+int uarch_vs_check(const struct uarch_vs *vs, uint32_t *items, const char **why);
 /* Free every page table (mappings must all be gone, or are dropped) and
  * release the ASID (TLB entries of it invalidated). */
 void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta);

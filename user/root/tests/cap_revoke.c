@@ -366,6 +366,34 @@ static void test_nothing_reachable_after_revoke(struct utest *t)
 	UT_EQ(sys_cap_mint(gone, CPTR_SELF, slot_alloc(), R_READ, 0, 0), E_NOCAP);
 }
 
+/*
+ * After everything above (processes made and gone, mappings revoked,
+ * blocked calls cancelled, 100,000 descendants revoked): every invariant
+ * walker of the kernel is clean; and the call is refused without the
+ * system capability's read right.
+ */
+static void test_kernel_invariants_hold(struct utest *t)
+{
+	uint32_t walkers = 0, items = 0;
+	char name[16];
+	cptr_t ro = slot_alloc(), none = slot_alloc();
+	int err;
+
+	err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
+	if (err) {
+		utest_fail(t, __FILE__, __LINE__, "kcheck: %d, walker %u (%s)", err,
+			   (unsigned)walkers, name);
+		return;
+	}
+	UT_ASSERT(walkers >= 10);
+	UT_ASSERT(items > 1000);
+	UT_EQ(sys_cap_mint(SLOT_SYSTEM, CPTR_SELF, none, R_WRITE, 0, 0), 0);
+	UT_EQ(sys_kcheck(none, NULL, NULL, NULL), E_PERM);
+	UT_EQ(sys_kcheck(SLOT_CSPACE, NULL, NULL, NULL), E_TYPE);
+	UT_EQ(sys_kcheck(ro, NULL, NULL, NULL), E_NOCAP);
+	UT_EQ(sys_cap_delete(CPTR_SELF, none), 0);
+}
+
 static const struct utest_case cases[] = {
 	UT_CASE(test_revoke_reaches_other_process),
 	UT_CASE(test_mapped_ram_faults_after_revoke),
@@ -377,6 +405,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_revoke_100k_preemptible),
 	UT_CASE(test_revoke_errors),
 	UT_CASE(test_nothing_reachable_after_revoke),
+	UT_CASE(test_kernel_invariants_hold),
 };
 
 static const struct utest_suite suite_cap_revoke = {

@@ -38,7 +38,8 @@ struct cspace;
 struct kobj {
 	uint8_t type;                /* enum cap_type */
 	uint8_t flags;               /* KOBJ_* */
-	uint16_t reserved;
+	uint16_t scratch;            /* the invariant walker's counter (cap_check); nothing
+				      * else reads or writes it */
 	uint32_t refs;               /* capabilities + internal references */
 	struct account *acct;        /* who paid; NULL for boot-time objects */
 	struct kobj *reap_next;      /* on the reap queue once refs hit 0 */
@@ -228,6 +229,26 @@ uint32_t cap_descendants(const struct slot *s);
 /* Work units done by preemptible operations since boot, and how often
  * they were preempted (tests, reports). */
 extern uint32_t cap_preemptions;
+
+/* ----------------------------------------------------------- checks */
+
+/*
+ * The capability layer's invariant walker (check.c): every CSpace and
+ * every slot in it, plus the slots `each_extra` shows (threads' internal
+ * slots, which live above this layer; NULL: none), against the rules of
+ * the derivation tree, of derivation (rights, subranges, badges, objects),
+ * of mappings and of reference counts; every object of every type's
+ * cache (its type, its references, the reap queue, the per-type counts);
+ * every account's quotas against its parent's; every address space's
+ * tables (uarch_vs_check) against the mapping capabilities that point at
+ * it. 0 or E_FORMAT with *why; it writes nothing but the objects'
+ * scratch counters. *items counts the slots and objects visited.
+ */
+typedef int (*cap_visit_fn)(struct slot *s, void *arg);
+int cap_check(int (*each_extra)(cap_visit_fn visit, void *arg), uint32_t *items,
+	      const char **why);
+/* The reap queue: every entry dying, the count right, no cycle. */
+int obj_check_queue(uint32_t *items, const char **why);
 
 /* ----------------------------------------------------------- CSpaces */
 

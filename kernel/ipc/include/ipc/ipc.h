@@ -59,6 +59,15 @@ void notification_set_irq_unbind(void (*unbind)(struct notification *n));
 /* A fault of t: a call on its fault endpoint, or stop it. */
 void fault_deliver(struct thread *t, const struct ufault *f);
 
+/* The invariant walkers of this layer: every endpoint's and
+ * notification's queue against the states of the threads on it, calls
+ * against replies (caller/callee, saved reply capabilities), notification
+ * bindings; *irqs_bound gets the IRQ lines all notifications count as
+ * bound to them, which irqobj_check compares with the lines (irqobj.c).
+ * 0 or E_FORMAT with *why. */
+int ipc_check(uint32_t *items, uint32_t *irqs_bound, const char **why);
+int irqobj_check(uint32_t irqs_bound, uint32_t *items, const char **why);
+
 /* Interrupt handler objects (kernel/ipc/irqobj.c). */
 struct irq_line {
 	struct notification *ntfn;   /* bound notification or NULL */

@@ -263,6 +263,10 @@ int kcache_check(const struct kcache *c, const char **why);
 /* Objects of c in use (walks c's slabs, less the magazine: for reports
  * and tests). */
 uint32_t kcache_inuse(const struct kcache *c);
+/* Call fn on every object of c in use (not free, not quarantined), in
+ * slab order, until it returns non-zero (returned). fn must not allocate
+ * from or free to c. For the invariant walkers (syscall/kcheck.h). */
+int kcache_each(const struct kcache *c, int (*fn)(void *obj, void *arg), void *arg);
 /* Bytes of heap held by c's slabs. */
 uint64_t kcache_bytes(const struct kcache *c);
 /* All live caches (creation order reversed), for reports. */

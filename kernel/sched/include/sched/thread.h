@@ -126,6 +126,14 @@ struct thread_ipc_ops {
 };
 void thread_set_ipc_ops(const struct thread_ipc_ops *ops);
 
+/* The invariant walkers of this layer (thread.c): the thread
+ * list, each thread's state, priority and internal slots, the ready
+ * queues and their bitmaps. 0 or E_FORMAT with *why. */
+int sched_check(uint32_t *items, const char **why);
+/* Show every thread's internal slots to visit (cap_check's enumerator);
+ * stops at, and returns, visit's first non-zero result. */
+int thread_each_internal(cap_visit_fn visit, void *arg);
+
 /* Scheduler. */
 void sched_init(void);
 void sched_ready(struct thread *t);          /* state RUNNABLE, enqueue */

@@ -336,6 +336,9 @@ int sys_log_read(cptr_t sys, void *buf, size_t len, uint32_t offset, uint32_t *g
 		 uint32_t *next);
 /* SYS_SYSTEM_INFO: r0 what (SYSINFO_*) -> r1 value. */
 int sys_system_info(unsigned what, uint32_t *value);
+/* SYSINFO_CHECK with a system capability: 0 (walkers run, items visited)
+ * or E_FORMAT (walkers = the failing walker's index, name its name). */
+int sys_kcheck(cptr_t system, uint32_t *walkers, uint32_t *items, char name[16]);
 /* SYS_POWEROFF: r0 system, r1 status (QEMU's exit status), r2 0. Returns
  * only on error. */
 static inline int sys_poweroff(cptr_t sys, int status)
