@@ -289,9 +289,6 @@ SYSDESC_MADE = {
         "provides", "console", "c2", "c3")),
     "duplicate_name": _sys(lambda r, e: r.find("/servers").children.append(
         fdt.Node("uart", dict(_server(r, "uart").props)))),
-    "long_name": _sys(lambda r, e: _extra(r, "a_server_name_of_thirty_chars")),
-    "service_twice": _sys(lambda r, e: _server(r, "rtc").set_str("provides", "time",
-                                                                  "console")),
     "provides_root": _sys(lambda r, e: _server(r, "rtc").set_str("provides", "root")),
     "program_twice_in_archive": _sys(_dup_program),
     "not_a_tree": _sys(lambda r, e: b"this is not a device tree\n" * 10),
