@@ -336,6 +336,7 @@ static void load_archive(void)
 	struct cpio_entry e;
 	const void *sys = NULL;
 	size_t syslen = 0;
+	const char *dup = NULL;
 	unsigned files = 0;
 	uint64_t size;
 	int err;
@@ -375,13 +376,32 @@ static void load_archive(void)
 	cpio_iter_init(&it, archive, archive_len);
 	while ((err = cpio_next(&it, &e)) == 0) {
 		files++;
+		/* A name that matters given twice: the kernel would start
+		 * one "root" and the root task read another (cpio_lookup
+		 * takes the first), so the archive is refused as ambiguous. */
 		if (strcmp(e.name, "system.dtb") == 0) {
+			if (sys) {
+				dup = e.name;
+				break;
+			}
 			sys = e.data;
 			syslen = e.size;
 		} else if (strcmp(e.name, "root") == 0) {
+			if (root_elf) {
+				dup = e.name;
+				break;
+			}
 			root_elf = e.data;
 			root_elf_len = e.size;
 		}
+	}
+	if (dup) {
+		pr_warn("archive: rejected at offset %zu: a second file named \"%s\" (E_EXIST)",
+			e.offset, dup);
+		archive = NULL;
+		archive_len = 0;
+		root_elf = NULL;
+		return;
 	}
 	if (err != E_NOENT) {
 		pr_warn("archive: rejected at offset %zu: %s (%s)", it.offset, it.why,
@@ -441,7 +461,8 @@ static bool start_root_task(void)
 	ra.tick_hz = KERNEL_HZ;
 	err = roottask_start(&ra, &why);
 	if (err) {
-		pr_err("root: cannot start: %s (%s)", why ? why : "?", err_name(err));
+		pr_err("root: cannot start the program \"root\" of the boot archive: %s (%s)",
+		       why ? why : "?", err_name(err));
 		return false;
 	}
 	return true;
@@ -513,6 +534,12 @@ struct uctx *kernel_main(const struct boot_params *bp)
 		 * powers off; the exit status counts both. */
 		if (user && start_root_task())
 			return enter_scheduler();
+		/* A root task that is there but cannot start ran none of the
+		 * user-level suites: not a pass (start_root_task said why). */
+		if (user) {
+			pr_err("ktest: the user-level suites did not run (no root task)");
+			failures++;
+		}
 		arch_exit(failures ? 1 : 0);
 	}
 	if (args_has("bench")) {

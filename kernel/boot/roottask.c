@@ -200,6 +200,26 @@ static int give_devices(struct root_build *b, const struct dt_info *dt, struct b
 	return 0;
 }
 
+/* The root task's fixed windows (the map at the top of this file): a
+ * segment in one of them would be refused by cap_map (E_EXIST) halfway
+ * through the build, or would take the place the root task uses for its
+ * heap, so it is refused before anything is allocated for the root task
+ * and nothing needs undoing. */
+static const struct {
+	uint32_t va, size;
+	const char *why;
+} root_windows[] = {
+	{ BOOTINFO_VA, 0x2000, "a segment covers the boot info and IPC buffer pages at 0x00100000" },
+	{ ROOT_DTB_VA, ROOT_ARCHIVE_VA - ROOT_DTB_VA,
+	  "a segment covers the device-tree window at 0x0f000000" },
+	{ ROOT_ARCHIVE_VA, ROOT_HEAP_VA - ROOT_ARCHIVE_VA,
+	  "a segment covers the boot-archive window at 0x10000000" },
+	{ ROOT_HEAP_VA, ROOT_HEAP_END - ROOT_HEAP_VA,
+	  "a segment covers the root task's free range 0x20000000-0x70000000" },
+	{ ROOT_STACK_TOP - ROOT_STACK_PAGES * 4096, ROOT_STACK_PAGES * 4096,
+	  "a segment covers the stack below 0x80000000" },
+};
+
 static int install(struct root_build *b, uint32_t idx, unsigned type, unsigned rights,
 		   struct kobj *o)
 {
@@ -225,6 +245,11 @@ int roottask_start(const struct roottask_args *ra, const char **why)
 	err = elf_parse(ra->elf, ra->elf_len, &img, why);
 	if (err)
 		return err;
+	for (unsigned i = 0; i < ARRAY_SIZE(root_windows); i++)
+		if (elf_seg_overlapping(&img, root_windows[i].va, root_windows[i].size) >= 0) {
+			*why = root_windows[i].why;
+			return E_EXIST;
+		}
 
 	/* The account: everything the boot account can still promise. */
 	for (unsigned i = 0; i < POOL_COUNT; i++)

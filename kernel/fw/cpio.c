@@ -180,7 +180,7 @@ int cpio_find(const void *archive, size_t len, const char *name, const void **da
 	struct cpio_entry e;
 	const void *found = NULL;
 	size_t found_size = 0;
-	bool have = false;
+	bool have = false, dup = false;
 	int err;
 
 	if (!name)
@@ -188,8 +188,13 @@ int cpio_find(const void *archive, size_t len, const char *name, const void **da
 	name = strip_name(name);
 	cpio_iter_init(&it, archive, len);
 	while ((err = cpio_next(&it, &e)) == 0) {
-		if (!have && (e.mode & CPIO_MODE_TYPE) == CPIO_MODE_FILE &&
+		if ((e.mode & CPIO_MODE_TYPE) == CPIO_MODE_FILE &&
 		    strcmp(strip_name(e.name), name) == 0) {
+			/* Two files of one name: readers that stop at the
+			 * first (cpio_lookup) and at the last would disagree
+			 * about what the name holds, so neither is taken. */
+			if (have)
+				dup = true;
 			found = e.data;
 			found_size = e.size;
 			have = true;
@@ -197,6 +202,8 @@ int cpio_find(const void *archive, size_t len, const char *name, const void **da
 	}
 	if (err != E_NOENT)
 		return err;
+	if (dup)
+		return E_EXIST;
 	if (!have)
 		return E_NOENT;
 	if (data)

@@ -78,6 +78,12 @@ int elf_parse(const void *img, size_t len, struct elf_image *out, const char **w
 		if (va >= ELF_USER_TOP || msz > ELF_USER_TOP - va ||
 		    ALIGN_UP((uint64_t)va + msz, 4096) > ELF_USER_TOP)
 			return fail(why, "segment outside the user address space", E_RANGE);
+		/* Memory at and near address 0 would let null pointers (and
+		 * small offsets from them) read or run the program instead of
+		 * faulting: no loader maps it. */
+		if (va < ELF_USER_BASE)
+			return fail(why, "segment below 0x10000 (null pointers would not fault)",
+				    E_RANGE);
 		if ((off & 0xfff) != (va & 0xfff) && fsz)
 			return fail(why, "segment offset and address differ within a page",
 				    E_ALIGN);
@@ -110,4 +116,19 @@ int elf_parse(const void *img, size_t len, struct elf_image *out, const char **w
 	if (out->entry & 3)
 		return fail(why, "entry point not word aligned (ARM state)", E_INVAL);
 	return 0;
+}
+
+int elf_seg_overlapping(const struct elf_image *img, uint32_t va, uint32_t size)
+{
+	uint64_t b0 = ALIGN_DOWN((uint64_t)va, 4096);
+	uint64_t b1 = ALIGN_UP((uint64_t)va + size, 4096);
+
+	for (unsigned i = 0; i < img->nseg; i++) {
+		uint64_t a0 = ALIGN_DOWN((uint64_t)img->seg[i].vaddr, 4096);
+		uint64_t a1 = ALIGN_UP((uint64_t)img->seg[i].vaddr + img->seg[i].memsz, 4096);
+
+		if (size && a0 < b1 && b0 < a1)
+			return (int)i;
+	}
+	return -1;
 }

@@ -209,6 +209,19 @@ static void test_find(void)
 	HT_EQ(cpio_find(p, arch.len, NULL, &data, &size), E_INVAL);
 	/* A malformed archive is an error even when the file comes first. */
 	HT_EQ(cpio_find(p, arch.len - 4, "system.dtb", &data, &size), E_TRUNC);
+	/* Two files of one name (also "./x" beside "x"): ambiguous, neither
+	 * is taken; the other names are still found. */
+	aw_init(&arch);
+	aw_file(&arch, "prog", "one", 3);
+	aw_file(&arch, "other", "o", 1);
+	aw_file(&arch, "./prog", "two", 3);
+	aw_trailer(&arch);
+	p = keep(dup_exact(arch.buf, arch.len));
+	HT_ASSERT(p);
+	data = NULL;
+	HT_EQ(cpio_find(p, arch.len, "prog", &data, &size), E_EXIST);
+	HT_ASSERT(data == NULL);
+	HT_EQ(cpio_find(p, arch.len, "other", &data, &size), 0);
 }
 
 /* cpio_lookup: the same answers as cpio_find on a valid archive; stops at

@@ -3,7 +3,8 @@
  * programs: a well-formed three-segment executable like the build makes,
  * then every truncation, each corrupted header field, segment layouts
  * that must be refused (W+X, overlap, wrap, beyond the user half, file
- * size above memory size) with their documented errors, and thousands of
+ * size above memory size, below 0x10000), with their documented errors,
+ * the window check loaders make (elf_seg_overlapping), and thousands of
  * random byte flips with no sanitizer report.
  *
  * Then the real programs the build made (build/user/\*.elf, or the
@@ -193,6 +194,16 @@ static void segment_layouts(void)
 	set_ph(2, 1, 0x3000, 0xfffff000u, 0x10, 0x2000, 6);      /* wraps */
 	HT_EQ(parse(IMG, &e, &why), E_RANGE);
 	build();
+	set_ph(2, 1, 0x3000, 0x0, 0x10, 0x2000, 6);              /* at address 0 */
+	HT_EQ(parse(IMG, &e, &why), E_RANGE);
+	HT_ASSERT(strstr(why, "null pointers"));
+	build();
+	set_ph(2, 1, 0x3000, 0xf000, 0x10, 0x2000, 6);           /* starts below 0x10000 */
+	HT_EQ(parse(IMG, &e, &why), E_RANGE);
+	build();
+	set_ph(2, 1, 0x3000, 0x10000, 0x10, 0x2000, 6);          /* at 0x10000: fine */
+	HT_EQ(parse(IMG, &e, &why), 0);
+	build();
 	set_ph(2, 1, 0x3000, 0x402000, 0x2000, 0x2000, 6);       /* data beyond the file */
 	HT_EQ(parse(IMG, &e, &why), E_TRUNC);
 	build();
@@ -205,6 +216,26 @@ static void segment_layouts(void)
 	for (unsigned i = 0; i < 9; i++)
 		set_ph(i, 1, 0, 0x400000 + 0x1000 * i, 0, 0x100, i == 0 ? 5 : 4);
 	HT_EQ(parse(IMG, &e, &why), E_RANGE);
+}
+
+/* elf_seg_overlapping: what loaders check against their own windows. */
+static void overlapping_windows(void)
+{
+	struct elf_image e;
+	const char *why;
+
+	build();
+	HT_EQ(parse(IMG, &e, &why), 0);
+	HT_EQ(elf_seg_overlapping(&e, 0x100000, 0x1000), -1);     /* IPC buffer page */
+	HT_EQ(elf_seg_overlapping(&e, 0x3ff000, 0x1000), -1);     /* the page before text */
+	HT_EQ(elf_seg_overlapping(&e, 0x3ff000, 0x1001), 0);      /* one byte into it */
+	HT_EQ(elf_seg_overlapping(&e, 0x400fff, 1), 0);
+	HT_EQ(elf_seg_overlapping(&e, 0x401800, 4), 1);           /* rodata's page */
+	HT_EQ(elf_seg_overlapping(&e, 0x404000, 0x1000), 2);      /* data's bss */
+	HT_EQ(elf_seg_overlapping(&e, 0x405000, 0x1000), -1);
+	HT_EQ(elf_seg_overlapping(&e, 0x400000, 0), -1);          /* empty window */
+	HT_EQ(elf_seg_overlapping(&e, 0xfffff000u, 0x1000), -1);  /* top page, no wrap */
+	HT_EQ(elf_seg_overlapping(&e, 0x300000, 0xbfd00000u), 0); /* a window over all */
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -237,6 +268,7 @@ static void random_flips(void)
 			for (unsigned i = 0; i < e.nseg; i++) {
 				HT_ASSERT(e.seg[i].filesz <= e.seg[i].memsz);
 				HT_ASSERT((uint64_t)e.seg[i].vaddr + e.seg[i].memsz <= ELF_USER_TOP);
+				HT_ASSERT(e.seg[i].vaddr >= ELF_USER_BASE);
 				HT_ASSERT(!((e.seg[i].rights & R_WRITE) && (e.seg[i].rights & R_EXEC)));
 				HT_ASSERT((const uint8_t *)e.seg[i].data + e.seg[i].filesz <= img + IMG);
 			}
@@ -516,6 +548,7 @@ static void built_root_random_flips(void)
 
 				HT_ASSERT(sg->filesz <= sg->memsz);
 				HT_ASSERT((uint64_t)sg->vaddr + sg->memsz <= ELF_USER_TOP);
+				HT_ASSERT(sg->vaddr >= ELF_USER_BASE);
 				HT_ASSERT(!((sg->rights & R_WRITE) && (sg->rights & R_EXEC)));
 				HT_ASSERT((const uint8_t *)sg->data >= b &&
 					  (const uint8_t *)sg->data + sg->filesz <= b + need);
@@ -535,6 +568,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(every_truncation),
 	HT_CASE(header_fields),
 	HT_CASE(segment_layouts),
+	HT_CASE(overlapping_windows),
 	HT_CASE(random_flips),
 	HT_CASE(built_programs),
 	HT_CASE(built_root_truncated),

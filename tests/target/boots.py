@@ -9,7 +9,9 @@ Each entry of BOOTS is a dict:
   virt     -M virt,virtualization=on: U-Boot enters the kernel in HYP mode
   args     kernel command line (/chosen/bootargs)
   timeout  seconds before the boot is killed and failed (default 60)
-  status   expected QEMU exit status: 0 all passed, 1 a test failed, 2 panic
+  status   expected QEMU exit status: 0 all passed, 1 a test failed, 2 panic;
+           or "running": once every `expect` line has appeared, the machine
+           must run on for 1.5 s (no exit, no reset), and is then stopped
   expect   [(check_name, regex)]: each must match (re.search) some console line
   reject   [(check_name, regex)]: none may match any console line; when left
            out: [("no_panic", r"PANIC:")] unless status is 2
@@ -25,7 +27,7 @@ Each entry of BOOTS is a dict:
   dtb      a callable (the qemu.Boot) -> path of the device tree the kernel is
            handed, made at test time (direct: -dtb; U-Boot: given to bootz)
   initrd   a callable (the qemu.Boot) -> path of the boot archive, or False
-           for none
+           for none (tools/lib/hostile_archive.py makes hostile ones)
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -230,3 +232,189 @@ def hostile_dt_boots():
 
 
 BOOTS += hostile_dt_boots()
+
+
+def _re(text):
+    """A regex matching `text` literally."""
+    import re
+    return re.escape(text)
+
+
+def hostile_archive_boots():
+    """Hostile boot archives (tools/lib/hostile_archive.py) through the
+    real boot path: the kernel's or the root task's exact answer, and the
+    system still running (the remaining servers and the shell answer, the
+    kernel idles, or it runs to `poweroff`)."""
+    import hostile_archive as ha
+
+    boots = []
+    # A server whose ELF lies: refused with the reason, its client refused
+    # with it, the rest of the system up (ps through the shell), and the
+    # root task's account with exactly the running servers' quotas carved
+    # (324 pages: uart, rtc, 64 + 4 dma32 for blk, shell; 327680 heap bytes).
+    for name, (_, why, err) in ha.SERVER_ELF.items():
+        boots.append(dict(
+            name=f"hostile_elf_server_{name}", uboot=name == "writable_executable",
+            mem="256M", args="", timeout=30, status=0, ktap=False, disk=True,
+            initrd=ha.initrd("server_elf", name),
+            input="ps\ncaps bad\nmem\npoweroff\n",
+            expect=[
+                ("refused", r'^root: server bad refused: program "bad": %s \(%s\)$' % (why, err)),
+                ("client_refused", r'^root: server badclient refused: it uses "bad" of '
+                                   r'/servers/bad, which was refused$'),
+                ("summary", r"^root: 4 of 6 servers started, 2 refused$"),
+                ("shell", r"^Cairn shell\. Type `help` for the commands\.$"),
+                ("ps_uart", r"^uart +200 +recv "),
+                ("ps_rtc", r"^rtc +150 +recv "),
+                ("ps_blk", r"^blk +180 +recv "),
+                ("ps_shell", r"^shell +100 +(runnable|reply|send) "),
+                ("ps_bad", r'^bad +90 refused +program "bad": '),
+                ("ps_client", r'^badclient +90 refused +it uses "bad"'),
+                ("caps_bad", r"^bad was refused: it has no capabilities$"),
+                ("carved_pages", r"^direct +[0-9]+ +[0-9]+ +324 pages$"),
+                ("carved_heap", r"^kheap +[0-9]+ +[0-9]+ +327680 bytes$"),
+                # Objects alive: the root task's and the four servers'.
+                ("threads", r"^  thread +5 objects "),
+                ("accounts", r"^  account +5 objects "),
+                ("cspaces", r"^  cspace +5 objects "),
+                ("vspaces", r"^  vspace +5 objects "),
+                ("poweroff", r"^powering off$"),
+            ]))
+    # The root task's own ELF lying: the kernel refuses it before it
+    # allocates anything for it, says why, and idles.
+    for name, (_, why, err) in ha.ROOT_ELF.items():
+        boots.append(dict(
+            name=f"hostile_elf_root_{name}", uboot=name == "writable_executable",
+            mem="256M", args="", timeout=20, status="running", ktap=False,
+            initrd=ha.initrd("root_elf", name),
+            expect=[
+                ("refused", r'error: root: cannot start the program "root" of the boot '
+                            r'archive: %s \(%s\)$' % (why, err)),
+                ("idles", r"boot complete; no root task, idling"),
+            ]))
+    # With ktest=: the kernel's suites pass but the user-level ones never
+    # ran, which is a failure (exit 1), not a pass.
+    boots.append(dict(
+        name="hostile_elf_root_ktest", uboot=False, mem="256M", args="ktest=boot",
+        timeout=30, status=1, ktap=True, initrd=ha.initrd("root_elf", "writable_executable"),
+        expect=[("refused", r'root: cannot start the program "root" of the boot archive: '
+                            r'segment both writable and executable \(E_PERM\)'),
+                ("counted", r"error: ktest: the user-level suites did not run "
+                            r"\(no root task\)")]))
+    # System descriptions: rejected whole, with node and property named;
+    # the root task says so and the machine runs on.
+    sysdesc = {
+        "bad-compatible": _re('/: compatible is not "cairn,system-v1"'),
+        "bad-priority": _re("/servers/x: priority: 255 is above 254"),
+        "bad-quota": _re("/servers/x: quota: needs <direct dma32 high heap-bytes>"),
+        "huge-quota": r"/servers/x: quota: pages beyond what exists \([0-9]+ available\)",
+        "kernel-device": _re('/servers/x: devices: "/intc@8000000" is the kernel\'s'),
+        "missing-node": _re('/servers/x: devices: no hardware node "/nosuch@0"'),
+        "no-priority": _re('/servers/x: missing property "priority"'),
+        "no-program": _re('/servers/uart: missing property "program"'),
+        "no-provider": _re('/servers/x: uses: no server provides "nosuch"'),
+        "no-servers": _re("/servers: missing"),
+        "region-bad-cells": _re("/servers/x: regions: needs <base-hi base-lo size-hi size-lo>"
+                                "..., at most 8 ranges with the devices"),
+        "region-outside": _re("/servers/x: regions: 0xb000000+0x1000 falls outside the "
+                              "hardware's device ranges"),
+        "region-overlap": _re("/servers/b: regions: 0x9030000+0x1000 overlaps a range given "
+                              "to /servers/a"),
+        "region-unaligned": _re("/servers/x: regions: 0x9030100+0x1000 is empty, wraps or is "
+                                "not page aligned"),
+        "shared-device": _re('/servers/b: devices: "/pl011@9000000" is also given to '
+                             '/servers/a'),
+        "unknown-program": _re('/servers/x: program: "nosuch" is not in the boot archive'),
+        "long-name": _re("/servers/a_server_name_of_thirty_chars...: node name longer than "
+                         "23 characters"),
+        "service-twice": _re('/servers/b: provides: "console" is also provided by /servers/a'),
+        "too_many_servers": _re("/servers: more than 16 servers"),
+        "thousand_servers": _re("/servers: more than 16 servers"),
+        "deep_nesting": r"system\.dtb: not a device tree \(nodes nested deeper than 32 at "
+                        r"structure offset 0x[0-9a-f]+\)",
+        "program_unterminated": _re("/servers/uart: program: not a NUL-terminated name"),
+        "program_empty": _re("/servers/uart: program: not a NUL-terminated name"),
+        "program_huge": _re('/servers/uart: program: "' + "A" * 40 +
+                            '" is not in the boot archive'),
+        "devices_unterminated": _re("/servers/uart: devices: not a list of paths"),
+        "uses_unterminated": _re("/servers/shell: uses: not a list of names"),
+        "devices_huge": _re("/servers/uart: devices: more than 8"),
+        "quota_huge": _re("/servers/uart: quota: needs <direct dma32 high heap-bytes>"),
+        "regions_huge": _re("/servers/uart: regions: needs <base-hi base-lo size-hi size-lo>"
+                            "..., at most 8 ranges with the devices"),
+        "priority_two_cells": _re("/servers/uart: priority: needs one cell"),
+        "too_many_uses": _re("/servers/shell: uses: more than 8"),
+        "too_many_provides": _re("/servers/uart: provides: more than 2"),
+        "duplicate_name": _re("/servers/uart: a second server of that name"),
+        "provides_root": _re('/servers/rtc: provides: "root" is the root task\'s service'),
+        "program_twice_in_archive": _re('/servers/uart: program: "uart" is in the boot '
+                                        'archive more than once'),
+        "not_a_tree": r"system\.dtb: not a device tree \(.+\)",
+        "truncated_tree": r"system\.dtb: not a device tree \(.+\)",
+        "no_system_dtb": _re("no system.dtb in the boot archive"),
+    }
+    for name, rx in sysdesc.items():
+        boots.append(dict(
+            name=f"hostile_sysdesc_{name.replace('-', '_')}", uboot=name == "shared-device",
+            mem="256M", args="", timeout=20, status="running", ktap=False,
+            initrd=ha.initrd("sysdesc", name),
+            expect=[("rejected", r"^root: system description rejected: %s$" % rx)]))
+    # Damaged archives: the kernel refuses the archive with the offset and
+    # reason, through both loaders, and runs on to `poweroff`.
+    cpio_cases = {
+        "bad_magic": r"offset 0: bad magic \(not 070701 newc\) \(E_FORMAT\)",
+        "bad_magic_later": r"offset [1-9][0-9]*: bad magic \(not 070701 newc\) \(E_FORMAT\)",
+        "garbage": r"offset 0: bad magic \(not 070701 newc\) \(E_FORMAT\)",
+        "bad_hex_digit": r"offset 0: bad hex digit in c_filesize \(E_FORMAT\)",
+        "truncated_header": r"offset [1-9][0-9]*: header runs past the end of the archive "
+                            r"\(E_TRUNC\)",
+        "truncated_in_data": r"offset [1-9][0-9]*: c_filesize runs past the end of the "
+                             r"archive \(E_TRUNC\)",
+        "name_past_end": r"offset [1-9][0-9]*: name runs past the end of the archive "
+                         r"\(E_TRUNC\)",
+        "namesize_zero": r"offset 0: c_namesize is 0 \(no room for the NUL\) \(E_FORMAT\)",
+        "name_unterminated": r"offset 0: name is not NUL-terminated within c_namesize "
+                             r"\(E_FORMAT\)",
+        "filesize_wraps": r"offset 0: c_filesize runs past the end of the archive \(E_TRUNC\)",
+        "filesize_past_end": r"offset 0: c_filesize runs past the end of the archive "
+                             r"\(E_TRUNC\)",
+        "no_trailer": r"offset [1-9][0-9]*: archive ends without a TRAILER!!! entry "
+                      r"\(E_TRUNC\)",
+        "bad_checksum": r"offset 0: data checksum \(070702 c_check\) mismatch \(E_FORMAT\)",
+        "duplicate_root": r'offset [1-9][0-9]*: a second file named "root" \(E_EXIST\)',
+        "duplicate_system_dtb": r'offset [1-9][0-9]*: a second file named "system\.dtb" '
+                                r'\(E_EXIST\)',
+    }
+    for name, rx in cpio_cases.items():
+        for uboot in (False, True):
+            boots.append(dict(
+                name=f"hostile_cpio_{name}_{'uboot' if uboot else 'direct'}", uboot=uboot,
+                mem="256M", args="poweroff", timeout=20, status=0, ktap=False,
+                initrd=ha.initrd("cpio", name),
+                expect=[("answer", r"warning: archive: rejected at " + rx),
+                        ("ran", r"poweroff requested on the command line")]))
+    # An empty archive file: QEMU's direct loader then writes no initrd
+    # properties; U-Boot's `qfw load` loads nothing but bootz is still
+    # given $filesize (the kernel image's size) of zeroed RAM at
+    # ramdisk_addr_r, which the kernel refuses like any other garbage.
+    for uboot, rx in ((False, r"warning: archive: none \(no /chosen/linux,initrd-start\)"),
+                      (True, r"warning: archive: rejected at offset 0: bad magic \(not "
+                             r"070701 newc\) \(E_FORMAT\)")):
+        boots.append(dict(
+            name=f"hostile_cpio_empty_{'uboot' if uboot else 'direct'}", uboot=uboot,
+            mem="256M", args="poweroff", timeout=20, status=0, ktap=False,
+            initrd=ha.initrd("cpio", "empty"),
+            expect=[("answer", rx), ("ran", r"poweroff requested on the command line")]))
+    # An archive without the root task: said, and the kernel idles.
+    for uboot in (False, True):
+        mode = "uboot" if uboot else "direct"
+        boots.append(dict(
+            name=f"hostile_cpio_no_root_{mode}", uboot=uboot, mem="256M", args="",
+            timeout=20, status="running", ktap=False, initrd=ha.initrd("cpio", "no_root"),
+            expect=[("archive", r"archive: [0-9]+ files"),
+                    ("no_root", r'warning: root: no program "root" in the boot archive'),
+                    ("idles", r"boot complete; no root task, idling")]))
+    return boots
+
+
+BOOTS += hostile_archive_boots()

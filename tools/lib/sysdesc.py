@@ -19,6 +19,9 @@ The same rules and the same messages as the root task's check at boot
   /servers/NAME: regions: B+S is empty, wraps or is not page aligned
   /servers/NAME: regions: B+S falls outside the hardware's device ranges
   /servers/NAME: regions: B+S overlaps a range given to /servers/OTHER
+  /servers/NAME...: node name longer than 23 characters
+  /servers/NAME: provides: "svc" is also provided by /servers/OTHER
+  /servers/NAME: provides: "root" is the root task's service
   /servers/NAME: uses: no server provides "svc"
 
 Device trees are read from DTB bytes (fdt_nodes); the system description
@@ -146,6 +149,8 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
     for nm in names:
         props = s["/servers/" + nm]
         where = "/servers/%s" % nm
+        if len(nm) > 23:
+            raise DescError("/servers/%.32s...: node name longer than 23 characters" % nm)
         if "program" not in props:
             raise DescError('%s: missing property "program"' % where)
         prog = strings(props["program"])[0]
@@ -200,8 +205,17 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
                         raise DescError("%s: regions: 0x%x+0x%x overlaps a range given to "
                                         "/servers/%s" % (where, b, z, other))
                 spans.append((b, b + z, nm))
-        provided.update(strings(props.get("provides", b"")))
         users += [(nm, u) for u in strings(props.get("uses", b""))]
+    providers = {}
+    for nm in names:
+        for svc in strings(s["/servers/" + nm].get("provides", b"")):
+            if svc == "root":
+                raise DescError('/servers/%s: provides: "root" is the root task\'s service' % nm)
+            if svc in providers:
+                raise DescError('/servers/%s: provides: "%s" is also provided by /servers/%s'
+                                % (nm, svc, providers[svc]))
+            providers[svc] = nm
+            provided.add(svc)
     for nm, u in users:
         if u not in provided:
             raise DescError('/servers/%s: uses: no server provides "%s"' % (nm, u))

@@ -5,6 +5,16 @@
  * afterwards: their faults (logged with the decoded reason; the server is
  * restarted or left stopped as its node says) and the shell's questions
  * (ps, devices, mem, caps, log, poweroff).
+ *
+ * A description that is wrong anywhere is rejected whole, with the node
+ * and property named. A server that passes the description's checks but
+ * cannot be built (its ELF lies about its segments, its memory exceeds
+ * its quota, ...) is refused alone, with the reason, and so is every
+ * server that uses a service only a refused server provides (it would
+ * call an endpoint nobody serves); the others start. A refused server
+ * keeps its row (`ps` says "refused") and nothing else: every capability
+ * made for it is deleted, its account with what it paid for, so the root
+ * task's quotas are what they were.
  */
 #include "root.h"
 
@@ -12,6 +22,7 @@
 #include <fw/cpio.h>
 #include <fw/dt.h>
 #include <fw/fdt.h>
+#include <lib/error.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +53,8 @@ struct server {
 	unsigned irq[SRV_MAX_DEVICES];
 	unsigned faults, restarts;
 	bool stopped;
+	cptr_t slots[2];                /* [first, end) of the root's slots made for it */
+	char refused[96];               /* non-empty: not started, and why */
 };
 
 static struct server servers[MAX_SERVERS];
@@ -63,20 +76,30 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return E_FORMAT;
 }
 
-static unsigned strings(const struct fdt *f, int node, const char *prop, const char **out,
-			unsigned max)
+/* A string-list property into out[0..max): the number of strings (all of
+ * them, also past max), 0 when absent, or -1 when it is not a list of
+ * non-empty NUL-terminated strings (a silently shortened list would give
+ * a server less than its node says). */
+static int strings(const struct fdt *f, int node, const char *prop, const char **out,
+		   unsigned max)
 {
 	const void *val;
 	uint32_t len;
-	unsigned n = 0;
 	const char *s;
+	int n = 0;
 
 	if (fdt_prop(f, node, prop, &val, &len) != 0)
 		return 0;
-	while (n <= max && (s = fdt_stringlist_get(val, len, n)) != NULL) {
-		if (n < max)
+	for (s = val; len; n++) {
+		const char *z = memchr(s, '\0', len);
+		size_t k = z ? (size_t)(z - s) : len;
+
+		if (k == 0 || k == len)
+			return -1;
+		if ((unsigned)n < max)
 			out[n] = s;
-		n++;
+		s += k + 1;
+		len -= (uint32_t)(k + 1);
 	}
 	return n;
 }
@@ -89,13 +112,12 @@ static const struct dt_device *hw_device(const char *path)
 	return NULL;
 }
 
-static bool program_exists(const char *name)
+/* The program's file in the boot archive: 0, E_NOENT, or E_EXIST when
+ * two files have its name (which one would run?). */
+static int program_find(const char *name)
 {
-	const void *data;
-	size_t len;
-
-	return cpio_lookup((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
-			   name, &data, &len) == 0;
+	return cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
+			 name, NULL, NULL);
 }
 
 static const struct bootinfo_dev *range_of(uint64_t base, uint64_t size);
@@ -172,20 +194,37 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 		const void *val;
 		uint32_t len;
 		const char *nm = fdt_node_name(&f, node);
+		int pe, n;
 
 		if (nservers == MAX_SERVERS)
 			return fail(err, errlen, "/servers: more than %u servers", MAX_SERVERS);
+		/* The name is how ps, caps and the logs tell servers apart:
+		 * never cut short, never twice. */
+		if (strlen(nm) >= sizeof(servers[0].name))
+			return fail(err, errlen, "/servers/%.32s...: node name longer than %u characters",
+				    nm, (unsigned)sizeof(servers[0].name) - 1);
+		for (unsigned o = 0; o < nservers; o++)
+			if (strcmp(servers[o].name, nm) == 0)
+				return fail(err, errlen, "/servers/%s: a second server of that name", nm);
 		s = &servers[nservers++];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->name, sizeof(s->name), "%s", nm);
-		s->program = fdt_prop_string(&f, node, "program");
-		if (!s->program)
+		if (fdt_prop(&f, node, "program", &val, &len) != 0)
 			return fail(err, errlen, "/servers/%s: missing property \"program\"", nm);
-		if (!program_exists(s->program))
-			return fail(err, errlen, "/servers/%s: program: \"%s\" is not in the boot archive",
-				    nm, s->program);
-		if (fdt_prop_u32(&f, node, "priority", &s->prio) != 0)
+		s->program = fdt_prop_string(&f, node, "program");
+		if (!s->program || !s->program[0])
+			return fail(err, errlen, "/servers/%s: program: not a NUL-terminated name", nm);
+		pe = program_find(s->program);
+		if (pe)
+			return fail(err, errlen, "/servers/%s: program: \"%.40s\" %s", nm, s->program,
+				    pe == E_NOENT ? "is not in the boot archive" :
+				    pe == E_EXIST ? "is in the boot archive more than once" :
+				    "cannot be looked up: the boot archive is damaged");
+		pe = fdt_prop_u32(&f, node, "priority", &s->prio);
+		if (pe == E_NOENT)
 			return fail(err, errlen, "/servers/%s: missing property \"priority\"", nm);
+		if (pe)
+			return fail(err, errlen, "/servers/%s: priority: needs one cell", nm);
 		if (s->prio > SERVER_PRIO_MAX)
 			return fail(err, errlen, "/servers/%s: priority: %u is above %u", nm,
 				    (unsigned)s->prio, SERVER_PRIO_MAX);
@@ -207,7 +246,10 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 					    nm, i == POOL_ID_KHEAP ? "heap bytes" : "pages",
 					    (unsigned)avail[i]);
 		}
-		s->ndevs = strings(&f, node, "devices", s->devs, SRV_MAX_DEVICES);
+		n = strings(&f, node, "devices", s->devs, SRV_MAX_DEVICES);
+		if (n < 0)
+			return fail(err, errlen, "/servers/%s: devices: not a list of paths", nm);
+		s->ndevs = (unsigned)n;
 		if (s->ndevs > SRV_MAX_DEVICES)
 			return fail(err, errlen, "/servers/%s: devices: more than %u", nm,
 				    SRV_MAX_DEVICES);
@@ -276,15 +318,38 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 				s->nregions++;
 			}
 		}
-		s->nprovides = strings(&f, node, "provides", s->provides, MAX_PROVIDES);
+		n = strings(&f, node, "provides", s->provides, MAX_PROVIDES);
+		if (n < 0)
+			return fail(err, errlen, "/servers/%s: provides: not a list of names", nm);
+		s->nprovides = (unsigned)n;
 		if (s->nprovides > MAX_PROVIDES)
 			return fail(err, errlen, "/servers/%s: provides: more than %u", nm,
 				    MAX_PROVIDES);
-		s->nuses = strings(&f, node, "uses", s->uses, SRV_MAX_USES);
+		n = strings(&f, node, "uses", s->uses, SRV_MAX_USES);
+		if (n < 0)
+			return fail(err, errlen, "/servers/%s: uses: not a list of names", nm);
+		s->nuses = (unsigned)n;
 		if (s->nuses > SRV_MAX_USES)
 			return fail(err, errlen, "/servers/%s: uses: more than %u", nm, SRV_MAX_USES);
 		s->restart = fdt_prop(&f, node, "restart", &val, &len) == 0;
 	}
+	/* One provider per service: a second would never be called (clients
+	 * get the first), and "root" is the root task's own. */
+	for (unsigned i = 0; i < nservers; i++)
+		for (unsigned p = 0; p < servers[i].nprovides; p++) {
+			const char *sv_name = servers[i].provides[p];
+
+			if (strcmp(sv_name, "root") == 0)
+				return fail(err, errlen, "/servers/%s: provides: \"root\" is the root "
+					    "task's service", servers[i].name);
+			for (unsigned o = 0; o <= i; o++)
+				for (unsigned q = 0; q < (o == i ? p : servers[o].nprovides); q++)
+					if (strcmp(servers[o].provides[q], sv_name) == 0)
+						return fail(err, errlen, "/servers/%s: provides: "
+							    "\"%s\" is also provided by /servers/%s",
+							    servers[i].name, sv_name,
+							    servers[o].name);
+		}
 	/* Every used service has a provider (or is the root task's). */
 	for (unsigned i = 0; i < nservers; i++)
 		for (unsigned u = 0; u < servers[i].nuses; u++) {
@@ -306,8 +371,12 @@ int sysdesc_load_archive(char *err, size_t errlen)
 	const void *sys;
 	size_t len;
 
-	if (cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
-		      "system.dtb", &sys, &len))
+	int e = cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
+			  "system.dtb", &sys, &len);
+
+	if (e == E_EXIST)
+		return fail(err, errlen, "system.dtb is in the boot archive more than once");
+	if (e)
 		return fail(err, errlen, "no system.dtb in the boot archive");
 	return sysdesc_load(sys, len, err, errlen);
 }
@@ -346,11 +415,14 @@ static unsigned dev_irq(const struct dt_device *d)
 	return d->irq[0] == 0 ? 32 + d->irq[1] : 16 + d->irq[1];
 }
 
-#define TRY(x)                                                              \
+/* In start_one and connect: a failed step refuses the server with the
+ * step named (the call, not its arguments) and the error. */
+#define TRY(what, x)                                                        \
 	do {                                                                \
 		int e_ = (x);                                               \
 		if (e_) {                                                   \
-			snprintf(err, errlen, "/servers/%s: %s: %d", s->name, #x, e_); \
+			snprintf(s->refused, sizeof(s->refused), "%s (%s)", what, \
+				 err_name(e_));                             \
 			return e_;                                          \
 		}                                                           \
 	} while (0)
@@ -366,32 +438,84 @@ static cptr_t service_cap(const char *name)
 	return CPTR_NULL;
 }
 
-static int start_one(struct server *s, unsigned idx, char *err, size_t errlen)
+/* The server that provides `name` (NULL: the root task's). */
+static struct server *provider(const char *name)
+{
+	for (unsigned i = 0; i < nservers; i++)
+		for (unsigned p = 0; p < servers[i].nprovides; p++)
+			if (strcmp(servers[i].provides[p], name) == 0)
+				return &servers[i];
+	return NULL;
+}
+
+/* Everything made for a server goes: its thread stops, its account is
+ * revoked (every object and page it paid for, in any CSpace, and the
+ * copies made of them) and deleted (the quota goes back to the root
+ * task's), then the root task's other capabilities made for it (fault
+ * badge, device and interrupt capabilities), newest first. The slots are
+ * given back when they are the newest. */
+static void teardown(struct server *s)
+{
+	if (s->p.thread)
+		sys_thread_suspend(s->p.thread);
+	if (s->account)
+		sys_cap_revoke(CPTR_SELF, s->account);
+	if (s->slots[1] == slots_mark())
+		slots_release(s->slots[0]);
+	else
+		for (cptr_t c = s->slots[1]; c-- > s->slots[0];)
+			sys_cap_delete(CPTR_SELF, c);
+	memset(&s->p, 0, sizeof(s->p));
+	memset(s->service, 0, sizeof(s->service));
+	memset(s->dev_caps, 0, sizeof(s->dev_caps));
+	memset(s->irq, 0, sizeof(s->irq));
+	s->account = CPTR_NULL;
+	s->stopped = true;
+}
+
+static void refuse(struct server *s)
+{
+	uprintf("root: server %s refused: %s\n", s->name, s->refused);
+	teardown(s);
+}
+
+static int start_one(struct server *s, unsigned idx)
 {
 	cptr_t fault = slot_alloc(), ntfn = slot_alloc();
 	struct spawn_env env;
+	int e;
 
 	s->account = slot_alloc();
-	TRY(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, s->account, s->quota[0], s->quota[1],
-			    s->quota[2], s->quota[3]));
-	TRY(sys_cap_mint(root_ep, CPTR_SELF, fault, R_WRITE, BADGE_FAULT | idx, 0));
+	if (!s->account)
+		TRY("slots in the root task's CSpace", E_NOMEM);
+	TRY("its quota", sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, s->account, s->quota[0],
+					 s->quota[1], s->quota[2], s->quota[3]));
+	TRY("its fault endpoint", sys_cap_mint(root_ep, CPTR_SELF, fault, R_WRITE,
+					       BADGE_FAULT | idx, 0));
 	/* Its program's memory is paid from its own account. */
 	spawn_env_get(&env);
 	env.account = s->account;
 	spawn_init(&env);
-	TRY(spawn(s->program, 64, s->prio, fault, &s->p));
+	e = spawn(s->program, 64, s->prio, fault, &s->p);
 	env.account = SLOT_ACCOUNT;
 	spawn_init(&env);
-	TRY(sys_cap_copy(s->p.vspace, s->p.cspace, SRV_VSPACE));
-	TRY(sys_cap_copy(s->p.thread, s->p.cspace, SRV_THREAD));
-	TRY(sys_cap_copy(s->account, s->p.cspace, SRV_ACCOUNT));
-	TRY(sys_obj_create(s->account, CAP_NOTIFICATION, CPTR_SELF, ntfn, 0));
-	TRY(sys_cap_mint(ntfn, s->p.cspace, SRV_NTFN, R_READ, 0, 0));
-	TRY(sys_thread_bind(s->p.thread, ntfn));
+	if (e) {
+		snprintf(s->refused, sizeof(s->refused), "program \"%s\": %s (%s)", s->program,
+			 s->p.why ? s->p.why : "cannot be loaded", err_name(e));
+		return e;
+	}
+	TRY("its capabilities", sys_cap_copy(s->p.vspace, s->p.cspace, SRV_VSPACE));
+	TRY("its capabilities", sys_cap_copy(s->p.thread, s->p.cspace, SRV_THREAD));
+	TRY("its capabilities", sys_cap_copy(s->account, s->p.cspace, SRV_ACCOUNT));
+	TRY("its notification", sys_obj_create(s->account, CAP_NOTIFICATION, CPTR_SELF, ntfn, 0));
+	TRY("its notification", sys_cap_mint(ntfn, s->p.cspace, SRV_NTFN, R_READ, 0, 0));
+	TRY("its notification", sys_thread_bind(s->p.thread, ntfn));
 	for (unsigned p = 0; p < s->nprovides; p++) {
 		s->service[p] = slot_alloc();
-		TRY(sys_obj_create(s->account, CAP_ENDPOINT, CPTR_SELF, s->service[p], 0));
-		TRY(sys_cap_mint(s->service[p], s->p.cspace, SRV_SERVICE + p * 0, R_READ, 0, 0));
+		TRY("its service endpoint",
+		    sys_obj_create(s->account, CAP_ENDPOINT, CPTR_SELF, s->service[p], 0));
+		TRY("its service endpoint",
+		    sys_cap_mint(s->service[p], s->p.cspace, SRV_SERVICE + p * 0, R_READ, 0, 0));
 	}
 	for (unsigned d = 0; d < s->ndevs + s->nregions; d++) {
 		const struct dt_device *dev = d < s->ndevs ? hw_device(s->devs[d]) : NULL;
@@ -402,36 +526,64 @@ static int start_one(struct server *s, unsigned idx, char *err, size_t errlen)
 		span_of(s, d, &base, &end);
 		r = range_of(base, end - base);
 		if (!r) {
-			snprintf(err, errlen, "/servers/%s: device %u is in no device range", s->name,
-				 d);
+			snprintf(s->refused, sizeof(s->refused), "device %u is in no device range", d);
 			return E_NOENT;
 		}
 		rbase = (uint64_t)r->base_hi << 32 | r->base_lo;
 		s->dev_caps[d] = slot_alloc();
-		TRY(sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE,
+		TRY("its device capabilities",
+		    sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE,
 				 (uint32_t)((base - rbase) >> 12), (uint32_t)((end - base) >> 12)));
-		TRY(sys_cap_copy(s->dev_caps[d], s->p.cspace, SRV_DEVICE(d)));
+		TRY("its device capabilities",
+		    sys_cap_copy(s->dev_caps[d], s->p.cspace, SRV_DEVICE(d)));
 		s->irq[d] = dev ? dev_irq(dev) : 0;
 		if (s->irq[d]) {
 			cptr_t h = slot_alloc(), nb = slot_alloc();
 
-			TRY(sys_irq_get(SLOT_IRQ_CONTROL, s->irq[d], CPTR_SELF, h));
-			TRY(sys_cap_mint(ntfn, CPTR_SELF, nb, R_WRITE, 1u << d, 0));
-			TRY(sys_irq_bind(h, nb));
-			TRY(sys_cap_copy(h, s->p.cspace, SRV_IRQ(d)));
+			TRY("its interrupt", sys_irq_get(SLOT_IRQ_CONTROL, s->irq[d], CPTR_SELF, h));
+			TRY("its interrupt", sys_cap_mint(ntfn, CPTR_SELF, nb, R_WRITE, 1u << d, 0));
+			TRY("its interrupt", sys_irq_bind(h, nb));
+			TRY("its interrupt", sys_cap_copy(h, s->p.cspace, SRV_IRQ(d)));
 		}
 	}
 	return 0;
 }
 
-static int connect(struct server *s, unsigned idx, char *err, size_t errlen)
+static int connect(struct server *s, unsigned idx)
 {
 	for (unsigned u = 0; u < s->nuses; u++) {
 		cptr_t ep = service_cap(s->uses[u]);
 
-		TRY(sys_cap_mint(ep, s->p.cspace, SRV_USES(u), R_WRITE | R_GRANT, idx + 1, 0));
+		TRY("its services", sys_cap_mint(ep, s->p.cspace, SRV_USES(u), R_WRITE | R_GRANT,
+						 idx + 1, 0));
 	}
 	return 0;
+}
+
+/* Refuse every server that uses a service of a refused server, until
+ * none is left (a chain of users goes whole). */
+static void refuse_users(void)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (unsigned i = 0; i < nservers; i++) {
+			struct server *s = &servers[i];
+
+			for (unsigned u = 0; !s->refused[0] && u < s->nuses; u++) {
+				struct server *o = provider(s->uses[u]);
+
+				if (o && o->refused[0]) {
+					snprintf(s->refused, sizeof(s->refused),
+						 "it uses \"%s\" of /servers/%s, which was refused",
+						 s->uses[u], o->name);
+					refuse(s);
+					again = true;
+				}
+			}
+		}
+	}
 }
 
 int sysdesc_start(char *err, size_t errlen)
@@ -441,35 +593,54 @@ int sysdesc_start(char *err, size_t errlen)
 
 int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of)
 {
+	unsigned refused = 0;
 	int e;
 
 	root_ep = slot_alloc();
 	e = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, root_ep, 0);
 	if (e)
-		return fail(err, errlen, "root endpoint: %d", e);
+		return fail(err, errlen, "root endpoint: %s", err_name(e));
+	/* Each server is built in slots of its own, so that a refused one
+	 * can be undone without touching the others. */
 	for (unsigned i = 0; i < nservers; i++) {
-		e = start_one(&servers[i], i, err, errlen);
+		struct server *s = &servers[i];
+
+		s->slots[0] = slots_mark();
+		e = start_one(s, i);
+		s->slots[1] = slots_mark();
 		if (e)
-			return e;
+			refuse(s);
 	}
+	refuse_users();
+	for (unsigned i = 0; i < nservers; i++)
+		if (!servers[i].refused[0] && connect(&servers[i], i)) {
+			refuse(&servers[i]);
+			refuse_users();
+		}
 	for (unsigned i = 0; i < nservers; i++) {
-		e = connect(&servers[i], i, err, errlen);
-		if (e)
-			return e;
-	}
-	for (unsigned i = 0; i < nservers; i++) {
+		struct server *s = &servers[i];
 		bool skip = false;
 
-		for (unsigned u = 0; skip_user_of && u < servers[i].nuses; u++)
-			skip |= strcmp(servers[i].uses[u], skip_user_of) == 0;
+		if (s->refused[0])
+			continue;
+		for (unsigned u = 0; skip_user_of && u < s->nuses; u++)
+			skip |= strcmp(s->uses[u], skip_user_of) == 0;
 		if (skip) {
-			servers[i].stopped = true;
+			s->stopped = true;
 			continue;
 		}
-		e = proc_start(&servers[i].p, 0);
-		if (e)
-			return fail(err, errlen, "/servers/%s: start: %d", servers[i].name, e);
+		e = proc_start(&s->p, 0);
+		if (e) {
+			snprintf(s->refused, sizeof(s->refused), "start (%s)", err_name(e));
+			refuse(s);
+			refuse_users();
+		}
 	}
+	for (unsigned i = 0; i < nservers; i++)
+		refused += servers[i].refused[0] != 0;
+	if (refused)
+		uprintf("root: %u of %u servers started, %u refused\n", nservers - refused,
+			nservers, refused);
 	return 0;
 }
 
@@ -524,6 +695,9 @@ static int row_ps(unsigned row, char *buf, size_t len)
 	if (row > nservers)
 		return -1;
 	s = &servers[row - 1];
+	if (s->refused[0])
+		return snprintf(buf, len, "%-8s %4u %-8s %s", s->name, (unsigned)s->prio,
+				"refused", s->refused);
 	sys_thread_info(s->p.thread, &ti);
 	sys_quota_info(s->account, POOL_ID_DIRECT, &lim, &used, NULL);
 	sys_quota_info(s->account, POOL_ID_KHEAP, &hlim, &hused, NULL);
@@ -535,7 +709,8 @@ static int row_ps(unsigned row, char *buf, size_t len)
 static const char *holder(uint64_t base, uint64_t size)
 {
 	for (unsigned i = 0; i < nservers; i++)
-		for (unsigned d = 0; d < servers[i].ndevs + servers[i].nregions; d++) {
+		for (unsigned d = 0; !servers[i].refused[0] &&
+				     d < servers[i].ndevs + servers[i].nregions; d++) {
 			uint64_t b, e;
 
 			span_of(&servers[i], d, &b, &e);
@@ -614,6 +789,9 @@ static int row_caps(const char *name, unsigned row, char *buf, size_t len)
 
 		if (strcmp(s->name, name) != 0)
 			continue;
+		if (s->refused[0])
+			return row == 0 ? snprintf(buf, len, "%s was refused: it has no capabilities",
+						   name) : -1;
 		if (row == 0)
 			return snprintf(buf, len, "%-4s %-9s %-6s %s", "SLOT", "TYPE", "RIGHTS",
 					"RANGE / BADGE");

@@ -55,7 +55,8 @@ int cpio_next(struct cpio_iter *it, struct cpio_entry *e);
 
 /* Find the regular file `name` ("./name" and "/name" in the archive match
  * too) in a whole, valid archive: 0 with *data and *size set; E_NOENT if not
- * there; any cpio_next error if the archive is malformed anywhere. */
+ * there; E_EXIST if two files have that name (nothing set); any cpio_next
+ * error if the archive is malformed anywhere. */
 int cpio_find(const void *archive, size_t len, const char *name, const void **data,
 	      size_t *size);
 

@@ -10,6 +10,7 @@
  *   more than ELF_MAX_SEGS loadable segments, or none         E_RANGE
  *   file size larger than memory size in a segment            E_FORMAT
  *   a segment beyond the user half or wrapping                E_RANGE
+ *   a segment below ELF_USER_BASE (address 0 and near it)     E_RANGE
  *   segment offset and address disagree modulo the page       E_ALIGN
  *   two segments sharing a page                               E_EXIST
  *   a segment both writable and executable                    E_PERM
@@ -22,6 +23,7 @@
 
 #define ELF_MAX_SEGS 8
 #define ELF_USER_TOP 0xC0000000u
+#define ELF_USER_BASE 0x00010000u    /* nothing loaded below: null pointers fault */
 
 struct elf_seg {
 	uint32_t vaddr;              /* where it starts (may be unaligned) */
@@ -38,5 +40,13 @@ struct elf_image {
 };
 
 int elf_parse(const void *img, size_t len, struct elf_image *out, const char **why);
+
+/*
+ * The index of the first segment of a parsed image that has a page in
+ * common with [va, va + size) (both rounded out to pages), or -1: how a
+ * loader checks the program against the windows it keeps for itself
+ * (stack, IPC buffer, boot info) before it allocates anything.
+ */
+int elf_seg_overlapping(const struct elf_image *img, uint32_t va, uint32_t size);
 
 #endif

@@ -493,6 +493,7 @@ struct proc {
 	const char *name;
 	cptr_t cspace, vspace, thread, ipcbuf;  /* slots in the spawner's CSpace */
 	uint32_t entry, stack_top;
+	const char *why;        /* after a failed spawn(): the reason, in words */
 };
 
 /* The spawner's environment (set by the root task's startup). */
@@ -507,6 +508,11 @@ struct spawn_env {
 /* A slot allocator over the spawner's CSpace: a bump pointer. */
 void slots_init(cptr_t first, cptr_t limit);
 cptr_t slot_alloc(void);
+/* The next slot slot_alloc() would give; slots_release(mark) deletes the
+ * capabilities in every slot allocated since (newest first) and gives the
+ * slots back. For undoing a half-built thing, by whoever allocated last. */
+cptr_t slots_mark(void);
+void slots_release(cptr_t mark);
 
 void spawn_init(const struct spawn_env *env);
 void spawn_env_get(struct spawn_env *out);
@@ -515,7 +521,9 @@ void spawn_env_get(struct spawn_env *out);
  * with a new CSpace of `cslots` slots and a thread at `prio` (authority:
  * the spawner's thread), with `fault_ep` (a slot of the spawner, 0 for
  * none) as its fault endpoint. The thread is configured, not started:
- * proc_start() starts it with r0 = arg.
+ * proc_start() starts it with r0 = arg. On failure p->why says why (the
+ * ELF parser's reason for a lying program) and nothing is left: the
+ * account has its quota back and the slots are free again.
  */
 int spawn(const char *name, unsigned cslots, unsigned prio, cptr_t fault_ep, struct proc *p);
 int proc_start(struct proc *p, uint32_t arg);
