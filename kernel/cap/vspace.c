@@ -253,6 +253,10 @@ int cap_map(struct slot *s, struct vspace *vs, uintptr_t va, unsigned rights, un
 			attr = ATTR_NORMAL_WB;
 		if (attr > ATTR_NORMAL_WB)
 			return E_INVAL;
+		/* Device-type memory is never executable (the page tables
+		 * would set XN behind the caller's back). */
+		if (attr == ATTR_DEVICE && (rights & R_EXEC))
+			return E_INVAL;
 	}
 	pta_of(vs, &pta);
 	err = uarch_vs_map(&vs->arch, &pta, va, slot_pa(s), size, attr, rights);

@@ -10,6 +10,7 @@
  * run); revoking the IPC buffer's memory leaves it without a buffer.
  */
 #include <hal/mm_arch.h>
+#include <hal/uarch.h>
 #include <lib/log.h>
 #include <lib/string.h>
 #include <mm/pmem.h>
@@ -63,6 +64,10 @@ int thread_create(struct account *a, struct thread **out)
 	if (err)
 		return err;
 	t->state = TS_INACTIVE;
+	/* User mode from the start: resumed before THREAD_SET_REGS, a thread
+	 * runs at pc 0 in user mode (and faults there), never with the
+	 * zeroed object's cpsr, whose mode field is no user mode. */
+	uarch_ctx_init(&t->ctx, 0, 0, 0);
 	strlcpy(t->name, "thread", sizeof(t->name));
 	t->all_next = all_threads;
 	if (all_threads)

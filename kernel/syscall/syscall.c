@@ -356,7 +356,9 @@ static int sys_quota_carve(struct thread *t, struct uctx *c)
 	err = account_carve((struct account *)as->obj, limit, t->name, &na);
 	if (err)
 		return err;
-	return cap_install_child(dst, as, CAP_QUOTA, R_ALL, &na->obj, 0, 0);
+	/* A carved account is derived from the one it was carved from (the
+	 * same type): it holds no right its parent lacks. */
+	return cap_install_child(dst, as, CAP_QUOTA, slot_rights(as), &na->obj, 0, 0);
 }
 
 static int sys_quota_info(struct thread *t, struct uctx *c)

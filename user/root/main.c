@@ -41,7 +41,7 @@ int root_gib_window(uint64_t extra, cptr_t dst, uint64_t *pa)
 }
 
 /* The value of "key=" in the command line, copied into buf; NULL if absent. */
-static const char *arg_value(const char *key, char *buf, size_t len)
+const char *root_arg(const char *key, char *buf, size_t len)
 {
 	const char *p = bootinfo->cmdline;
 	size_t klen = strlen(key);
@@ -70,6 +70,33 @@ static const char *arg_value(const char *key, char *buf, size_t len)
 		p = end;
 	}
 	return NULL;
+}
+
+uint32_t root_arg_u32(const char *key, uint32_t dflt)
+{
+	char buf[16];
+	uint32_t v;
+
+	if (!root_arg(key, buf, sizeof(buf)) || !cairn_parse_u32(buf, &v))
+		return dflt;
+	return v;
+}
+
+int root_servers_up(char *err, size_t errlen)
+{
+	static bool up;
+	int e;
+
+	if (up)
+		return 0;
+	e = sysdesc_hardware(err, errlen);
+	if (!e)
+		e = sysdesc_load_archive(err, errlen);
+	if (!e)
+		e = sysdesc_start_some(err, errlen, "console");
+	if (!e)
+		up = true;
+	return e;
 }
 
 static cptr_t console;
@@ -162,19 +189,19 @@ int cairn_main(uint32_t arg)
 	env.scratch_va = bootinfo->heap_va;
 	spawn_init(&env);
 
-	if (arg_value("ktest", sel, sizeof(sel))) {
+	if (root_arg("ktest", sel, sizeof(sel))) {
 		/* The kernel ran its own suites and left us the rest. */
 		failures = root_run_tests(bootinfo->ktest);
 		uprintf("root: user tests: %d failure%s\n", failures, failures == 1 ? "" : "s");
 		ran = true;
 	}
-	if (arg_value("bench", sel, sizeof(sel))) {
+	if (root_arg("bench", sel, sizeof(sel))) {
 		root_bench();
 		ran = true;
 	}
 	if (root_reset_after_tests && !failures)
 		sys_reset(SLOT_SYSTEM);
-	if (ran || arg_value("poweroff", sel, sizeof(sel)))
+	if (ran || root_arg("poweroff", sel, sizeof(sel)))
 		sys_poweroff(SLOT_SYSTEM, failures ? 1 : 0);
 	start_system();
 	return 0;

@@ -15,6 +15,13 @@ extern const struct bootinfo *bootinfo;
  * suites (blk_persist). */
 extern bool root_reset_after_tests;
 
+/* The value of "key=" in the kernel command line, copied into buf (""
+ * for a bare "key"); NULL if absent. */
+const char *root_arg(const char *key, char *buf, size_t len);
+/* A whole-number argument "key=N" (decimal or 0x hex), or dflt when it is
+ * absent or not a number. */
+uint32_t root_arg_u32(const char *key, uint32_t dflt);
+
 /* A device range given at boot whose node name starts with prefix. */
 const struct bootinfo_dev *root_device(const char *prefix);
 
@@ -46,6 +53,10 @@ int worker_cmd(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_
 int worker_restart(struct worker *w);
 /* Delete everything of the worker (its thread, spaces, endpoints). */
 void worker_free(struct worker *w);
+
+/* Start the servers of the system description except the shell, once
+ * (the suites that talk to them share them); 0 or an error with err set. */
+int root_servers_up(char *err, size_t errlen);
 
 /* The system description (system.c). */
 #define SERVER_PRIO_MAX 254

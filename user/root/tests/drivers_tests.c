@@ -11,21 +11,14 @@
 #include <cairn/server.h>
 #include <string.h>
 
-static bool started;
-
 static bool system_up(struct utest *t)
 {
 	char err[160];
 
-	if (started)
-		return true;
-	if (sysdesc_hardware(err, sizeof(err)) ||
-	    sysdesc_load_archive(err, sizeof(err)) ||
-	    sysdesc_start_some(err, sizeof(err), "console")) {
+	if (root_servers_up(err, sizeof(err))) {
 		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
 		return false;
 	}
-	started = true;
 	return true;
 }
 
