@@ -42,14 +42,15 @@ fz_thread_serve:
 9:	.word 0xe7f000f0        /* udf #0 */
 	b 9b
 
-	/* Call: the slot, 64 times (a label, two words, no capabilities). */
+	/* Call: the slot, 64 times (a label, two words, and the capability
+	 * its IPC buffer names in caps[0], if it has a buffer). */
 	.global fz_thread_call
 	.balign 4
 fz_thread_call:
 	mov r8, r0
 	mov r9, #64
 1:	mov r0, r8
-	movw r1, #0x7002        /* MSG_INFO(7, 2, 0) */
+	movw r1, #0x7082        /* MSG_INFO(7, 2, 1) */
 	mov r2, r9
 	mov r3, r8
 	mov r7, #SYS_CALL

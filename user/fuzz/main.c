@@ -568,15 +568,23 @@ static void make_server(void)
 		struct ipc_buffer *b = (struct ipc_buffer *)(uintptr_t)va;
 
 		if (probe_write((uint32_t)(uintptr_t)&b->recv_cspace, CPTR_SELF) ||
-		    probe_write((uint32_t)(uintptr_t)&b->recv_slot, empty_slot()))
+		    probe_write((uint32_t)(uintptr_t)&b->recv_slot, empty_slot()) ||
+		    probe_write((uint32_t)(uintptr_t)&b->caps[0], full_slot()))
 			fail(FZ_FAIL_LOST, va, r);
 	}
 	s = (struct sysregs){ { th, cs, vs, mem, chance(50) ? find(CAP_ENDPOINT) : 0 } };
 	if (issue(SYS_THREAD_CONFIGURE, &s, false))
 		return;
-	s = (struct sysregs){ { th, chance(50) ? (uint32_t)(uintptr_t)fz_thread_serve :
-					       (uint32_t)(uintptr_t)fz_thread_wait, 0, ep, 0 } };
+	{
+		static char *const loops[] = { fz_thread_serve, fz_thread_wait, fz_thread_call };
+
+		s = (struct sysregs){ { th, (uint32_t)(uintptr_t)loops[below(3)], 0, ep, 0 } };
+	}
 	if (issue(SYS_THREAD_SET_REGS, &s, false))
+		return;
+	/* Above the watchdog, so it serves before the watchdog ends a call. */
+	s = (struct sysregs){ { th, THREAD_PRIO_MIN + below(FZ_PRIO - THREAD_PRIO_MIN), FZ_SELF } };
+	if (issue(SYS_THREAD_SET_PRIO, &s, false))
 		return;
 	s = (struct sysregs){ { th } };
 	if (!issue(SYS_THREAD_RESUME, &s, false)) {
@@ -614,7 +622,7 @@ static void one_call(void)
 {
 	struct sysregs s = { { 0 } };
 	unsigned op = below(100);
-	uint32_t n;
+	uint32_t n, info_sent;
 	int err;
 
 	/* The mix: capability and memory calls most, IPC and threads next. */
@@ -624,13 +632,18 @@ static void one_call(void)
 		unsigned t = below(3);
 
 		n = ipc[below(sizeof(ipc) / sizeof(ipc[0]))];
+		if (n == SYS_CALL || n == SYS_REPLY_RECV)
+			t = chance(85) ? 0 : below(3);  /* an endpoint, mostly */
 		s.r[0] = slot_of(t == 0 ? CAP_ENDPOINT : t == 1 ? CAP_NOTIFICATION : CAP_REPLY);
 		s.r[1] = any_info();
 		for (unsigned i = 2; i < 6; i++)
 			s.r[i] = rnd();
 		fill_ipcbuf();
+		info_sent = s.r[1];
 		err = issue(n, &s, n == SYS_SEND || n == SYS_CALL || n == SYS_RECV ||
 			    n == SYS_REPLY_RECV);
+		if (!err && MSG_CAPS(info_sent) && (n == SYS_SEND || n == SYS_NBSEND || n == SYS_CALL))
+			stats[FZS_CAPS_SENT]++;
 		if (!err && n != SYS_NBSEND && n != SYS_SEND) {
 			stats[FZS_IPC_DONE]++;
 			if (MSG_LABEL(s.r[1]) >= FAULT_LABEL_BASE + FAULT_DATA &&

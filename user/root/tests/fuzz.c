@@ -46,7 +46,8 @@ static const char *const fail_what[] = {
 static const char *const stat_name[FZS_COUNT] = {
 	[FZS_OK] = "ok", [FZS_MAPPED] = "mapped", [FZS_BLOCK_MAPS] = "block-maps",
 	[FZS_REVOKED] = "revoked", [FZS_DERIVED] = "derived", [FZS_CREATED] = "created",
-	[FZS_IPC_DONE] = "ipc", [FZS_CAPS_MOVED] = "cap-transfers", [FZS_BLOCKED] = "blocked",
+	[FZS_IPC_DONE] = "ipc", [FZS_CAPS_MOVED] = "caps-received",
+	[FZS_CAPS_SENT] = "caps-sent", [FZS_BLOCKED] = "blocked",
 	[FZS_PROBES_FAULTED] = "unmapped-probes", [FZS_TOUCHED] = "touched",
 	[FZS_THREADS_RUN] = "threads-run", [FZS_FAULTS_SEEN] = "faults-received",
 	[FZS_WALKS] = "walks", [FZS_DISTINCT_CALLS] = "calls-succeeded",

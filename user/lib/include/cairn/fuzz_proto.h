@@ -74,7 +74,8 @@ enum fz_stat {
 	FZS_DERIVED,            /* successful copies and mints */
 	FZS_CREATED,            /* objects and memory made */
 	FZS_IPC_DONE,           /* IPC calls that moved a message */
-	FZS_CAPS_MOVED,         /* messages that carried capabilities */
+	FZS_CAPS_MOVED,         /* messages received that carried capabilities */
+	FZS_CAPS_SENT,          /* messages sent with capabilities, delivered */
 	FZS_BLOCKED,            /* calls that blocked and were ended by the watchdog */
 	FZS_PROBES_FAULTED,     /* reads of unmapped pages that faulted, as they must */
 	FZS_TOUCHED,            /* reads and writes of mapped pages that worked */
