@@ -185,20 +185,25 @@ static void fuzzer_free(struct utest *t, struct fuzzer *f)
 
 static void print_stats(uint32_t seed, uint32_t calls, const uint32_t *st, uint32_t dt)
 {
-	char line[480];
+	char line[160];
 	size_t n = 0;
 	unsigned nerr = (unsigned)__builtin_popcount(st[FZS_ERRORS]);
 	uint32_t hz = 0;
 
 	sys_system_info(SYSINFO_TICK_HZ, &hz);
-	for (unsigned i = 1; i < FZS_COUNT && n < sizeof(line) - 40; i++)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%u", stat_name[i],
-				      (unsigned)st[i]);
 	ktap_diag("fuzz: seed %u: %u calls in %u ticks (%u calls/s), %u of 19 error codes "
 		  "(mask %#x)", (unsigned)seed, (unsigned)calls, (unsigned)dt,
 		  dt && hz ? (unsigned)((uint64_t)calls * hz / dt) : 0, nerr,
 		  (unsigned)st[FZS_ERRORS]);
-	ktap_diag("fuzz: seed %u:%s", (unsigned)seed, line);
+	/* The counters, a few to a line (a diagnostic line holds 200 bytes). */
+	for (unsigned i = 1; i < FZS_COUNT; i++) {
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%u", stat_name[i],
+				      (unsigned)st[i]);
+		if (n > 100 || i == FZS_COUNT - 1) {
+			ktap_diag("fuzz: seed %u:%s", (unsigned)seed, line);
+			n = 0;
+		}
+	}
 }
 
 static void run_seed(struct utest *t, unsigned index)
@@ -259,15 +264,17 @@ static void run_seed(struct utest *t, unsigned index)
 			continue;
 		}
 		if (MSG_LABEL(m.info) == FZ_REP_FAIL) {
-			unsigned why = m.mr[1];
+			unsigned why = m.mr[1], at = m.mr[0];
+			/* A walker's failure is found at the end of a batch: trace
+			 * the whole batch; any other at the call itself. */
+			unsigned back = why == FZ_FAIL_WALKER ? batch : 20;
 
-			ktap_diag("fuzz: seed %u, call %u: %s (%#x, %#x); repeat with "
-				  "ktest=fuzz fuzz.seed=%u fuzz.seeds=1 fuzz.calls=%u fuzz.trace=%u",
-				  (unsigned)seed, (unsigned)m.mr[0],
+			ktap_diag("fuzz: seed %u, call %u: %s (%#x, %#x)", (unsigned)seed, at,
 				  why < sizeof(fail_what) / sizeof(fail_what[0]) && fail_what[why] ?
 					  fail_what[why] : "?",
-				  (unsigned)m.mr[2], (unsigned)m.mr[3], (unsigned)seed,
-				  (unsigned)m.mr[0] + 1, m.mr[0] > 20 ? (unsigned)m.mr[0] - 20 : 0);
+				  (unsigned)m.mr[2], (unsigned)m.mr[3]);
+			ktap_diag("fuzz: repeat: ktest=fuzz fuzz.seed=%u fuzz.seeds=1 fuzz.calls=%u "
+				  "fuzz.trace=%u", (unsigned)seed, at + 1, at > back ? at - back : 0);
 			UT_ASSERT(MSG_LABEL(m.info) != FZ_REP_FAIL);
 		}
 		UT_EQ(MSG_LABEL(m.info), FZ_REP_DONE);
