@@ -654,7 +654,8 @@ static int quota_carve(struct cm *m, const struct cm_op *op)
 		m->obj[o].q[p] = (struct cm_quota){ .live = true, .limit = limit[p] };
 		m->obj[a].q[p].carved += limit[p];
 	}
-	put(m, cs, op->r[2], as, CAP_QUOTA, R_ALL, o, 0, 0);
+	/* Derived from the account it was carved from: its rights, no more. */
+	put(m, cs, op->r[2], as, CAP_QUOTA, m->slot[as].rights, o, 0, 0);
 	return 0;
 }
 
@@ -726,8 +727,11 @@ static int map(struct cm *m, const struct cm_op *op)
 			attr = ATTR_DEVICE;
 		if (!(d->attrs >> attr & 1))
 			return E_PERM;
-	} else if (attr == ATTR_DEFAULT) {
-		attr = ATTR_NORMAL_WB;
+	} else {
+		if (attr == ATTR_DEFAULT)
+			attr = ATTR_NORMAL_WB;
+		if (attr == ATTR_DEVICE && (rights & R_EXEC))
+			return E_INVAL;         /* device-type memory never executes */
 	}
 	/* Any page already mapped in the space. */
 	for (int i = 0; i < CM_MAXSLOT; i++) {
