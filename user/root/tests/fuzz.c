@@ -38,7 +38,6 @@ static const char *const fail_what[] = {
 	[FZ_FAIL_WRITE_RO] = "a write to a read-only mapping went through",
 	[FZ_FAIL_DATA] = "memory did not hold what was written",
 	[FZ_FAIL_CANARY] = "the fuzzer's own memory changed",
-	[FZ_FAIL_STUCK] = "a call blocked for good",
 	[FZ_FAIL_RESULT] = "a status outside the ABI",
 	[FZ_FAIL_ZERO] = "fresh memory was not zero",
 };

@@ -59,7 +59,6 @@ enum fz_fail {
 	FZ_FAIL_WRITE_RO = 5,   /* a write to a read-only mapping succeeded: mr2 va */
 	FZ_FAIL_DATA = 6,       /* memory did not hold what was written: mr2 va, mr3 value */
 	FZ_FAIL_CANARY = 7,     /* the fuzzer's own memory changed: mr2 address, mr3 value */
-	FZ_FAIL_STUCK = 8,      /* a call blocked and could not be ended: mr2 the call */
 	FZ_FAIL_RESULT = 9,     /* a result outside the ABI (status not 0 or an E_*): mr2 call, mr3 status */
 	FZ_FAIL_ZERO = 10,      /* fresh memory not zero: mr2 va, mr3 value */
 };
