@@ -422,26 +422,27 @@ BOOTS += hostile_archive_boots()
 
 def fuzz_boots():
     """The system-call fuzzer (user/fuzz, docs/reliability.md "Syscall fuzzer"):
-    four seeds of 250,000 calls each beside the running servers, under -icount
-    so that every run makes the same calls with the same outcomes. Each seed
-    must end with the walkers clean, the fuzzer's account empty and the
-    console answering; a failure names its seed and call index."""
-    seeds = (1, 2, 3, 4)
-    expect = []
-    for s in seeds:
-        expect += [
-            (f"seed_{s}_calls", r"# fuzz: seed %d: 250000 calls in [0-9]+ ticks \([0-9]+ calls/s\), "
-                                r"1[0-9] of 19 error codes" % s),
-            (f"seed_{s}_console", r"^fuzz: the console still answers after seed %d$" % s),
-        ]
-    boots = [dict(name="fuzz", uboot=False, mem="512M", smp=1, icount=True,
-                  args="ktest=fuzz fuzz.seed=1 fuzz.seeds=4 fuzz.calls=250000",
-                  timeout=240, status=0, ktap=True, disk=True, expect=expect,
-                  reject=[("no_panic", r"PANIC:"), ("no_kernel_error", r"\] error: ")])]
+    seeds 1 to 4 of 1,000,000 calls each, two to a boot, beside the running
+    servers, under -icount so that every run makes the same calls with the same
+    outcomes. Each seed must end with the walkers clean, the fuzzer's account
+    empty and the console answering; a failure names its seed and call index."""
+    boots = []
+    for name, first in (("fuzz", 1), ("fuzz_b", 3)):
+        expect = []
+        for s in (first, first + 1):
+            expect += [
+                (f"seed_{s}_calls", r"# fuzz: seed %d: 1000000 calls in [0-9]+ ticks "
+                                    r"\([0-9]+ calls/s\), 1[0-9] of 19 error codes" % s),
+                (f"seed_{s}_console", r"^fuzz: the console still answers after seed %d$" % s),
+            ]
+        boots.append(dict(name=name, uboot=False, mem="512M", smp=1, icount=True,
+                          args=f"ktest=fuzz fuzz.seed={first} fuzz.seeds=2 fuzz.calls=1000000",
+                          timeout=300, status=0, ktap=True, disk=True, expect=expect,
+                          reject=[("no_panic", r"PANIC:"), ("no_kernel_error", r"\] error: ")]))
     # A machine of 16 GiB: the high pools and the sparse frame table under
     # the same calls.
     boots.append(dict(name="fuzz_16g", uboot=False, mem="16G", smp=1, icount=True,
-                      args="ktest=fuzz fuzz.seed=1000 fuzz.seeds=1 fuzz.calls=100000",
+                      args="ktest=fuzz fuzz.seed=1000 fuzz.seeds=1 fuzz.calls=250000",
                       timeout=240, status=0, ktap=True, disk=True,
                       expect=[("console", r"^fuzz: the console still answers after seed 1000$")],
                       reject=[("no_panic", r"PANIC:"), ("no_kernel_error", r"\] error: ")]))
