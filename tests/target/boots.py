@@ -28,6 +28,7 @@ Each entry of BOOTS is a dict:
            handed, made at test time (direct: -dtb; U-Boot: given to bootz)
   initrd   a callable (the qemu.Boot) -> path of the boot archive, or False
            for none (tools/lib/hostile_archive.py makes hostile ones)
+  devices  more QEMU -device options (PCI devices behind the host bridge)
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -142,7 +143,12 @@ BOOTS = [
              ("ps_shell", r"^shell +100 +(runnable|reply|send) "),
              ("devices_uart", r"^pl011@9000000 +0x0009000000 +4K +device +uart$"),
              ("devices_rtc", r"^pl031@9010000 +0x0009010000 +4K +device +rtc$"),
-             ("devices_window", r"^pcie@10000000 +0x8000000000 +536870912K +window +root$"),
+             ("devices_window", r"^pcie@10000000 +0x8000000000 +536870912K +window +pci$"),
+             # (ECAM: 256 MiB above 4 GiB, or 16 MiB at 0x3f000000 as U-Boot's
+             # tree has it)
+             ("devices_ecam", r"^pcie@10000000 +0x(4010000000 +262144|003f000000 +16384)K "
+                              r"+device +pci$"),
+             ("pci_host_bridge", r"^00:00\.0 +1b36:0008 060000 "),
              ("date", r"^20[0-9]{2}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] UTC$"),
              ("caps_device", r"^8 +device +rw-- +0x0009000000 \+1 pages$"),
              ("caps_irq", r"^16 +irq +rw-- +line 33$"),
@@ -156,6 +162,32 @@ BOOTS = [
              ("test_result", r"^test: 0 failures$"),
              ("poweroff", r"^powering off$"),
          ]),
+    # PCI devices behind the host bridge: the pci server enumerates them,
+    # 64-bit BARs in the window above 4 GiB, 32-bit and I/O BARs below,
+    # and holds exactly the bridge's ranges and interrupt lines.
+    dict(name="pci_devices", uboot=True, mem="1G", smp=1, args="", timeout=60, status=0,
+         ktap=False, disk=True,
+         devices=("virtio-rng-pci", "pci-testdev", "virtio-rng-pci,addr=0x5.0x0"),
+         input="devices\ncaps pci\npoweroff\n",
+         expect=[
+             ("enumerated", r"^pci: [5-9] functions on 1 bus; windows io 0x003eff0000\+0M "
+                            r"mem32 0x0010000000\+751M mem64 0x8000000000\+524288M$"),
+             ("rng_64bit_bar", r"^pci:   BAR4 mem64 pref 16K at 0x80000[0-9a-f]{5}$"),
+             ("rng_32bit_bar", r"^pci:   BAR1 mem32 4K at 0x00100[0-9a-f]{5}$"),
+             ("testdev_io_bar", r"^pci:   BAR1 io    256B at 0x003eff[0-9a-f]{4}$"),
+             ("slot5", r"^pci: 00:05\.0 +1af4:1005 00ff00 INTA"),
+             ("listed_by_shell", r"^00:05\.0 +1af4:1005 00ff00 INTA"),
+             ("caps_ecam", r"^8 +device +rw-- +0x(4010000000 \+65536|003f000000 \+4096) "
+                           r"pages$"),
+             ("caps_io", r"^9 +device +rw-- +0x003eff0000 \+16 pages$"),
+             ("caps_mem32", r"^10 +device +rw-- +0x0010000000 \+192496 pages$"),
+             ("caps_mem64", r"^11 +device +rw-- +0x8000000000 \+134217728 pages$"),
+             ("caps_irqs", r"^23 +irq +rw-- +line 38 \(bridge\)$"),
+             ("caps_nothing_else", r"^1 +endpoint +r--- +pci \(receive\)$"),
+             ("poweroff", r"^powering off$"),
+         ],
+         reject=[("no_panic", r"PANIC:"), ("unassigned", r"unassigned"),
+                 ("extra_cap", r"^1[2-9] +device ")]),
     failing_boot("panic", "ktest=panic", [
         ("panic", r"PANIC:"),
         ("registers", r"\br0 *[=:]"),
@@ -328,6 +360,10 @@ def hostile_archive_boots():
         "long-name": _re("/servers/a_server_name_of_thirty_chars...: node name longer than "
                          "23 characters"),
         "service-twice": _re('/servers/b: provides: "console" is also provided by /servers/a'),
+        "window-overlap": _re('/servers/b: devices: "/pcie@10000000": its window '
+                              '0x10000000+0x2eff0000 overlaps a range given to /servers/a'),
+        "region-in-window": _re("/servers/b: regions: 0x8000000000+0x1000 overlaps a range "
+                                "given to /servers/a"),
         "too_many_servers": _re("/servers: more than 16 servers"),
         "thousand_servers": _re("/servers: more than 16 servers"),
         "deep_nesting": r"system\.dtb: not a device tree \(nodes nested deeper than 32 at "

@@ -10,6 +10,7 @@ A Boot describes one boot of the `virt` machine (cortex-a15):
   icount  -icount shift=0,sleep=off (1 ns of virtual time per instruction)
   args    kernel command line (-append, ends up in /chosen/bootargs)
   gdb     None, or a TCP port for QEMU's gdb stub (QEMU then waits: -S)
+  devices more -device options (PCI devices: the device tree stays the same)
   disk    None, or a raw image for the virtio block device; with
           disk_private, QEMU's snapshot mode: the image is only read, the
           guest's writes go to a temporary overlay of this QEMU process
@@ -89,6 +90,8 @@ class Boot:
     disk_private: bool = False  # snapshot=on: writes stay in this QEMU process
     dtb: Path = None        # the device tree the kernel is handed (None: QEMU's own);
                             # through U-Boot, bootz is given it (see handed_dtb_args)
+    devices: tuple = ()     # more QEMU -device options, e.g. "virtio-rng-pci" (PCI
+                            # devices sit behind the host bridge: the tree is the same)
 
     @property
     def mem_mib(self):
@@ -256,6 +259,8 @@ def command(boot, dtb=True):
         cmd += ["-drive", f"file={str(boot.disk).replace(',', ',,')},if=none,format=raw,"
                           f"id=disk0{private}",
                 "-device", "virtio-blk-device,drive=disk0"]
+    for dev in boot.devices:
+        cmd += ["-device", dev]
     cmd += SEMIHOSTING
     if boot.icount:
         cmd += ICOUNT

@@ -177,6 +177,19 @@ HW_DTS = """/dts-v1/;
 };
 """
 
+# The same with QEMU virt's PCI host bridge (what dts/system.dts's pci server holds).
+HW_DTS_PCI = HW_DTS.rstrip().rstrip("};").rstrip() + """
+	pcie@10000000 {
+		compatible = "pci-host-ecam-generic"; device_type = "pci";
+		#address-cells = <3>; #size-cells = <2>;
+		reg = <0x40 0x10000000 0 0x10000000>;
+		ranges = <0x1000000 0 0 0 0x3eff0000 0 0x10000
+			  0x2000000 0 0x10000000 0 0x10000000 0 0x2eff0000
+			  0x3000000 0x80 0 0x80 0 0x80 0>;
+	};
+};
+"""
+
 
 def _dtb(text, tmp):
     path = Path(tmp) / "x.dts"
@@ -189,9 +202,9 @@ def sysdesc_accepts_system_dts():
     import tempfile
     root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory() as tmp:
-        hw = _dtb(HW_DTS, tmp)
+        hw = _dtb(HW_DTS_PCI, tmp)
         sysdesc.check(sysdesc.compile(str(root / "dts/system.dts")), hw,
-                      {"uart", "rtc", "shell", "blk"})
+                      {"uart", "rtc", "shell", "blk", "pci"})
 
 
 @case
@@ -201,12 +214,12 @@ def sysdesc_rejects_each_mistake():
     fixtures = sorted((root / "tests/fixtures/sysdesc").glob("*.dts"))
     assert len(fixtures) >= 10, fixtures
     with tempfile.TemporaryDirectory() as tmp:
-        hw = _dtb(HW_DTS, tmp)
+        hw = _dtb(HW_DTS_PCI, tmp)
         for f in fixtures:
             blob = sysdesc.compile(str(f))
             expect = sysdesc.strings(sysdesc.fdt_nodes(blob)["/"]["expect"])[0]
             try:
-                sysdesc.check(blob, hw, {"uart", "rtc", "shell", "blk"})
+                sysdesc.check(blob, hw, {"uart", "rtc", "shell", "blk", "pci"})
             except sysdesc.DescError as e:
                 assert expect in str(e), (f.name, str(e), expect)
             else:

@@ -205,6 +205,23 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
                         raise DescError("%s: regions: 0x%x+0x%x overlaps a range given to "
                                         "/servers/%s" % (where, b, z, other))
                 spans.append((b, b + z, nm))
+        # A PCI host bridge brings its bus windows (after the regions).
+        for dev in strings(props.get("devices", b"")):
+            node = hw[dev]
+            if node.get("device_type") != b"pci\0" or "ranges" not in node:
+                continue
+            c = cells(node["ranges"])
+            for i in range(0, len(c) - 6, 7):
+                if (c[i] >> 24) & 3 == 0:
+                    continue
+                b, z = (c[i + 3] << 32) | c[i + 4], (c[i + 5] << 32) | c[i + 6]
+                b, e = b & ~0xfff, (b + z + 0xfff) & ~0xfff
+                for ob, oe, other in spans:
+                    if b < oe and ob < e and other != nm:
+                        raise DescError('%s: devices: "%s": its window 0x%x+0x%x overlaps a '
+                                        "range given to /servers/%s" % (where, dev, b, e - b,
+                                                                         other))
+                spans.append((b, e, nm))
         users += [(nm, u) for u in strings(props.get("uses", b""))]
     providers = {}
     for nm in names:

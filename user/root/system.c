@@ -38,8 +38,11 @@ struct server {
 	uint32_t quota[POOL_IDS];
 	const char *devs[SRV_MAX_DEVICES];
 	unsigned ndevs;
-	uint64_t region[SRV_MAX_DEVICES][2];    /* explicit [base, size) ranges */
+	uint64_t region[SRV_MAX_DEVICES][2];    /* explicit [base, size) ranges, then the
+						 * bus windows of its host bridges */
 	unsigned nregions;
+	unsigned bridge_irq[SRV_MAX_DEVICES];   /* its host bridges' interrupt-map lines */
+	unsigned nbridge_irqs;
 	const char *provides[MAX_PROVIDES];
 	unsigned nprovides;
 	const char *uses[SRV_MAX_USES];
@@ -162,6 +165,68 @@ static const struct server *region_taken_by(uint64_t b, uint64_t z, const struct
 static const struct server *region_taken(uint64_t b, uint64_t z, const struct server *self)
 {
 	return region_taken_by(b, z, self, true);
+}
+
+/*
+ * A PCI host bridge's legacy interrupt lines: the distinct GIC SPIs its
+ * `interrupt-map` routes INTA..INTD of its slots to, in the map's order.
+ * Each entry is the child unit address (the bridge's #address-cells), the
+ * child interrupt (its #interrupt-cells), the parent's phandle, the
+ * parent's unit address and interrupt (the parent's #address-cells and
+ * #interrupt-cells). 0 and the lines, E_NOENT without a map, E_FORMAT for
+ * a map that does not parse (or routes to anything but GIC SPIs), E_RANGE
+ * beyond max lines.
+ */
+static int bridge_lines(int node, unsigned *lines, unsigned max, unsigned *n)
+{
+	const uint8_t *p;
+	const void *val;
+	uint32_t len, ca, ci, left;
+
+	*n = 0;
+	if (fdt_prop(&hwfdt, node, "interrupt-map", &val, &len) != 0)
+		return E_NOENT;
+	if (fdt_prop_u32(&hwfdt, node, "#address-cells", &ca) || fdt_prop_u32(&hwfdt, node,
+									  "#interrupt-cells", &ci))
+		return E_FORMAT;
+	if (len % 4 || ca > 4 || ci > 4)
+		return E_FORMAT;
+	p = val;
+	left = len / 4;
+	while (left) {
+		uint32_t pa = 0, pi, phandle, cell0, line;
+		int parent;
+
+		if (left < ca + ci + 1)
+			return E_FORMAT;
+		phandle = fdt_be32(p + 4 * (ca + ci));
+		parent = fdt_node_by_phandle(&hwfdt, phandle);
+		if (parent < 0 || fdt_prop_u32(&hwfdt, parent, "#interrupt-cells", &pi) || pi != 3)
+			return E_FORMAT;
+		if (fdt_prop_u32(&hwfdt, parent, "#address-cells", &pa) == E_FORMAT || pa > 4)
+			return E_FORMAT;
+		if (left < ca + ci + 1 + pa + pi)
+			return E_FORMAT;
+		cell0 = fdt_be32(p + 4 * (ca + ci + 1 + pa));
+		line = fdt_be32(p + 4 * (ca + ci + 1 + pa + 1));
+		if (cell0 != 0 || line > 987)   /* an SPI: GIC lines 32..1019 */
+			return E_FORMAT;
+		line += 32;
+		{
+			unsigned k = 0;
+
+			while (k < *n && lines[k] != line)
+				k++;
+			if (k == *n) {
+				if (*n == max)
+					return E_RANGE;
+				lines[(*n)++] = line;
+			}
+		}
+		p += 4 * (ca + ci + 1 + pa + pi);
+		left -= ca + ci + 1 + pa + pi;
+	}
+	return 0;
 }
 
 /*
@@ -318,6 +383,45 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 				s->nregions++;
 			}
 		}
+		/* A PCI host bridge comes with its bus windows (given after the
+		 * regions) and its legacy interrupt lines (interrupt-map). */
+		for (unsigned d = 0; d < s->ndevs; d++) {
+			const struct dt_device *dev = hw_device(s->devs[d]);
+			unsigned idx = (unsigned)(dev - hw.devices), nl = 0;
+			int be;
+
+			for (unsigned w = 0; w < hw.nwindows; w++) {
+				const struct dt_window *win = &hw.windows[w];
+				uint64_t b = win->base & ~0xfffull;
+				uint64_t z = ((win->base + win->size + 0xfff) & ~0xfffull) - b;
+
+				if (win->device != idx)
+					continue;
+				if (s->ndevs + s->nregions == SRV_MAX_DEVICES)
+					return fail(err, errlen, "/servers/%s: devices: \"%s\": its bus "
+						    "windows make more than %u ranges", nm, s->devs[d],
+						    SRV_MAX_DEVICES);
+				if (region_taken(b, z, s))
+					return fail(err, errlen, "/servers/%s: devices: \"%s\": its window "
+						    "0x%llx+0x%llx overlaps a range given to /servers/%s",
+						    nm, s->devs[d], (unsigned long long)b,
+						    (unsigned long long)z, region_taken(b, z, s)->name);
+				s->region[s->nregions][0] = b;
+				s->region[s->nregions][1] = z;
+				s->nregions++;
+			}
+			be = bridge_lines(dev->node, s->bridge_irq + s->nbridge_irqs,
+					  SRV_MAX_DEVICES - s->nbridge_irqs, &nl);
+			if (be && be != E_NOENT)
+				return fail(err, errlen, "/servers/%s: devices: \"%s\": interrupt-map: %s",
+					    nm, s->devs[d], be == E_RANGE ? "more lines than the server "
+					    "has interrupt slots" : "does not route to GIC SPIs");
+			s->nbridge_irqs += nl;
+		}
+		if (s->nbridge_irqs && s->ndevs + s->nregions + s->nbridge_irqs > SRV_MAX_DEVICES)
+			return fail(err, errlen, "/servers/%s: devices: %u ranges and %u bridge "
+				    "interrupts are more than %u slots", nm, s->ndevs + s->nregions,
+				    s->nbridge_irqs, SRV_MAX_DEVICES);
 		n = strings(&f, node, "provides", s->provides, MAX_PROVIDES);
 		if (n < 0)
 			return fail(err, errlen, "/servers/%s: provides: not a list of names", nm);
@@ -545,6 +649,17 @@ static int start_one(struct server *s, unsigned idx)
 			TRY("its interrupt", sys_irq_bind(h, nb));
 			TRY("its interrupt", sys_cap_copy(h, s->p.cspace, SRV_IRQ(d)));
 		}
+	}
+	/* Its host bridges' interrupt lines, in the IRQ slots after its ranges. */
+	for (unsigned i = 0; i < s->nbridge_irqs; i++) {
+		unsigned k = s->ndevs + s->nregions + i;
+		cptr_t h = slot_alloc(), nb = slot_alloc();
+
+		TRY("its bridge interrupts", sys_irq_get(SLOT_IRQ_CONTROL, s->bridge_irq[i],
+							 CPTR_SELF, h));
+		TRY("its bridge interrupts", sys_cap_mint(ntfn, CPTR_SELF, nb, R_WRITE, 1u << k, 0));
+		TRY("its bridge interrupts", sys_irq_bind(h, nb));
+		TRY("its bridge interrupts", sys_cap_copy(h, s->p.cspace, SRV_IRQ(k)));
 	}
 	return 0;
 }
@@ -809,6 +924,11 @@ static int row_caps(const char *name, unsigned row, char *buf, size_t len)
 			if (s->irq[d] && ++n == row)
 				return snprintf(buf, len, "%-4u %-9s %-6s line %u", SRV_IRQ(d), "irq",
 						"rw--", s->irq[d]);
+		for (unsigned k = 0; k < s->nbridge_irqs; k++)
+			if (++n == row)
+				return snprintf(buf, len, "%-4u %-9s %-6s line %u (bridge)",
+						SRV_IRQ(s->ndevs + s->nregions + k), "irq", "rw--",
+						s->bridge_irq[k]);
 		for (unsigned u = 0; u < s->nuses; u++)
 			if (++n == row)
 				return snprintf(buf, len, "%-4u %-9s %-6s %s, badge %u", SRV_USES(u),

@@ -17,6 +17,7 @@
 #define TIME SRV_USES(1)
 #define ROOT SRV_USES(2)
 #define BLK SRV_USES(3)
+#define PCI SRV_USES(4)
 
 static void con_write(const char *s, size_t len)
 {
@@ -81,7 +82,7 @@ static size_t read_line(char *line, size_t cap)
 }
 
 /* Print every row a root-service query returns. */
-static void rows(unsigned op, const char *arg)
+static void rows_of(cptr_t ep, unsigned op, const char *arg)
 {
 	for (unsigned row = 0;; row++) {
 		struct msg m;
@@ -92,11 +93,16 @@ static void rows(unsigned op, const char *arg)
 		m.mr[1] = m.mr[2] = m.mr[3] = 0;
 		if (arg)                        /* a name of up to 12 bytes in MR1..MR3 */
 			memcpy(&m.mr[1], arg, strlen(arg) < 12 ? strlen(arg) : 12);
-		if (sys_call(ROOT, &m) || MSG_LABEL(m.info))
+		if (sys_call(ep, &m) || MSG_LABEL(m.info))
 			return;
 		msg_get_text(&m, text, sizeof(text));
 		out("%s\n", text);
 	}
+}
+
+static void rows(unsigned op, const char *arg)
+{
+	rows_of(ROOT, op, arg);
 }
 
 /* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
@@ -281,7 +287,7 @@ static void help(void)
 	    "commands:\n"
 	    "  help          this list\n"
 	    "  ps            servers: priority, state, memory and heap used/limit, faults\n"
-	    "  devices       device ranges, their size, attributes and holder\n"
+	    "  devices       device ranges, their size, attributes and holder; PCI devices\n"
 	    "  mem           RAM, kernel heap, the pools of the root task's account\n"
 	    "  caps NAME     the capabilities server NAME was given\n"
 	    "  date          the time of day (rtc server)\n"
@@ -321,8 +327,10 @@ int cairn_main(uint32_t arg)
 			help();
 		else if (strcmp(cmd, "ps") == 0)
 			rows(ROOT_PS, NULL);
-		else if (strcmp(cmd, "devices") == 0)
+		else if (strcmp(cmd, "devices") == 0) {
 			rows(ROOT_DEVICES, NULL);
+			rows_of(PCI, PCI_LIST, NULL);   /* nothing if there is no pci server */
+		}
 		else if (strcmp(cmd, "mem") == 0)
 			rows(ROOT_MEM, NULL);
 		else if (strcmp(cmd, "caps") == 0 && rest && *rest)

@@ -12,7 +12,9 @@
 #define SRV_NTFN 5              /* its notification, bound to its thread */
 #define SRV_ROOT 6              /* send end of the root task's service */
 #define SRV_DEVICE(i) (8 + (i))         /* device ranges, in `devices` order */
-#define SRV_IRQ(i) (16 + (i))           /* their interrupt handlers (bit i) */
+#define SRV_IRQ(i) (16 + (i))           /* their interrupt handlers (bit i); a PCI host
+					 * bridge's interrupt-map lines come after the
+					 * slots of all its ranges (windows included) */
 #define SRV_USES(i) (24 + (i))          /* services it `uses`, in order */
 #define SRV_FIRST_FREE 32
 #define SRV_MAX_DEVICES 8
@@ -42,6 +44,12 @@ enum blk_op {
 				 * the chunk ending the sector writes it to the disk;
 				 * reply MR0 = bytes taken */
 	BLK_INFO = 3,           /* reply MR0 = capacity in sectors */
+};
+
+/* PCI bus protocol ("pci" service, user/pci). Reply as the root service's
+ * rows: MR0 = length, text from MR1 on, E_RANGE past the last row. */
+enum pci_op {
+	PCI_LIST = 1,           /* MR0 = row: a header, then each function and its BARs */
 };
 
 /* Root service (what the shell asks the root task). Reply: MR0 = length,

@@ -1,0 +1,346 @@
+/*
+ * pci: the PCI bus server. It holds a PCI host bridge -- its ECAM
+ * configuration space (SRV_DEVICE(0)), its bus windows (the device slots
+ * after it) and its legacy interrupt lines (the IRQ slots after those) --
+ * and nothing else. At start it enumerates the buses behind the bridge,
+ * sizes every BAR, assigns each from a window (64-bit memory BARs from
+ * the window above 4 GiB when there is one, 32-bit ones below, I/O BARs
+ * from the I/O window), enables the devices, and prints what it found.
+ * It serves the "pci" protocol (PCI_LIST: a row per device and per BAR),
+ * which the shell's `devices` shows.
+ *
+ * The windows are told apart by what the kernel's device ranges say of
+ * them: one of at most 64 KiB is the I/O window (the PCI I/O space is 16
+ * bits wide on every host bridge this runs on); one above 4 GiB is the
+ * 64-bit memory window; the rest is the 32-bit memory window.
+ *
+ * Bridges behind the host bridge (PCIe root ports) get their bus numbers
+ * and are enumerated through, with no memory windows of their own yet:
+ * the devices behind them are listed but their BARs are left unassigned.
+ */
+#include <cairn/cairn.h>
+#include <cairn/server.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ECAM_VA 0x40000000u
+#define ECAM_BUSES 16               /* mapped: 16 buses of 1 MiB of configuration space */
+#define MAX_FNS 32
+#define NBARS 6
+#define WIN_SLOT(i) SRV_DEVICE(1 + (i))
+#define ECAM_SLOT SRV_FIRST_FREE    /* the first 16 buses of the ECAM, minted */
+
+enum win_kind { WIN_IO, WIN_MEM32, WIN_MEM64, WIN_KINDS };
+
+struct window {
+	bool present;
+	uint64_t base, size, next;      /* next: the lowest free address */
+};
+
+struct bar {
+	uint64_t base, size;            /* size 0: not implemented */
+	uint8_t kind;                   /* enum win_kind */
+	bool prefetchable, assigned;
+};
+
+struct fn {
+	uint8_t bus, dev, func, header;
+	uint16_t vendor, device;
+	uint32_t class_rev;
+	uint8_t pin;                    /* 1..4 = INTA..INTD, 0 none */
+	struct bar bar[NBARS];
+};
+
+static struct window win[WIN_KINDS];
+static struct fn fns[MAX_FNS];
+static unsigned nfns, next_bus = 1, dropped;
+
+static volatile uint8_t *cfg(unsigned bus, unsigned dev, unsigned fn, unsigned off)
+{
+	return (volatile uint8_t *)(uintptr_t)(ECAM_VA + (bus << 20 | dev << 15 | fn << 12 | off));
+}
+
+static uint32_t rd32(unsigned b, unsigned d, unsigned f, unsigned off)
+{
+	return *(volatile uint32_t *)cfg(b, d, f, off);
+}
+
+static void wr32(unsigned b, unsigned d, unsigned f, unsigned off, uint32_t v)
+{
+	*(volatile uint32_t *)cfg(b, d, f, off) = v;
+}
+
+static uint16_t rd16(unsigned b, unsigned d, unsigned f, unsigned off)
+{
+	return *(volatile uint16_t *)cfg(b, d, f, off);
+}
+
+static void wr16(unsigned b, unsigned d, unsigned f, unsigned off, uint16_t v)
+{
+	*(volatile uint16_t *)cfg(b, d, f, off) = v;
+}
+
+static uint8_t rd8(unsigned b, unsigned d, unsigned f, unsigned off)
+{
+	return *cfg(b, d, f, off);
+}
+
+static void wr8(unsigned b, unsigned d, unsigned f, unsigned off, uint8_t v)
+{
+	*cfg(b, d, f, off) = v;
+}
+
+/* Take size bytes, size aligned, from window k: 0 when it has no room. */
+static uint64_t win_take(unsigned k, uint64_t size)
+{
+	struct window *w = &win[k];
+	uint64_t at;
+
+	if (!w->present || !size)
+		return 0;
+	at = (w->next + size - 1) & ~(size - 1);
+	if (at < w->next || at + size < at || at + size > w->base + w->size)
+		return 0;
+	w->next = at + size;
+	return at;
+}
+
+/* Size, assign and enable the BARs of an endpoint (header type 0). */
+static void setup_bars(struct fn *f)
+{
+	unsigned b = f->bus, d = f->dev, fu = f->func;
+	uint16_t cmd = rd16(b, d, fu, 0x04), enable = 0;
+
+	wr16(b, d, fu, 0x04, cmd & ~0x7u);      /* decoding off while sizing */
+	for (unsigned i = 0; i < NBARS; i++) {
+		unsigned off = 0x10 + 4 * i;
+		uint32_t orig = rd32(b, d, fu, off), lo, hi = 0xffffffffu;
+		struct bar *bar = &f->bar[i];
+		bool is64 = false;
+		uint64_t mask, at;
+
+		wr32(b, d, fu, off, 0xffffffffu);
+		lo = rd32(b, d, fu, off);
+		wr32(b, d, fu, off, orig);
+		if (lo == 0)
+			continue;                       /* not implemented */
+		if (orig & 1) {                         /* I/O */
+			bar->kind = WIN_IO;
+			mask = (uint64_t)(lo & ~3u) | 0xffffffff00000000ull;
+			mask |= 0xffff0000u;            /* 16-bit I/O space */
+		} else {
+			is64 = ((orig >> 1) & 3) == 2;
+			bar->prefetchable = orig & 8;
+			if (is64 && i + 1 < NBARS) {
+				uint32_t orig_hi = rd32(b, d, fu, off + 4);
+
+				wr32(b, d, fu, off + 4, 0xffffffffu);
+				hi = rd32(b, d, fu, off + 4);
+				wr32(b, d, fu, off + 4, orig_hi);
+			}
+			mask = (uint64_t)hi << 32 | (lo & ~0xfu);
+			bar->kind = is64 && win[WIN_MEM64].present ? WIN_MEM64 : WIN_MEM32;
+		}
+		bar->size = ~mask + 1;
+		at = win_take(bar->kind, bar->size);
+		if (!at && bar->kind == WIN_MEM64)      /* no room above: below, if it fits */
+			at = win_take(bar->kind = WIN_MEM32, bar->size);
+		if (at) {
+			bar->base = at;
+			bar->assigned = true;
+			if (bar->kind == WIN_IO) {
+				/* I/O BARs hold the bus address, the window's offset. */
+				wr32(b, d, fu, off, (uint32_t)(at - win[WIN_IO].base));
+				enable |= 1;
+			} else {
+				wr32(b, d, fu, off, (uint32_t)at | (orig & 0xf));
+				if (is64)
+					wr32(b, d, fu, off + 4, (uint32_t)(at >> 32));
+				enable |= 2;
+			}
+		}
+		if (is64)
+			i++;                            /* the upper half is the next BAR */
+	}
+	/* Decoding of what was assigned, bus mastering (DMA) for its driver. */
+	wr16(b, d, fu, 0x04, (uint16_t)((cmd & ~0x7u) | enable | (enable ? 4 : 0)));
+}
+
+static void scan_bus(unsigned bus);
+
+static void scan_fn(unsigned bus, unsigned dev, unsigned func)
+{
+	uint32_t id = rd32(bus, dev, func, 0x00);
+	struct fn *f;
+
+	if ((id & 0xffff) == 0xffff)
+		return;
+	if (nfns == MAX_FNS) {
+		dropped++;
+		return;
+	}
+	f = &fns[nfns++];
+	memset(f, 0, sizeof(*f));
+	f->bus = (uint8_t)bus;
+	f->dev = (uint8_t)dev;
+	f->func = (uint8_t)func;
+	f->vendor = (uint16_t)id;
+	f->device = (uint16_t)(id >> 16);
+	f->class_rev = rd32(bus, dev, func, 0x08);
+	f->header = rd8(bus, dev, func, 0x0e) & 0x7f;
+	f->pin = rd8(bus, dev, func, 0x3d);
+	if (f->header == 0) {
+		setup_bars(f);
+	} else if (f->header == 1 && next_bus < ECAM_BUSES) {
+		/* A bridge: primary, secondary and subordinate bus numbers,
+		 * then what is behind it. */
+		unsigned sec = next_bus++;
+
+		wr8(bus, dev, func, 0x18, (uint8_t)bus);
+		wr8(bus, dev, func, 0x19, (uint8_t)sec);
+		wr8(bus, dev, func, 0x1a, ECAM_BUSES - 1);
+		scan_bus(sec);
+		wr8(bus, dev, func, 0x1a, (uint8_t)(next_bus - 1));
+	}
+}
+
+static void scan_bus(unsigned bus)
+{
+	for (unsigned dev = 0; dev < 32; dev++) {
+		if ((rd32(bus, dev, 0, 0x00) & 0xffff) == 0xffff)
+			continue;
+		scan_fn(bus, dev, 0);
+		if (rd8(bus, dev, 0, 0x0e) & 0x80)      /* multi-function */
+			for (unsigned func = 1; func < 8; func++)
+				scan_fn(bus, dev, func);
+	}
+}
+
+static const char *const kind_name[WIN_KINDS] = { "io", "mem32", "mem64" };
+
+/* Row `row` of the PCI_LIST table: a header, then per device one line and
+ * one per implemented BAR. -1 past the end. */
+static int row_text(unsigned row, char *buf, size_t len)
+{
+	if (row == 0)
+		return snprintf(buf, len, "%-10s %-9s %-6s %-4s %s", "PCI", "ID", "CLASS", "PIN",
+				"BARS");
+	row--;
+	for (unsigned i = 0; i < nfns; i++) {
+		const struct fn *f = &fns[i];
+
+		if (row == 0)
+			return snprintf(buf, len, "%02x:%02x.%u    %04x:%04x %06x %-4s %s",
+					f->bus, f->dev, f->func, f->vendor, f->device,
+					(unsigned)(f->class_rev >> 8),
+					f->pin >= 1 && f->pin <= 4 ? (const char *[]){ "INTA", "INTB",
+										"INTC", "INTD" }[f->pin - 1] : "-",
+					f->header == 1 ? "bridge" : "");
+		row--;
+		for (unsigned b = 0; b < NBARS; b++) {
+			const struct bar *bar = &f->bar[b];
+
+			if (!bar->size)
+				continue;
+			if (row == 0) {
+				if (!bar->assigned)
+					return snprintf(buf, len, "  BAR%u %-5s%s %llu%s unassigned", b,
+							kind_name[bar->kind],
+							bar->prefetchable ? " pref" : "",
+							(unsigned long long)(bar->size >= 1024 ?
+									     bar->size >> 10 :
+									     bar->size),
+							bar->size >= 1024 ? "K" : "B");
+				return snprintf(buf, len, "  BAR%u %-5s%s %llu%s at 0x%010llx", b,
+						kind_name[bar->kind], bar->prefetchable ? " pref" : "",
+						(unsigned long long)(bar->size >= 1024 ? bar->size >> 10 :
+								     bar->size),
+						bar->size >= 1024 ? "K" : "B",
+						(unsigned long long)bar->base);
+			}
+			row--;
+		}
+	}
+	return -1;
+}
+
+static int setup(void)
+{
+	struct cap_info ci;
+	int err;
+
+	/* The windows, by kind. */
+	for (unsigned i = 0; i + 1 < SRV_MAX_DEVICES; i++) {
+		unsigned k;
+
+		if (sys_cap_inspect(WIN_SLOT(i), &ci) || ci.type != CAP_DEVICE)
+			continue;
+		k = (uint64_t)ci.size * 4096u <= 0x10000u ? WIN_IO :
+		    ci.base >= 0x100000000ull ? WIN_MEM64 : WIN_MEM32;
+		if (win[k].present)
+			continue;
+		win[k].present = true;
+		win[k].base = win[k].next = ci.base;
+		win[k].size = (uint64_t)ci.size * 4096u;
+	}
+	/* The first buses of the configuration space. */
+	err = sys_cap_inspect(SRV_DEVICE(0), &ci);
+	if (err)
+		return err;
+	err = sys_cap_mint(SRV_DEVICE(0), CPTR_SELF, ECAM_SLOT, R_READ | R_WRITE, 0,
+			   ci.size < ECAM_BUSES * 256 ? ci.size : ECAM_BUSES * 256);
+	if (!err)
+		err = sys_map(SRV_VSPACE, ECAM_SLOT, ECAM_VA, R_READ | R_WRITE, ATTR_DEFAULT);
+	if (err)
+		return err;
+	scan_bus(0);
+	return 0;
+}
+
+int cairn_main(uint32_t arg)
+{
+	struct msg m;
+	char text[MSG_TEXT_MAX + 1];
+	int err;
+
+	(void)arg;
+	err = setup();
+	if (err) {
+		uprintf("pci: cannot map the configuration space (%d)\n", err);
+		return 1;
+	}
+	uprintf("pci: %u function%s on %u bus%s; windows", nfns, nfns == 1 ? "" : "s", next_bus,
+		next_bus == 1 ? "" : "es");
+	for (unsigned k = 0; k < WIN_KINDS; k++)
+		if (win[k].present)
+			uprintf(" %s 0x%010llx+%lluM", kind_name[k], (unsigned long long)win[k].base,
+				(unsigned long long)(win[k].size >> 20));
+	uprintf("%s\n", dropped ? " (more functions than it keeps: not listed)" : "");
+	for (unsigned row = 1; row_text(row, text, sizeof(text)) >= 0; row++)
+		uprintf("pci: %s\n", text);
+
+	err = sys_recv(SRV_SERVICE, &m);
+	for (;;) {
+		if (err) {
+			err = sys_recv(SRV_SERVICE, &m);
+			continue;
+		}
+		if (MSG_LABEL(m.info) == PCI_LIST) {
+			int n = row_text(m.mr[0], text, sizeof(text));
+
+			if (n < 0) {
+				m.info = MSG_INFO(1, 1, 0);
+				m.mr[0] = (uint32_t)E_RANGE;
+			} else {
+				msg_put_text(&m, 0, text, strlen(text));
+			}
+		} else if (MSG_LABEL(m.info) == MSG_LABEL_NOTIFY) {
+			err = sys_recv(SRV_SERVICE, &m);        /* legacy interrupts: no driver yet */
+			continue;
+		} else {
+			m.info = MSG_INFO(1, 1, 0);
+			m.mr[0] = (uint32_t)E_NOSYS;
+		}
+		err = sys_reply_recv(SRV_SERVICE, &m);
+	}
+}
