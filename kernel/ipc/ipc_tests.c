@@ -101,6 +101,9 @@ static void env_end(struct ktest *t)
 	if (acct.q[POOL_KHEAP].used)
 		ktest_fail(t, __FILE__, __LINE__, "%u heap bytes still charged after the case",
 			   (unsigned)acct.q[POOL_KHEAP].used);
+	if (quota_live(&acct.q[POOL_DIRECT]) && acct.q[POOL_DIRECT].used)
+		ktest_fail(t, __FILE__, __LINE__, "%u page-table pages still charged after the case",
+			   (unsigned)acct.q[POOL_DIRECT].used);
 }
 
 #define IPC_CASE(name)                                                      \
@@ -1566,8 +1569,10 @@ IPC_CASE(test_own_space_change_reschedules)
 	struct vspace *v;
 
 	KT_ASSERT(t, c && o);
+	/* Page tables come from the direct pool: a few pages of quota, kept
+	 * with the suite's account like its heap quota. */
 	if (!quota_live(&acct.q[POOL_DIRECT]))
-		KT_EQ(t, quota_create_root(&acct.q[POOL_DIRECT], pool_get(POOL_DIRECT), 64u << 10,
+		KT_EQ(t, quota_create_root(&acct.q[POOL_DIRECT], pool_get(POOL_DIRECT), 8,
 					   "ktest-ipc-direct"), 0);
 	if (vspace_create(&acct, &v) == 0)
 		vs = install(CAP_VSPACE, &v->obj);
