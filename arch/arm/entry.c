@@ -5,13 +5,15 @@
  *
  * Entry and exit (vectors.S). While a thread runs, SP_svc points just past
  * its struct uctx, so the vector stubs save the user registers straight
- * into the thread with `srsdb sp!, #SVC` and `stm`. They then load this
- * CPU's kernel stack top from TPIDRPRW and call kentry_syscall /
- * kentry_call / kentry_reply_recv (the svc vector's own short path) or
- * arch_user_trap (everything else, through trap_common), and leave through
- * the context those return: restore, `rfeia`, which leaves SP_svc just
- * past that context again. No register is copied twice and nothing of a
- * thread lives on the kernel stack between two entries.
+ * into the thread with `srsdb sp!, #SVC` and `stm`. CALL and REPLY_RECV
+ * from user mode are then done by the svc vector's own IPC fast path when
+ * they qualify, on registers and without the kernel stack (falling back
+ * to kentry_syscall_slow); otherwise the stubs load this CPU's kernel
+ * stack top from TPIDRPRW and call kentry_syscall (the svc vector's short
+ * path) or arch_user_trap (everything else, through trap_common), and
+ * leave through the context those return: restore, `rfeia`, which leaves
+ * SP_svc just past that context again. No register is copied twice and
+ * nothing of a thread lives on the kernel stack between two entries.
  *
  * Self-tests can run user code without threads: uarch_test_run() enters a
  * context with a hook that sees every trap from user mode (svc too, through

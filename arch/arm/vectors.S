@@ -20,6 +20,7 @@
  * before the return path restores it with `rfeia`.
  */
 #include <arch/memlayout.h>
+#include <syscall/asm_offsets.h>
 
 	.arch armv7ve
 	.syntax unified
@@ -85,40 +86,249 @@ vec_undef:
 vec_svc:
 	/* The system-call path: a thread's registers go straight into its
 	 * struct uctx (SP_svc points just past it while user code runs),
-	 * then the kernel stack, kentry_syscall, and out through the context
-	 * it returns. An svc from kernel mode (self-tests, the semihosting
+	 * then, for CALL and REPLY_RECV, the fast path below; for the rest
+	 * the kernel stack, kentry_syscall, and out through the context it
+	 * returns. An svc from kernel mode (self-tests, the semihosting
 	 * probe) takes the general path. */
 	srsdb sp!, #0x13
 	sub sp, sp, #64
 	stmia sp, {r0-r12}
-	add r0, sp, #52
-	stmia r0, {sp, lr}^
-	mov r0, sp                      /* the frame, for either path */
-	mrs r1, spsr
-	tst r1, #0xf                    /* USR is the only mode with low bits 0 */
-	strne lr, [sp, #60]             /* lr_svc matters to kernel frames only */
-	movne r1, #TRAP_SVC
-	bne trap_common
-	mrc p15, 0, sp, c13, c0, 4      /* TPIDRPRW: this CPU's kernel stack top */
+	add ip, sp, #52
+	stmia ip, {sp, lr}^
+	mrs ip, spsr
+	tst ip, #0xf                    /* USR is the only mode with low bits 0 */
+	bne svc_kernel
 	/* fp keeps the user's value: the unwinder ignores frame pointers
-	 * outside the kernel's stack and image. r7 still holds the call
-	 * number: the two IPC fast paths are entered directly. */
-	cmp r7, #1                      /* SYS_REPLY_RECV; SYS_CALL is 0 */
-	bhi 1f
-	bne 2f
-	bl kentry_reply_recv
-	b 3f
-2:	bl kentry_call
-	b 3f
-1:	bl kentry_syscall
+	 * outside the kernel's stack and image. r7 holds the call number. */
+	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
+	bls ipc_fast
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4      /* TPIDRPRW: this CPU's kernel stack top */
+	bl kentry_syscall
 	/* Back to user mode (a user context in r0): as trap_return, without
 	 * the lr_svc that only kernel frames need. The instruction after the
 	 * user-bank load touches no banked register. */
-3:	add sp, r0, #52
+svc_resume:
+	add sp, r0, #52
 	ldmia sp, {sp, lr}^
 	ldmia r0, {r0-r12}
 	add sp, sp, #12
 	rfeia sp!
+
+svc_kernel:
+	str lr, [sp, #60]               /* lr_svc matters to kernel frames only */
+	mov r0, sp
+	mov r1, #TRAP_SVC
+	b trap_kernel                   /* (trap_common, its mode known) */
+
+/*
+ * The IPC fast path of CALL and REPLY_RECV, without a C frame. The same
+ * decisions as ipc_fastpath_call / ipc_fastpath_reply_recv (ipc/fastpath.h,
+ * which kentry_call and kentry_reply_recv run; docs/performance.md lists
+ * every check and why it is enough), made on registers: the thread's
+ * registers are already saved in its uctx, so r6, r8..r12 and lr are
+ * free, r0 (the slot index) is only read and r7 (the call number, for
+ * the general path) kept until the switch is certain, while r1..r5 (the
+ * info word and MR0..MR3) stay live and are handed to the thread
+ * switched to as they are. Every check comes before
+ * the first store; a refusal leaves everything as it was and goes to the
+ * general path (kentry_syscall_slow) with r7 still the call number.
+ * Offsets and constants: syscall/asm_offsets.h, checked in syscall.c.
+ *
+ *   sp   the current thread's uctx: its fields are at TC(offset)
+ *   r11  the thread to switch to (receiver, or caller answered)
+ *   r10  the slot, then that thread's address space
+ *   r9   the CSpace, then the endpoint
+ */
+#define TC(off) ((off) - AO_T_CTX)
+
+	/* A short message: at most MSG_REG_WORDS words, no capabilities.
+	 * The info word's unused bits are delivered as 0 (MSG_INFO). */
+.macro ipc_short_message
+	bic r1, r1, #AO_MSG_INFO_UNUSED
+	ubfx r8, r1, #0, #9             /* length and capability count */
+	cmp r8, #AO_MSG_REG_WORDS
+	bhi ipc_slow
+.endm
+
+	/* fast_lookup of the slot named by r0 (the bounds of cspace_lookup),
+	 * then an endpoint capability with \rights: the slot in r10. */
+.macro ipc_lookup rights
+	ldr r9, [sp, #TC(AO_T_CSPACE)]  /* a running thread has its CSpace */
+	sub r10, r0, #1
+	ldr r8, [r9, #AO_CS_LIMIT]
+	sub r8, r8, #1
+	cmp r10, r8
+	bhs ipc_slow                    /* 0 (CPTR_NULL), or not below limit */
+	cmp r0, #(1 << AO_CNODE_BITS)
+	ldrlo r10, [r9, #AO_CS_LEAF0]   /* slots 0..63: one load */
+	blo 90f
+	lsr r8, r0, #(2 * AO_CNODE_BITS)
+	add r8, r9, r8, lsl #2
+	ldr r8, [r8, #AO_CS_MID]
+	cmp r8, #0
+	beq ipc_slow
+	ubfx r10, r0, #AO_CNODE_BITS, #AO_CNODE_BITS
+	ldr r10, [r8, r10, lsl #2]
+90:	cmp r10, #0
+	beq ipc_slow                    /* no leaf */
+	and r8, r0, #((1 << AO_CNODE_BITS) - 1)
+	add r8, r8, r8, lsl #2
+	add r10, r10, r8, lsl #3        /* + AO_SLOT_SIZE (40) * index */
+	ldr r8, [r10, #AO_SLOT_INFO]
+	and r9, r8, #0xff
+	cmp r9, #AO_CAP_ENDPOINT
+	bne ipc_slow
+	tst r8, #(\rights << 8)
+	beq ipc_slow
+.endm
+
+ipc_fast:
+	beq rr_fast                     /* (flags of the compare with SYS_REPLY_RECV) */
+	/* CALL: a receiver waits on the endpoint, at the caller's priority
+	 * or above (so it is the thread sched_pick would run); it has no
+	 * caller (receiving drops it) and an address space (losing it takes
+	 * a thread off every queue). */
+	ipc_short_message
+	ipc_lookup AO_R_WRITE
+	ldr r9, [r10, #AO_SLOT_OBJ]     /* the endpoint */
+	ldrb r8, [r9, #AO_EP_STATE]
+	cmp r8, #AO_EP_RECV
+	bne ipc_slow
+	ldr r11, [r9, #AO_EP_HEAD]      /* the receiver */
+	ldrb r8, [sp, #TC(AO_T_PRIO)]
+	ldrb r12, [r11, #AO_T_PRIO]
+	cmp r12, r8
+	blo ipc_slow
+	/* Taken: nothing below declines. The receiver off the queue. */
+	ldr r8, [r11, #AO_T_QNEXT]
+	mov r12, #0
+	str r8, [r9, #AO_EP_HEAD]
+	cmp r8, #0
+	strne r12, [r8, #AO_T_QPREV]
+	streq r12, [r9, #AO_EP_TAIL]
+	strbeq r12, [r9, #AO_EP_STATE]  /* EP_IDLE (0) */
+	str r12, [r11, #AO_T_QNEXT]
+	str r12, [r11, #AO_T_WAIT_OBJ]
+	/* The badge, the reply right, the states. */
+	ldr r6, [r10, #AO_SLOT_A]
+	sub r8, sp, #AO_T_CTX
+	str r8, [r11, #AO_T_CALLER]
+	str r11, [sp, #TC(AO_T_CALLEE)]
+	mov r8, #AO_TS_RUNNABLE
+	strb r8, [r11, #AO_T_STATE]
+	mov r8, #AO_TS_BLOCKED_REPLY
+	strb r8, [sp, #TC(AO_T_STATE)]
+	movw r12, #:lower16:cpu0
+	movt r12, #:upper16:cpu0
+	/* Switch to r11 (cpu0 in r12): cpu->cur, and TTBR0 when the spaces
+	 * differ. No entry starts with cpu->vs_dirty set (thread.c), so
+	 * TTBR0 holds the current thread's space. */
+ipc_switch:
+	str r11, [r12, #AO_CPU_CUR]
+	ldr r8, [sp, #TC(AO_T_VSPACE)]
+	ldr r10, [r11, #AO_T_VSPACE]
+	cmp r8, r10
+	beq ipc_exit
+	/* uarch_vs_activate: an ASID of this generation is one write. */
+	movw r8, #:lower16:uarch_asid_gen
+	movt r8, #:upper16:uarch_asid_gen
+	ldr r9, [r10, #AO_VS_ASID_GEN]
+	ldr r8, [r8]
+	cmp r8, r9
+	bne ipc_activate_slow
+	ldrd r8, r9, [r10, #AO_VS_TTBR]
+	mcrr p15, 0, r8, r9, c2         /* TTBR0; no ISB: the exception return synchronizes */
+	/* Into r11: r0 = 0, r1..r5 the message, r6 the badge, the rest
+	 * from its uctx; SP_svc ends just past that uctx. */
+ipc_exit:
+	add sp, r11, #(AO_T_CTX + 28)
+	ldmia sp!, {r7-r12}
+	ldmia sp, {sp, lr}^
+	mov r0, #0                      /* (touches no banked register) */
+	add sp, sp, #12
+	rfeia sp!
+
+	/* A space without an ASID of this generation: uarch_vs_activate
+	 * on the kernel stack, keeping the message. */
+ipc_activate_slow:
+	mrc p15, 0, sp, c13, c0, 4
+	push {r1-r6, r11, r12}
+	add r0, r10, #AO_VS_ARCH
+	bl uarch_vs_activate
+	pop {r1-r6, r11, r12}
+	b ipc_exit
+
+	/* Declined: the general path, from the registers saved in the uctx. */
+ipc_slow:
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	mov r1, r7
+	bl kentry_syscall_slow
+	b svc_resume
+
+	/* REPLY_RECV: a caller waits for the reply and it is not a fault
+	 * message; no bound notification has bits pending (the general path
+	 * delivers those first); the endpoint holds no senders (the receive
+	 * would take one); the caller at least as high as every queued ready
+	 * thread (no decision is pending at an entry: the running thread is
+	 * at least as high as every ready one, and cpu->next is empty). */
+rr_fast:
+	ipc_short_message
+	ldr r11, [sp, #TC(AO_T_CALLER)]
+	cmp r11, #0
+	beq ipc_slow
+	ldrb r8, [r11, #AO_T_TFLAGS]
+	tst r8, #AO_THREAD_F_FAULT
+	bne ipc_slow
+	ldr r8, [sp, #TC(AO_T_BOUND)]
+	cmp r8, #0
+	ldrne r8, [r8, #AO_NTFN_WORD]
+	cmpne r8, #0
+	bne ipc_slow
+	ipc_lookup AO_R_READ
+	ldr r9, [r10, #AO_SLOT_OBJ]     /* the endpoint */
+	ldrb r8, [r9, #AO_EP_STATE]
+	cmp r8, #AO_EP_SEND
+	beq ipc_slow
+	movw r12, #:lower16:cpu0
+	movt r12, #:upper16:cpu0
+	ldr r8, [r12, #AO_CPU_READY_TOP]
+	cmp r8, #0
+	beq 1f
+	clz r8, r8
+	rsb r8, r8, #31                 /* highest group */
+	add r10, r12, r8, lsl #2
+	ldr r10, [r10, #AO_CPU_READY_BITS]
+	clz r10, r10
+	rsb r10, r10, #31
+	orr r8, r10, r8, lsl #5         /* highest queued priority */
+	ldrb r10, [r11, #AO_T_PRIO]
+	cmp r10, r8
+	blo ipc_slow
+1:	/* Taken. The reply: the caller runnable, the reply right gone. */
+	mov r10, #0
+	str r10, [r11, #AO_T_CALLEE]
+	str r10, [sp, #TC(AO_T_CALLER)]
+	mov r8, #AO_TS_RUNNABLE
+	strb r8, [r11, #AO_T_STATE]
+	/* The receive: t to the tail of the endpoint's queue (thread_q_push). */
+	ldr r8, [r9, #AO_EP_TAIL]
+	sub lr, sp, #AO_T_CTX
+	str r10, [sp, #TC(AO_T_QNEXT)]
+	str r8, [sp, #TC(AO_T_QPREV)]
+	cmp r8, #0
+	strne lr, [r8, #AO_T_QNEXT]
+	streq lr, [r9, #AO_EP_HEAD]
+	str lr, [r9, #AO_EP_TAIL]
+	mov r8, #AO_EP_RECV
+	strb r8, [r9, #AO_EP_STATE]
+	str r9, [sp, #TC(AO_T_WAIT_OBJ)]
+	mov r8, #AO_TS_BLOCKED_RECV
+	strb r8, [sp, #TC(AO_T_STATE)]
+	mov r6, #0                      /* a reply has no badge */
+	b ipc_switch
+
 vec_pabt:
 	trap_entry 4, TRAP_PABT
 vec_dabt:
@@ -132,6 +342,7 @@ trap_common:
 	ldr r2, [sp, #68]
 	tst r2, #0xf
 	beq user_trap
+trap_kernel:
 	mov r4, sp
 	bic sp, sp, #7                  /* AAPCS: 8-byte aligned stack for C */
 	ldr fp, [r4, #44]               /* interrupted r11: lets backtraces cross the trap */

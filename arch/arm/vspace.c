@@ -112,7 +112,8 @@
 #define SPARE_SLOT 8            /* root[8..]: spare tables (0: none); never walked */
 #define SPARES 2
 
-static uint32_t asid_gen = 1;
+/* The current ASID generation (read by the svc vector's IPC fast path too). */
+uint32_t uarch_asid_gen = 1;
 static uint32_t asid_next = 1;
 static const struct uarch_vs *asid_owner[ASID_MAX + 1];
 static uint64_t empty_l1[4] __attribute__((aligned(32)));
@@ -570,7 +571,7 @@ int uarch_vs_map(struct uarch_vs *vs, const struct uarch_pt_alloc *pta, uintptr_
 
 static bool asid_live(const struct uarch_vs *vs)
 {
-	return vs->asid && vs->asid_gen == asid_gen && asid_owner[vs->asid] == vs;
+	return vs->asid && vs->asid_gen == uarch_asid_gen && asid_owner[vs->asid] == vs;
 }
 
 static void tlb_inval_asid_va(uint32_t asid, uintptr_t va)
@@ -1056,7 +1057,7 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 static void asid_rollover(void)
 {
 	switch_to_empty();
-	asid_gen++;
+	uarch_asid_gen++;
 	asid_next = 1;
 	memset(asid_owner, 0, sizeof(asid_owner));
 	tlb_flush_all();
@@ -1067,14 +1068,14 @@ static void asid_assign(struct uarch_vs *vs)
 	if (asid_next > ASID_MAX)
 		asid_rollover();
 	vs->asid = asid_next++;
-	vs->asid_gen = asid_gen;
+	vs->asid_gen = uarch_asid_gen;
 	vs->ttbr = (uint64_t)vs->root_pa | ((uint64_t)vs->asid << 48);
 	asid_owner[vs->asid] = vs;
 }
 
 uint32_t uarch_asid_generation(void)
 {
-	return asid_gen;
+	return uarch_asid_gen;
 }
 
 void uarch_asid_force_rollover(void)
@@ -1120,7 +1121,7 @@ __attribute__((optimize("omit-frame-pointer"))) void uarch_vs_activate(struct ua
 	 * mode synchronizes the context, and the kernel's own accesses go
 	 * through TTBR1; the one kernel use of TTBR0 (user_ok) starts with
 	 * an ISB. */
-	if (vs && vs->asid_gen == asid_gen) {
+	if (vs && vs->asid_gen == uarch_asid_gen) {
 		write_ttbr0(vs->ttbr);
 		return;
 	}

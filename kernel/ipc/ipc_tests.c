@@ -101,6 +101,9 @@ static void env_end(struct ktest *t)
 	if (acct.q[POOL_KHEAP].used)
 		ktest_fail(t, __FILE__, __LINE__, "%u heap bytes still charged after the case",
 			   (unsigned)acct.q[POOL_KHEAP].used);
+	if (quota_live(&acct.q[POOL_DIRECT]) && acct.q[POOL_DIRECT].used)
+		ktest_fail(t, __FILE__, __LINE__, "%u page-table pages still charged after the case",
+			   (unsigned)acct.q[POOL_DIRECT].used);
 }
 
 #define IPC_CASE(name)                                                      \
@@ -1552,6 +1555,38 @@ static void test_everything_returned(struct ktest *t)
 	acct_made = false;
 }
 
+/* A thread that replaces its own address space asks for a reschedule, so
+ * the exit activates the new space (sched_exit) and no system-call entry
+ * starts with cpu->vs_dirty set: the IPC fast paths switch TTBR0 only
+ * when the two threads' spaces differ, which is right only while TTBR0
+ * holds the running thread's space. */
+IPC_CASE(test_own_space_change_reschedules)
+{
+	struct thread *c = mk_thread("kt-self", 10), *o = mk_thread("kt-other", 10);
+	struct cpu *cpu = this_cpu();
+	bool dirty = cpu->vs_dirty;
+	struct slot *vs = NULL;
+	struct vspace *v;
+
+	KT_ASSERT(t, c && o);
+	/* Page tables come from the direct pool: a few pages of quota, kept
+	 * with the suite's account like its heap quota. */
+	if (!quota_live(&acct.q[POOL_DIRECT]))
+		KT_EQ(t, quota_create_root(&acct.q[POOL_DIRECT], pool_get(POOL_DIRECT), 8,
+					   "ktest-ipc-direct"), 0);
+	if (vspace_create(&acct, &v) == 0)
+		vs = install(CAP_VSPACE, &v->obj);
+	KT_ASSERT(t, vs != NULL);
+	run(c);
+	cpu->vs_dirty = false;
+	KT_EQ(t, thread_configure(o, NULL, vs, NULL, NULL), 0);
+	KT_ASSERT_MSG(t, !cpu->resched && !cpu->vs_dirty, "another thread's space: nothing to do");
+	KT_EQ(t, thread_configure(c, NULL, vs, NULL, NULL), 0);
+	KT_ASSERT(t, cpu->vs_dirty);
+	KT_ASSERT_MSG(t, cpu->resched, "own space replaced: the exit must pick (and activate)");
+	cpu->vs_dirty = dirty;
+}
+
 static const struct ktest_case ipc_cases[] = {
 	KT_CASE(test_send_wakes_waiting_receiver),
 	KT_CASE(test_senders_block_in_fifo_order),
@@ -1582,6 +1617,7 @@ static const struct ktest_case ipc_cases[] = {
 	KT_CASE(test_fastpath_signal_wait),
 	KT_CASE(test_fastpath_yield),
 	KT_CASE(test_sched_next_held_and_flushed),
+	KT_CASE(test_own_space_change_reschedules),
 	KT_CASE(test_everything_returned),
 };
 KTEST_SUITE(ipc_suite, "ipc", ipc_cases);

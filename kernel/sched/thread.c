@@ -135,8 +135,14 @@ int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct 
 		if (!slot_empty(&t->tslot[TSLOT_VSPACE]))
 			cap_delete(&t->tslot[TSLOT_VSPACE]);
 		err = install_internal(t, TSLOT_VSPACE, vs, R_ALL);
-		if (!err && t == cur_thread())
+		if (!err && t == cur_thread()) {
+			/* Its new space takes effect at this kernel exit:
+			 * sched_exit switches TTBR0, so that no entry ever
+			 * starts with vs_dirty set (the IPC fast paths rely on
+			 * TTBR0 holding the running thread's space). */
 			this_cpu()->vs_dirty = true;
+			this_cpu()->resched = true;
+		}
 	}
 	if (!err && ipcbuf) {
 		if (!slot_empty(&t->tslot[TSLOT_IPCBUF]))

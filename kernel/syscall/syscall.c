@@ -24,6 +24,7 @@
 #include <mm/pmem.h>
 #include <mm/pool.h>
 #include <sched/thread.h>
+#include <syscall/asm_offsets.h>
 #include <syscall/kcheck.h>
 
 #define LOG_WRITE_MAX 256
@@ -929,8 +930,9 @@ static int dispatch(struct thread *t, struct uctx *c, uint32_t n)
 }
 
 /* Everything but the fast paths; kept out of line so that the fast paths
- * do not pay for its stack frame. */
-static __attribute__((noinline)) struct uctx *syscall_slow(struct uctx *c, uint32_t n)
+ * do not pay for its stack frame. The svc vector's own IPC fast path
+ * (vectors.S) comes here directly when it declines. */
+__attribute__((noinline)) struct uctx *kentry_syscall_slow(struct uctx *c, uint32_t n)
 {
 	struct thread *t = cur_thread();
 	int ret;
@@ -961,20 +963,72 @@ static __attribute__((noinline)) struct uctx *syscall_slow(struct uctx *c, uint3
 	return c;
 }
 
+/* What the svc vector's IPC fast path (arch/arm/vectors.S) reads and
+ * writes: the offsets and constants of syscall/asm_offsets.h. */
+_Static_assert(AO_SYS_CALL == SYS_CALL && AO_SYS_REPLY_RECV == SYS_REPLY_RECV, "asm: calls");
+_Static_assert(AO_MSG_INFO_UNUSED == MSG_INFO_UNUSED, "asm: info word");
+_Static_assert(AO_MSG_REG_WORDS == MSG_REG_WORDS && AO_CAP_ENDPOINT == CAP_ENDPOINT &&
+	       AO_R_READ == R_READ && AO_R_WRITE == R_WRITE, "asm: ABI constants");
+_Static_assert(AO_TS_RUNNABLE == TS_RUNNABLE && AO_TS_BLOCKED_RECV == TS_BLOCKED_RECV &&
+	       AO_TS_BLOCKED_REPLY == TS_BLOCKED_REPLY, "asm: thread states");
+_Static_assert(AO_EP_IDLE == EP_IDLE && AO_EP_SEND == EP_SEND && AO_EP_RECV == EP_RECV,
+	       "asm: endpoint states");
+_Static_assert(AO_THREAD_F_FAULT == THREAD_F_FAULT && AO_CNODE_BITS == CNODE_BITS,
+	       "asm: flags, CSpace geometry");
+#if UINTPTR_MAX == 0xffffffffu
+#define AO_CHECK(name, type, field) \
+	_Static_assert(AO_##name == offsetof(type, field), "asm offset " #name)
+AO_CHECK(T_CTX, struct thread, ctx);
+AO_CHECK(T_STATE, struct thread, state);
+AO_CHECK(T_PRIO, struct thread, prio);
+AO_CHECK(T_TFLAGS, struct thread, tflags);
+AO_CHECK(T_QNEXT, struct thread, qnext);
+AO_CHECK(T_QPREV, struct thread, qprev);
+AO_CHECK(T_WAIT_OBJ, struct thread, wait_obj);
+AO_CHECK(T_CALLER, struct thread, caller);
+AO_CHECK(T_CALLEE, struct thread, callee);
+AO_CHECK(T_BOUND, struct thread, bound);
+AO_CHECK(T_CSPACE, struct thread, tslot[TSLOT_CSPACE].obj);
+AO_CHECK(T_VSPACE, struct thread, tslot[TSLOT_VSPACE].obj);
+AO_CHECK(SLOT_INFO, struct slot, info);
+AO_CHECK(SLOT_OBJ, struct slot, obj);
+AO_CHECK(SLOT_A, struct slot, a);
+_Static_assert(AO_SLOT_SIZE == sizeof(struct slot), "asm: slot size");
+AO_CHECK(CS_LIMIT, struct cspace, limit);
+AO_CHECK(CS_LEAF0, struct cspace, leaf0);
+AO_CHECK(CS_MID, struct cspace, mid);
+_Static_assert(offsetof(struct cnode_leaf, slot) == 0 && offsetof(struct cnode_mid, leaf) == 0,
+	       "asm: CSpace nodes");
+AO_CHECK(EP_HEAD, struct endpoint, head);
+AO_CHECK(EP_TAIL, struct endpoint, tail);
+AO_CHECK(EP_STATE, struct endpoint, state);
+AO_CHECK(NTFN_WORD, struct notification, word);
+AO_CHECK(CPU_CUR, struct cpu, cur);
+AO_CHECK(CPU_READY_TOP, struct cpu, ready_top);
+AO_CHECK(CPU_READY_BITS, struct cpu, ready_bits);
+AO_CHECK(VS_ARCH, struct vspace, arch);
+AO_CHECK(VS_ASID_GEN, struct vspace, arch.asid_gen);
+AO_CHECK(VS_TTBR, struct vspace, arch.ttbr);
+_Static_assert(sizeof(((struct thread *)0)->state) == 1 && sizeof(((struct thread *)0)->prio) == 1 &&
+	       sizeof(((struct thread *)0)->tflags) == 1 && sizeof(((struct endpoint *)0)->state) == 1,
+	       "asm: byte fields");
+#undef AO_CHECK
+#endif
+
 /* The fast paths drop the frame pointer: they call nothing that could
  * fault, so no backtrace ever crosses them. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_call(struct uctx *c)
 {
 	struct uctx *r = ipc_fastpath_call(cur_thread());
 
-	return r ? r : syscall_slow(c, SYS_CALL);
+	return r ? r : kentry_syscall_slow(c, SYS_CALL);
 }
 
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(struct uctx *c)
 {
 	struct uctx *r = ipc_fastpath_reply_recv(cur_thread());
 
-	return r ? r : syscall_slow(c, SYS_REPLY_RECV);
+	return r ? r : kentry_syscall_slow(c, SYS_REPLY_RECV);
 }
 
 static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
@@ -982,7 +1036,7 @@ kentry_signal(struct uctx *c)
 {
 	struct uctx *r = ntfn_fastpath_signal(cur_thread());
 
-	return r ? r : syscall_slow(c, SYS_SEND);
+	return r ? r : kentry_syscall_slow(c, SYS_SEND);
 }
 
 static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
@@ -990,7 +1044,7 @@ kentry_wait(struct uctx *c)
 {
 	struct uctx *r = ntfn_fastpath_wait(cur_thread());
 
-	return r ? r : syscall_slow(c, SYS_RECV);
+	return r ? r : kentry_syscall_slow(c, SYS_RECV);
 }
 
 static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
@@ -998,7 +1052,7 @@ kentry_yield(struct uctx *c)
 {
 	struct uctx *r = sched_fastpath_yield(cur_thread());
 
-	return r ? r : syscall_slow(c, SYS_YIELD);
+	return r ? r : kentry_syscall_slow(c, SYS_YIELD);
 }
 
 /* SYS_IRQ_ACK on a handler capability (any rights): the acknowledgement
@@ -1010,7 +1064,7 @@ kentry_irq_ack(struct uctx *c)
 	struct slot *s = fast_lookup(cur_thread(), c->r[0]);
 
 	if (!s || slot_type(s) != CAP_IRQ_HANDLER)
-		return syscall_slow(c, SYS_IRQ_ACK);
+		return kentry_syscall_slow(c, SYS_IRQ_ACK);
 	c->r[0] = (uint32_t)irqobj_ack(s);
 	return c;
 }
@@ -1028,7 +1082,7 @@ kentry_other(struct uctx *c, uint32_t n)
 		return kentry_yield(c);
 	if (n == SYS_IRQ_ACK)
 		return kentry_irq_ack(c);
-	return syscall_slow(c, n);
+	return kentry_syscall_slow(c, n);
 }
 
 /* The entry: only tail calls, so it needs no stack frame of its own. */

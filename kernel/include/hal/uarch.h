@@ -55,10 +55,13 @@ NORETURN void uarch_enter_user(struct uctx *ctx);
  * code with interrupts masked on the kernel stack. Each returns the context
  * to resume. */
 struct uctx *kentry_syscall(struct uctx *ctx);      /* svc #0 from user */
-/* The same for SYS_CALL and SYS_REPLY_RECV, which the arch entry may call
- * directly (r7 = the call number) to save a dispatch. */
+/* The same for SYS_CALL and SYS_REPLY_RECV (their C fast paths, then the
+ * general path), for an arch entry that dispatches on r7 itself. */
 struct uctx *kentry_call(struct uctx *ctx);
 struct uctx *kentry_reply_recv(struct uctx *ctx);
+/* The general path of system call n (no fast path tried): where the svc
+ * vector's own IPC fast path goes when it declines. */
+struct uctx *kentry_syscall_slow(struct uctx *ctx, uint32_t n);
 struct uctx *kentry_irq(struct uctx *ctx);          /* IRQ taken in user mode */
 
 /* A user fault, decoded by the arch code. */

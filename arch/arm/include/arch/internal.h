@@ -26,6 +26,9 @@ struct uarch_vs;
 uint64_t uarch_vs_descriptor(const struct uarch_vs *vs, uintptr_t va, unsigned *level);
 unsigned uarch_vs_table_entries(const struct uarch_vs *vs, uintptr_t va, unsigned level);
 uint32_t uarch_asid_generation(void);
+/* The generation itself: a space's TTBR0 value is current while its
+ * asid_gen equals it (the svc vector's IPC fast path reads it). */
+extern uint32_t uarch_asid_gen;
 void uarch_asid_force_rollover(void);
 /* TTBR0 walks on with an empty user space, VFP off for user mode (end of
  * arch_mmu_init). */

@@ -1,6 +1,9 @@
 /*
  * The fast paths, inlined into the system-call entry (kernel/syscall/syscall.c)
- * so that a call that qualifies costs one function frame:
+ * so that a call that qualifies costs one function frame. (From user mode,
+ * call and reply-receive are taken by the svc vector's own copy of the
+ * first two, in assembly: arch/arm/vectors.S, the same decisions; these
+ * serve kentry_syscall's other callers and the in-kernel tests.)
  *   - call and reply-receive: a short message (at most MSG_REG_WORDS
  *     words, no capabilities) on an endpoint capability with the right, a
  *     partner already waiting, and priorities that make the partner the
@@ -26,6 +29,12 @@
 
 #include <ipc/ipc.h>
 
+/* The bits of a message info word that are neither label, capability
+ * count nor length: the general path delivers them as 0 (MSG_INFO), and
+ * so do the fast paths. */
+#define MSG_INFO_UNUSED 0xe00u
+_Static_assert(MSG_INFO(0xfffffu, 0x7fu, 3u) == ~MSG_INFO_UNUSED, "info word layout");
+
 static inline __attribute__((always_inline)) struct slot *fast_lookup(struct thread *t,
 								      uint32_t idx)
 {
@@ -48,6 +57,9 @@ static inline __attribute__((always_inline)) struct slot *fast_lookup(struct thr
 	return l ? &l->slot[idx & (CNODE_SLOTS - 1)] : NULL;
 }
 
+/* TTBR0 holds from's space: no entry starts with cpu->vs_dirty set (a
+ * thread that replaces its own space asks for the reschedule that
+ * activates it, thread_configure). */
 static inline void switch_to(struct cpu *c, struct thread *from, struct thread *to)
 {
 	struct vspace *a = thread_vspace(from), *b = thread_vspace(to);
@@ -74,7 +86,7 @@ static inline __attribute__((always_inline)) void fast_preempt(struct cpu *c, st
 static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(struct thread *t)
 {
 	struct cpu *c = this_cpu();
-	uint32_t info = t->ctx.r[1];
+	uint32_t info = t->ctx.r[1] & ~MSG_INFO_UNUSED;
 	struct endpoint *ep;
 	struct thread *r;
 	struct slot *s;
@@ -119,7 +131,7 @@ static inline __attribute__((always_inline)) struct uctx *
 ipc_fastpath_reply_recv(struct thread *t)
 {
 	struct cpu *c = this_cpu();
-	uint32_t info = t->ctx.r[1];
+	uint32_t info = t->ctx.r[1] & ~MSG_INFO_UNUSED;
 	struct thread *caller = t->caller;
 	struct endpoint *ep;
 	struct slot *s;
