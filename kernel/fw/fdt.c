@@ -219,14 +219,22 @@ static uint32_t name_hash(const char *name, size_t len)
 }
 
 /* Index entry of the node at offset `node`, or NULL (no index, or not a
- * node's offset). */
+ * node's offset). The node last found and the one after it (a walk in
+ * document order) are tried before the binary search. */
 static const struct fdt_index_node *ix_node(const struct fdt *f, int node)
 {
-	const struct fdt_index *ix = f ? f->ix : NULL;
+	struct fdt_index *ix = f ? f->ix : NULL;
 	uint32_t lo = 0, hi;
 
 	if (!ix)
 		return NULL;
+	hi = ix->hint;
+	if (hi < ix->nnodes && ix->node[hi].off == node)
+		return &ix->node[hi];
+	if (hi + 1 < ix->nnodes && ix->node[hi + 1].off == node) {
+		ix->hint = hi + 1;
+		return &ix->node[hi + 1];
+	}
 	hi = ix->nnodes;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -236,7 +244,10 @@ static const struct fdt_index_node *ix_node(const struct fdt *f, int node)
 		else
 			hi = mid;
 	}
-	return lo < ix->nnodes && ix->node[lo].off == node ? &ix->node[lo] : NULL;
+	if (lo == ix->nnodes || ix->node[lo].off != node)
+		return NULL;
+	ix->hint = lo;
+	return &ix->node[lo];
 }
 
 static bool is_node(const struct fdt *f, int node)
@@ -549,7 +560,7 @@ int fdt_index(struct fdt *f, struct fdt_index *ix)
 	f->ix = NULL;
 	if (!ix || !f->blob || f->root < 0)
 		return fail(f, E_INVAL, "no index: device tree not opened", 0, 0);
-	ix->nnodes = ix->nprops = 0;
+	ix->nnodes = ix->nprops = ix->hint = 0;
 	for (off = f->root;; off = next) {
 		struct fdt_index_node *n;
 

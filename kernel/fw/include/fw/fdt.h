@@ -75,6 +75,8 @@ _Static_assert(sizeof(struct fdt_index_prop) == 8, "an index property: 8 bytes")
 struct fdt_index {
 	uint32_t nnodes;
 	uint32_t nprops;
+	uint32_t hint;         /* the node last found (lookups come in runs on one
+				* node): a guess, checked before use */
 	struct fdt_index_node node[FDT_INDEX_NODES];
 	struct fdt_index_prop prop[FDT_INDEX_PROPS];
 };
@@ -94,7 +96,7 @@ struct fdt {
 	uint32_t nnodes;
 	uint32_t strings_end;  /* just past the last NUL of the strings block (0: none) */
 	int root;              /* offset of the root node */
-	const struct fdt_index *ix; /* NULL when not indexed */
+	struct fdt_index *ix;  /* NULL when not indexed */
 	const char *why;       /* reason of the last failure, never NULL */
 	char why_buf[FDT_WHY_LEN];
 };
@@ -106,8 +108,9 @@ struct fdt {
 int fdt_open(struct fdt *f, const void *blob, size_t avail);
 
 /* Index the opened tree `f` into *ix (caller's storage, which must stay
- * in place and unchanged while f is used) and use it for every lookup
- * from then on. 0 on success; E_OVERFLOW when the tree has more nodes or
+ * in place while f is used; lookups write only its hint, so an indexed
+ * tree is for one thread at a time) and use it for every lookup from
+ * then on. 0 on success; E_OVERFLOW when the tree has more nodes or
  * properties than the index holds (f->why says which), E_INVAL when f is
  * not open: f is then left unindexed, still open and correct. */
 int fdt_index(struct fdt *f, struct fdt_index *ix);
