@@ -269,6 +269,11 @@ void mm_arch_zero_pages(void *va, size_t bytes)
 	memset(va, 0, bytes);
 }
 
+void mm_arch_copy(void *dst, const void *src, size_t bytes)
+{
+	memcpy(dst, src, bytes);
+}
+
 void *mm_arch_kmap(paddr_t pa)
 {
 	void *va;
