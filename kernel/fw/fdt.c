@@ -1173,15 +1173,21 @@ bool fdt_stringlist_contains(const void *val, uint32_t len, const char *s)
 
 	if (!val || !s)
 		return false;
+	/* One pass over each entry: compare while equal, then find its end.
+	 * An entry without its NUL inside len ends the list, unmatched. */
 	while (len) {
-		size_t n = strnlen(p, len);
+		uint32_t i = 0;
 
-		if (n == len)
-			return false;
-		if (strcmp(p, s) == 0)
+		while (i < len && p[i] && p[i] == s[i])
+			i++;
+		if (i < len && p[i] == '\0' && s[i] == '\0')
 			return true;
-		p += n + 1;
-		len -= (uint32_t)(n + 1);
+		while (i < len && p[i])
+			i++;
+		if (i == len)
+			return false;
+		p += i + 1;
+		len -= i + 1;
 	}
 	return false;
 }

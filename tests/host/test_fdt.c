@@ -1047,6 +1047,63 @@ static void test_struct_corruptions(void)
 	EXPECT_STRUCT(b, 0, NULL);
 }
 
+/* ---- string lists ---- */
+
+/* The plain definition: each NUL-terminated entry inside len, compared whole. */
+static bool contains_ref(const char *p, uint32_t len, const char *s)
+{
+	while (len) {
+		size_t n = 0;
+
+		while (n < len && p[n])
+			n++;
+		if (n == len)
+			return false;
+		if (strcmp(p, s) == 0)
+			return true;
+		p += n + 1;
+		len -= (uint32_t)(n + 1);
+	}
+	return false;
+}
+
+static void test_stringlist(void)
+{
+	static const char *const probes[] = { "", "a", "b", "ab", "abc", "bc", "ba", "c", "cd" };
+	static const char alphabet[] = { 'a', 'b', 'c', '\0' };
+	char list[8];
+
+	HT_ASSERT(fdt_stringlist_contains("a\0bc", 5, "bc"));
+	HT_ASSERT(!fdt_stringlist_contains("a\0bc", 5, "b"));
+	HT_ASSERT(!fdt_stringlist_contains("a\0bc", 4, "bc"));      /* cut: no NUL */
+	HT_ASSERT(fdt_stringlist_contains("a\0bc", 4, "a"));
+	HT_ASSERT(fdt_stringlist_contains("\0x", 3, ""));
+	HT_ASSERT(!fdt_stringlist_contains("x", 0, ""));
+	HT_ASSERT(!fdt_stringlist_contains(NULL, 4, "a"));
+	HT_ASSERT(!fdt_stringlist_contains("a", 2, NULL));
+	/* Every list of up to 7 bytes over {a, b, c, NUL}, every probe. */
+	for (uint32_t len = 0; len <= 7; len++) {
+		uint32_t total = 1;
+
+		for (uint32_t i = 0; i < len; i++)
+			total *= 4;
+		for (uint32_t code = 0; code < total; code++) {
+			uint8_t *exact;
+
+			for (uint32_t i = 0, c = code; i < len; i++, c /= 4)
+				list[i] = alphabet[c % 4];
+			exact = dup_exact(list, len);
+			HT_ASSERT(exact);
+			for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++)
+				HT_ASSERT_MSG(fdt_stringlist_contains(exact, len, probes[k]) ==
+					      contains_ref((const char *)exact, len, probes[k]),
+					      "list %u/%u, \"%s\"", (unsigned)code, (unsigned)len,
+					      probes[k]);
+			free(exact);
+		}
+	}
+}
+
 /* ---- the index answers as the walk does ---- */
 
 #define AGREE_NAMES 96
@@ -1395,6 +1452,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(test_truncation),
 	HT_CASE(test_header_corruption),
 	HT_CASE(test_struct_corruptions),
+	HT_CASE(test_stringlist),
 	HT_CASE(test_index_same_answers),
 	HT_CASE(test_index_bounds),
 	HT_CASE(test_random_flips),
