@@ -748,8 +748,9 @@ int fdt_first_child(const struct fdt *f, int node)
 		const struct fdt_index *ix = f->ix;
 		uint32_t i = (uint32_t)(n - ix->node);
 
-		return i + 1 < ix->nnodes && ix->node[i + 1].parent == i ? ix->node[i + 1].off :
-									     E_NOENT;
+		if (i + 1 < ix->nnodes && ix->node[i + 1].parent == i)
+			return ix->node[i + 1].off;
+		return E_NOENT;
 	}
 	off = after_props(f, node);
 
@@ -926,7 +927,7 @@ int fdt_subnode(const struct fdt *f, int node, const char *name, size_t len)
 	return child == E_NOENT ? E_NOENT : child;
 }
 
-/* Property of `node` named name[0..len). */
+/* The property at `off` was found: its value and length, and `off`. */
 static int prop_found(const struct fdt *f, int off, const void **val, uint32_t *plen)
 {
 	const uint8_t *p = sblock(f) + off;
@@ -938,6 +939,7 @@ static int prop_found(const struct fdt *f, int off, const void **val, uint32_t *
 	return off;
 }
 
+/* Property of `node` named name[0..len). */
 static int prop_n(const struct fdt *f, int node, const char *name, size_t len,
 		  const void **val, uint32_t *plen)
 {
