@@ -37,6 +37,8 @@
 
 static uint8_t dtb_copy[DTB_COPY_MAX] __attribute__((aligned(8)));
 static struct fdt kfdt;
+static struct fdt_index kfdt_index;     /* 56 KiB: FDT_INDEX_NODES, FDT_INDEX_PROPS */
+static char kfdt_index_why[FDT_WHY_LEN]; /* why the tree is not indexed ("": it is) */
 static struct dt_info dt;
 static const struct boot_params *bparams;
 static const void *archive;
@@ -95,6 +97,10 @@ static void load_device_tree(paddr_t pa)
 	err = fdt_copy(&kfdt, dtb_copy, sizeof(dtb_copy), &raw);
 	if (err)
 		panic("boot: device tree copy failed: %s (%s)", kfdt.why, err_name(err));
+	/* A tree too large for the index is read by walking it: slower,
+	 * the same answers (said with the other warnings). */
+	if (fdt_index(&kfdt, &kfdt_index))
+		strlcpy(kfdt_index_why, kfdt.why, sizeof(kfdt_index_why));
 	err = dt_parse(&kfdt, &dt);
 	if (err)
 		panic("boot: device tree: %s (%s)", dt.why, err_name(err));
@@ -139,6 +145,8 @@ static void apply_mem_args(const struct boot_params *bp)
  */
 static void report_dt_warnings(void)
 {
+	if (kfdt_index_why[0])
+		pr_warn("dt: not indexed, every lookup walks the tree: %s", kfdt_index_why);
 	if (dt.mem_dropped)
 		pr_warn("dt: %u memory bank%s beyond the first %u left unused (%llu MiB)",
 			dt.mem_dropped, dt.mem_dropped == 1 ? "" : "s", DT_MAX_MEM,

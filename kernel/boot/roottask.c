@@ -120,7 +120,7 @@ static int alloc_map(struct root_build *b, uint32_t pages, uintptr_t va, unsigne
 			size_t from = off > pos ? off : pos;
 			size_t to = MIN(off + len, pos + bsize);
 
-			memcpy(k + (from - pos), (const uint8_t *)data + (from - off), to - from);
+			mm_arch_copy(k + (from - pos), (const uint8_t *)data + (from - off), to - from);
 		}
 		pos += bsize;
 		pages -= 1u << order;

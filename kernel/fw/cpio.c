@@ -236,3 +236,50 @@ int cpio_lookup(const void *archive, size_t len, const char *name, const void **
 	}
 	return err;
 }
+
+int cpio_list(const void *archive, size_t len, struct cpio_file *files, size_t max)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	size_t n = 0;
+	int err;
+
+	if (!files && max)
+		return E_INVAL;
+	cpio_iter_init(&it, archive, len);
+	while ((err = cpio_next(&it, &e)) == 0) {
+		if ((e.mode & CPIO_MODE_TYPE) != CPIO_MODE_FILE)
+			continue;
+		if (n == max)
+			return E_OVERFLOW;
+		files[n].name = strip_name(e.name);
+		files[n].data = e.data;
+		files[n].size = e.size;
+		n++;
+	}
+	return err == E_NOENT ? (int)n : err;
+}
+
+int cpio_list_find(const struct cpio_file *files, size_t n, const char *name,
+		   const void **data, size_t *size)
+{
+	const struct cpio_file *found = NULL;
+
+	if (!name || (!files && n))
+		return E_INVAL;
+	name = strip_name(name);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(files[i].name, name) != 0)
+			continue;
+		if (found)
+			return E_EXIST;    /* ambiguous, as for cpio_find */
+		found = &files[i];
+	}
+	if (!found)
+		return E_NOENT;
+	if (data)
+		*data = found->data;
+	if (size)
+		*size = found->size;
+	return 0;
+}

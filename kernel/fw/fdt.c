@@ -17,7 +17,21 @@
  * reading past it; every walk advances the offset strictly, so it ends;
  * walks that keep a stack of ancestors bound it by FDT_MAX_DEPTH. Nothing
  * allocates and nothing writes to the blob (fdt_copy writes only its own
- * destination buffer).
+ * destination buffer). A string of the strings block is known to be
+ * terminated when it starts before strings_end (the block's last NUL,
+ * found once by fdt_open), so naming a property costs no scan.
+ *
+ * The index (fdt_index) is one more walk of the validated tree, recording
+ * in document order each node's offset, parent, depth, the index just past
+ * its subtree, its first `phandle` and `linux,phandle`, and each property's
+ * offset and name hash. An accessor first looks the node offset up in it
+ * (binary search); a hit answers from the index, a miss (no index, or an
+ * offset that is not a node's) takes the walk, so the answers are those of
+ * the walk either way: a node's properties are the PROP tokens between its
+ * BEGIN_NODE and its first subnode, its first child is the next node in
+ * document order if that one's parent is it, its next sibling the node
+ * just past its subtree if they share the parent. Host tests compare every
+ * lookup on indexed and unindexed trees.
  */
 #include <fw/fdt.h>
 #include <lib/string.h>
@@ -168,23 +182,80 @@ static int next_tag(const struct fdt *f, int off, uint32_t *tag)
 	}
 }
 
-/* NUL-terminated string at `nameoff` inside the strings block, or NULL. */
+/* NUL-terminated string at `nameoff` inside the strings block, or NULL:
+ * it is terminated inside the block when it starts before the block's
+ * last NUL (strings_end is 0 for a closed tree). */
 static const char *string_at(const struct fdt *f, uint32_t nameoff)
 {
-	const char *s;
+	if (nameoff >= f->strings_end)
+		return NULL;
+	return (const char *)f->blob + f->off_strings + nameoff;
+}
 
-	if (nameoff >= f->size_strings)
+/* The strings-block name at `nameoff` is exactly name[0..len). Reads stop
+ * at that string's NUL, which is inside the block. */
+static bool name_at_is(const struct fdt *f, uint32_t nameoff, const char *name, size_t len)
+{
+	const char *s = string_at(f, nameoff);
+
+	if (!s)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != name[i] || s[i] == '\0')
+			return false;
+	return s[len] == '\0';
+}
+
+/* FNV-1a of name[0..len), stopping early at a NUL. */
+static uint32_t name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len && name[i]; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Index entry of the node at offset `node`, or NULL (no index, or not a
+ * node's offset). The node last found and the one after it (a walk in
+ * document order) are tried before the binary search. */
+static const struct fdt_index_node *ix_node(const struct fdt *f, int node)
+{
+	struct fdt_index *ix = f ? f->ix : NULL;
+	uint32_t lo = 0, hi;
+
+	if (!ix)
 		return NULL;
-	s = (const char *)f->blob + f->off_strings + nameoff;
-	if (strnlen(s, f->size_strings - nameoff) == f->size_strings - nameoff)
+	hi = ix->hint;
+	if (hi < ix->nnodes && ix->node[hi].off == node)
+		return &ix->node[hi];
+	if (hi + 1 < ix->nnodes && ix->node[hi + 1].off == node) {
+		ix->hint = hi + 1;
+		return &ix->node[hi + 1];
+	}
+	hi = ix->nnodes;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ix->node[mid].off < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->nnodes || ix->node[lo].off != node)
 		return NULL;
-	return s;
+	ix->hint = lo;
+	return &ix->node[lo];
 }
 
 static bool is_node(const struct fdt *f, int node)
 {
 	uint32_t tag;
 
+	if (ix_node(f, node))
+		return true;
 	return tag_at(f, node, &tag) == 0 && tag == FDT_BEGIN_NODE;
 }
 
@@ -390,6 +461,9 @@ static int open_blob(struct fdt *f, const void *blob, size_t avail)
 	if (f->size_strings > f->totalsize - f->off_strings)
 		return fail(f, E_TRUNC, "strings block (%x bytes at %x) extends past totalsize",
 			    f->size_strings, f->off_strings);
+	f->strings_end = f->size_strings;
+	while (f->strings_end > 0 && b[f->off_strings + f->strings_end - 1] != '\0')
+		f->strings_end--;
 
 	/* Structure block. */
 	if (f->off_struct & 3)
@@ -444,11 +518,91 @@ int fdt_open(struct fdt *f, const void *blob, size_t avail)
 	if (err) {
 		/* A rejected tree is closed: accessors then fail cleanly. */
 		f->blob = NULL;
-		f->totalsize = f->size_struct = f->size_strings = 0;
+		f->totalsize = f->size_struct = f->size_strings = f->strings_end = 0;
 		f->nrsv = f->nnodes = 0;
 		f->root = E_NOENT;
 	}
 	return err;
+}
+
+/* ---- fdt_index ---- */
+
+/* Record the property at `off` (its name already known terminated) in
+ * the node `n`, and the node's phandles. */
+static void index_prop(const struct fdt *f, struct fdt_index *ix, struct fdt_index_node *n,
+		       int off, const char *name, uint32_t len)
+{
+	struct fdt_index_prop *p = &ix->prop[ix->nprops++];
+	uint32_t v = len == 4 ? fdt_be32(sblock(f) + off + 12) : 0;
+
+	p->off = off;
+	p->hash = name_hash(name, SIZE_MAX);
+	n->nprops++;
+	/* fdt_prop_u32 reads the first property of a name, and only a
+	 * 4-byte one counts; 0 is no phandle (fdt_node_by_phandle refuses it). */
+	if (!(n->flags & FDT_IX_SEEN_PHANDLE) && strcmp(name, "phandle") == 0) {
+		n->flags |= FDT_IX_SEEN_PHANDLE;
+		n->phandle = v;
+	} else if (!(n->flags & FDT_IX_SEEN_LINUX) && strcmp(name, "linux,phandle") == 0) {
+		n->flags |= FDT_IX_SEEN_LINUX;
+		n->linux_phandle = v;
+	}
+}
+
+int fdt_index(struct fdt *f, struct fdt_index *ix)
+{
+	uint16_t open[FDT_MAX_DEPTH + 1];   /* indexes of the open nodes */
+	uint32_t depth = 0, tag;
+	int off, next;
+
+	if (!f)
+		return E_INVAL;
+	f->ix = NULL;
+	if (!ix || !f->blob || f->root < 0)
+		return fail(f, E_INVAL, "no index: device tree not opened", 0, 0);
+	ix->nnodes = ix->nprops = ix->hint = 0;
+	for (off = f->root;; off = next) {
+		struct fdt_index_node *n;
+
+		next = next_tag(f, off, &tag);
+		if (next < 0)
+			break;                 /* not after fdt_open's checks */
+		if (tag == FDT_BEGIN_NODE) {
+			if (ix->nnodes == FDT_INDEX_NODES)
+				return fail(f, E_OVERFLOW, "more than %u nodes (the index holds %u)",
+					    FDT_INDEX_NODES, FDT_INDEX_NODES);
+			if (depth > FDT_MAX_DEPTH)
+				break;
+			n = &ix->node[ix->nnodes];
+			memset(n, 0, sizeof(*n));
+			n->off = off;
+			n->parent = depth ? open[depth - 1] : FDT_INDEX_NONE;
+			n->depth = (uint16_t)depth;
+			n->first_prop = (uint16_t)ix->nprops;
+			open[depth++] = (uint16_t)ix->nnodes++;
+		} else if (tag == FDT_END_NODE) {
+			if (depth == 0)
+				break;
+			ix->node[open[--depth]].next = (uint16_t)ix->nnodes;
+			if (depth == 0) {
+				f->ix = ix;            /* the root closed: done */
+				return 0;
+			}
+		} else if (tag == FDT_PROP) {
+			const uint8_t *p = sblock(f) + off;
+			const char *name = string_at(f, fdt_be32(p + 8));
+
+			if (depth == 0 || !name)
+				break;
+			if (ix->nprops == FDT_INDEX_PROPS)
+				return fail(f, E_OVERFLOW, "more than %u properties (the index holds %u)",
+					    FDT_INDEX_PROPS, FDT_INDEX_PROPS);
+			index_prop(f, ix, &ix->node[open[depth - 1]], off, name, fdt_be32(p + 4));
+		} else if (tag != FDT_NOP) {
+			break;
+		}
+	}
+	return fail(f, E_FORMAT, "no index: malformed structure at offset %x", (uint32_t)off, 0);
 }
 
 size_t fdt_used_size(const struct fdt *f)
@@ -510,6 +664,8 @@ const char *fdt_node_name(const struct fdt *f, int node)
 {
 	uint32_t tag;
 
+	if (ix_node(f, node))
+		return (const char *)sblock(f) + node + 4;
 	if (next_tag(f, node, &tag) < 0 || tag != FDT_BEGIN_NODE)
 		return NULL;
 	return (const char *)sblock(f) + node + 4;
@@ -585,15 +741,35 @@ static int node_or_end(const struct fdt *f, int off)
 
 int fdt_first_child(const struct fdt *f, int node)
 {
-	int off = after_props(f, node);
+	const struct fdt_index_node *n = ix_node(f, node);
+	int off;
+
+	if (n) {
+		const struct fdt_index *ix = f->ix;
+		uint32_t i = (uint32_t)(n - ix->node);
+
+		if (i + 1 < ix->nnodes && ix->node[i + 1].parent == i)
+			return ix->node[i + 1].off;
+		return E_NOENT;
+	}
+	off = after_props(f, node);
 
 	return off < 0 ? off : node_or_end(f, off);
 }
 
 int fdt_next_sibling(const struct fdt *f, int node)
 {
+	const struct fdt_index_node *n = ix_node(f, node);
 	int off;
 
+	if (n) {
+		const struct fdt_index *ix = f->ix;
+
+		if (n->parent == FDT_INDEX_NONE || n->next >= ix->nnodes ||
+		    ix->node[n->next].parent != n->parent)
+			return E_NOENT;
+		return ix->node[n->next].off;
+	}
 	if (!is_node(f, node))
 		return E_INVAL;
 	if (node == f->root)
@@ -604,9 +780,17 @@ int fdt_next_sibling(const struct fdt *f, int node)
 
 int fdt_next_node(const struct fdt *f, int node, int *depth)
 {
+	const struct fdt_index_node *n = ix_node(f, node);
 	uint32_t tag;
 	int off, rel = 1;
 
+	if (n) {
+		if (n + 1 >= f->ix->node + f->ix->nnodes)
+			return E_NOENT;
+		if (depth)
+			*depth += (int)n[1].depth - (int)n->depth;
+		return n[1].off;
+	}
 	if (!is_node(f, node))
 		return E_INVAL;
 	off = next_tag(f, node, &tag);
@@ -632,9 +816,20 @@ int fdt_next_node(const struct fdt *f, int node, int *depth)
 /* Fill chain[0..] with the offsets of root .. node; returns the count. */
 static int ancestry(const struct fdt *f, int node, int chain[FDT_MAX_DEPTH + 1])
 {
+	const struct fdt_index_node *n = ix_node(f, node);
 	uint32_t tag;
 	int off, depth = 0;
 
+	if (n) {
+		/* Validation bounds the depth by FDT_MAX_DEPTH - 1. */
+		depth = (int)n->depth + 1;
+		for (int k = depth - 1; k >= 0; k--) {
+			chain[k] = n->off;
+			if (n->parent != FDT_INDEX_NONE)
+				n = &f->ix->node[n->parent];
+		}
+		return depth;
+	}
 	if (!is_node(f, node))
 		return E_INVAL;
 	off = fdt_root(f);
@@ -663,8 +858,13 @@ static int ancestry(const struct fdt *f, int node, int chain[FDT_MAX_DEPTH + 1])
 
 int fdt_parent(const struct fdt *f, int node)
 {
+	const struct fdt_index_node *in = ix_node(f, node);
 	int chain[FDT_MAX_DEPTH + 1];
-	int n = ancestry(f, node, chain);
+	int n;
+
+	if (in)
+		return in->parent == FDT_INDEX_NONE ? E_NOENT : f->ix->node[in->parent].off;
+	n = ancestry(f, node, chain);
 
 	if (n < 0)
 		return n;
@@ -727,13 +927,36 @@ int fdt_subnode(const struct fdt *f, int node, const char *name, size_t len)
 	return child == E_NOENT ? E_NOENT : child;
 }
 
+/* The property at `off` was found: its value and length, and `off`. */
+static int prop_found(const struct fdt *f, int off, const void **val, uint32_t *plen)
+{
+	const uint8_t *p = sblock(f) + off;
+
+	if (val)
+		*val = p + 12;
+	if (plen)
+		*plen = fdt_be32(p + 4);
+	return off;
+}
+
 /* Property of `node` named name[0..len). */
 static int prop_n(const struct fdt *f, int node, const char *name, size_t len,
 		  const void **val, uint32_t *plen)
 {
+	const struct fdt_index_node *n = ix_node(f, node);
 	uint32_t tag;
-	int off = next_tag(f, node, &tag);
+	int off;
 
+	if (n) {
+		const struct fdt_index_prop *p = &f->ix->prop[n->first_prop], *end = p + n->nprops;
+		uint32_t h = name_hash(name, len);
+
+		for (; p < end; p++)
+			if (p->hash == h && name_at_is(f, fdt_be32(sblock(f) + p->off + 8), name, len))
+				return prop_found(f, p->off, val, plen);
+		return E_NOENT;
+	}
+	off = next_tag(f, node, &tag);
 	if (off < 0)
 		return off;
 	if (tag != FDT_BEGIN_NODE)
@@ -744,16 +967,8 @@ static int prop_n(const struct fdt *f, int node, const char *name, size_t len,
 		if (next < 0)
 			return next;
 		if (tag == FDT_PROP) {
-			const uint8_t *p = sblock(f) + off;
-			const char *pn = string_at(f, fdt_be32(p + 8));
-
-			if (pn && strnlen(pn, len + 1) == len && strncmp(pn, name, len) == 0) {
-				if (val)
-					*val = p + 12;
-				if (plen)
-					*plen = fdt_be32(p + 4);
-				return off;
-			}
+			if (name_at_is(f, fdt_be32(sblock(f) + off + 8), name, len))
+				return prop_found(f, off, val, plen);
 		} else if (tag != FDT_NOP) {
 			return E_NOENT;
 		}
@@ -826,6 +1041,15 @@ int fdt_node_by_phandle(const struct fdt *f, uint32_t phandle)
 
 	if (phandle == 0 || phandle == 0xffffffffu)
 		return E_INVAL;
+	if (f && f->ix) {
+		for (uint32_t i = 0; i < f->ix->nnodes; i++) {
+			const struct fdt_index_node *n = &f->ix->node[i];
+
+			if (n->phandle == phandle || n->linux_phandle == phandle)
+				return n->off;
+		}
+		return E_NOENT;
+	}
 	for (node = fdt_root(f); node >= 0; node = fdt_next_node(f, node, NULL)) {
 		uint32_t v;
 
@@ -951,15 +1175,21 @@ bool fdt_stringlist_contains(const void *val, uint32_t len, const char *s)
 
 	if (!val || !s)
 		return false;
+	/* One pass over each entry: compare while equal, then find its end.
+	 * An entry without its NUL inside len ends the list, unmatched. */
 	while (len) {
-		size_t n = strnlen(p, len);
+		uint32_t i = 0;
 
-		if (n == len)
-			return false;
-		if (strcmp(p, s) == 0)
+		while (i < len && p[i] && p[i] == s[i])
+			i++;
+		if (i < len && p[i] == '\0' && s[i] == '\0')
 			return true;
-		p += n + 1;
-		len -= (uint32_t)(n + 1);
+		while (i < len && p[i])
+			i++;
+		if (i == len)
+			return false;
+		p += i + 1;
+		len -= i + 1;
 	}
 	return false;
 }

@@ -60,10 +60,12 @@ static int emit_number(kputc_fn out, void *ctx, uint64_t v, bool neg,
 	const char *prefix = "";
 	int plen;
 
-	do {
+	/* 64-bit division is a library call on 32-bit targets: the high
+	 * digits take it, the last 32 bits the machine's own division. */
+	for (; v >> 32; v /= base)
 		tmp[n++] = digits[v % base];
-		v /= base;
-	} while (v);
+	for (uint32_t w = (uint32_t)v, b32 = base; n == 0 || w; w /= b32)
+		tmp[n++] = digits[w % b32];
 	if (s->prec == 0 && n == 1 && tmp[0] == '0')
 		n = 0; /* "%.0d" of zero prints nothing */
 	if (neg)

@@ -203,14 +203,14 @@ int frame_zero(paddr_t pa, unsigned order)
 		return E_INVAL;
 	va = mm_arch_direct_va(pa, (size_t)bytes);
 	if (va) {
-		memset(va, 0, (size_t)bytes);
+		mm_arch_zero_pages(va, (size_t)bytes);
 		return 0;
 	}
 	for (uint64_t off = 0; off < bytes; off += PMEM_PAGE_SIZE) {
 		va = mm_arch_kmap(pa + off);
 		if (!va)
 			return E_NOMEM;
-		memset(va, 0, PMEM_PAGE_SIZE);
+		mm_arch_zero_pages(va, PMEM_PAGE_SIZE);
 		mm_arch_kunmap(va);
 	}
 	return 0;

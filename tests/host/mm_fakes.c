@@ -260,6 +260,20 @@ void *mm_arch_direct_va(paddr_t pa, size_t len)
 	return mmfake_phys(pa, len);
 }
 
+void mm_arch_zero_pages(void *va, size_t bytes)
+{
+	if (((uintptr_t)va & (FAKE_PAGE - 1)) || (bytes & (FAKE_PAGE - 1))) {
+		fprintf(stderr, "mm_fakes: zero_pages of %zu bytes at %p\n", bytes, va);
+		abort();
+	}
+	memset(va, 0, bytes);
+}
+
+void mm_arch_copy(void *dst, const void *src, size_t bytes)
+{
+	memcpy(dst, src, bytes);
+}
+
 void *mm_arch_kmap(paddr_t pa)
 {
 	void *va;

@@ -254,6 +254,55 @@ static void test_lookup(void)
 	HT_EQ(cpio_lookup(p, arch.len, "system.dtb", &d2, &s2), E_FORMAT);
 }
 
+/* cpio_list + cpio_list_find: the answers of cpio_find; the bound. */
+static void test_list(void)
+{
+	static const char *const names[] = { "system.dtb", "odd", "empty", "dotted", "./dotted",
+					      "/bin/init", "bin", "no/such/file", "TRAILER!!!",
+					      "prog", "other", "" };
+	struct cpio_file files[8];
+	const void *d1, *d2;
+	size_t s1, s2;
+	uint8_t *p;
+	int n;
+
+	for (int round = 0; round < 2; round++) {
+		if (round == 0) {
+			build_standard(&arch);
+		} else {
+			aw_init(&arch);
+			aw_file(&arch, "prog", "one", 3);
+			aw_file(&arch, "other", "o", 1);
+			aw_file(&arch, "./prog", "two", 3);
+			aw_trailer(&arch);
+		}
+		p = keep(dup_exact(arch.buf, arch.len));
+		HT_ASSERT(p);
+		n = cpio_list(p, arch.len, files, 8);
+		HT_ASSERT(n >= 3);
+		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			int a = cpio_find(p, arch.len, names[i], &d1, &s1);
+
+			d2 = NULL;
+			HT_EQ(cpio_list_find(files, (size_t)n, names[i], &d2, &s2), a);
+			if (a == 0)
+				HT_ASSERT_MSG(d1 == d2 && s1 == s2, "%s", names[i]);
+			else
+				HT_ASSERT(d2 == NULL);
+		}
+		/* Exactly full, one short. */
+		HT_EQ(cpio_list(p, arch.len, files, (size_t)n), n);
+		HT_EQ(cpio_list(p, arch.len, files, (size_t)n - 1), E_OVERFLOW);
+	}
+	HT_EQ(cpio_list_find(files, 0, "prog", &d2, &s2), E_NOENT);
+	HT_EQ(cpio_list_find(files, (size_t)n, NULL, &d2, &s2), E_INVAL);
+	HT_EQ(cpio_list(p, arch.len, NULL, 4), E_INVAL);
+	/* A damaged archive is its error, as for cpio_find. */
+	HT_EQ(cpio_list(p, arch.len - 4, files, 8), cpio_find(p, arch.len - 4, "x", NULL, NULL));
+	p[0] = 'X';
+	HT_EQ(cpio_list(p, arch.len, files, 8), E_FORMAT);
+}
+
 /* An archive from the system's cpio (or, without it, an equivalent one). */
 static void test_system_cpio(void)
 {
@@ -542,6 +591,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(test_iterate),
 	HT_CASE(test_find),
 	HT_CASE(test_lookup),
+	HT_CASE(test_list),
 	HT_CASE(test_system_cpio),
 	HT_CASE(test_bad_magic),
 	HT_CASE(test_bad_hex_digit),

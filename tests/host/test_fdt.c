@@ -1047,6 +1047,314 @@ static void test_struct_corruptions(void)
 	EXPECT_STRUCT(b, 0, NULL);
 }
 
+/* ---- string lists ---- */
+
+/* The plain definition: each NUL-terminated entry inside len, compared whole. */
+static bool contains_ref(const char *p, uint32_t len, const char *s)
+{
+	while (len) {
+		size_t n = 0;
+
+		while (n < len && p[n])
+			n++;
+		if (n == len)
+			return false;
+		if (strcmp(p, s) == 0)
+			return true;
+		p += n + 1;
+		len -= (uint32_t)(n + 1);
+	}
+	return false;
+}
+
+static void test_stringlist(void)
+{
+	static const char *const probes[] = { "", "a", "b", "ab", "abc", "bc", "ba", "c", "cd" };
+	static const char alphabet[] = { 'a', 'b', 'c', '\0' };
+	char list[8];
+
+	HT_ASSERT(fdt_stringlist_contains("a\0bc", 5, "bc"));
+	HT_ASSERT(!fdt_stringlist_contains("a\0bc", 5, "b"));
+	HT_ASSERT(!fdt_stringlist_contains("a\0bc", 4, "bc"));      /* cut: no NUL */
+	HT_ASSERT(fdt_stringlist_contains("a\0bc", 4, "a"));
+	HT_ASSERT(fdt_stringlist_contains("\0x", 3, ""));
+	HT_ASSERT(!fdt_stringlist_contains("x", 0, ""));
+	HT_ASSERT(!fdt_stringlist_contains(NULL, 4, "a"));
+	HT_ASSERT(!fdt_stringlist_contains("a", 2, NULL));
+	/* Every list of up to 7 bytes over {a, b, c, NUL}, every probe. */
+	for (uint32_t len = 0; len <= 7; len++) {
+		uint32_t total = 1;
+
+		for (uint32_t i = 0; i < len; i++)
+			total *= 4;
+		for (uint32_t code = 0; code < total; code++) {
+			uint8_t *exact;
+
+			for (uint32_t i = 0, c = code; i < len; i++, c /= 4)
+				list[i] = alphabet[c % 4];
+			exact = dup_exact(list, len);
+			HT_ASSERT(exact);
+			for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++)
+				HT_ASSERT_MSG(fdt_stringlist_contains(exact, len, probes[k]) ==
+					      contains_ref((const char *)exact, len, probes[k]),
+					      "list %u/%u, \"%s\"", (unsigned)code, (unsigned)len,
+					      probes[k]);
+			free(exact);
+		}
+	}
+}
+
+/* ---- the index answers as the walk does ---- */
+
+#define AGREE_NAMES 96
+
+static struct dt_info dt_plain, dt_indexed;
+
+/* Property names to ask for: every name the tree uses, then names it
+ * should not have (prefixes, extensions, empty, with a unit). */
+static unsigned agree_names(const struct fdt *f, const char *names[AGREE_NAMES])
+{
+	static const char *const extra[] = {
+		"", "reg", "compatible", "phandle", "linux,phandle", "#address-cells",
+		"compat", "compatiblex", "interrupt-parent", "nonexistent", "reg@1",
+	};
+	unsigned n = 0;
+	int node;
+
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		names[n++] = extra[i];
+	for (node = fdt_root(f); node >= 0; node = fdt_next_node(f, node, NULL))
+		for (int p = fdt_first_prop(f, node); p >= 0 && n < AGREE_NAMES;
+		     p = fdt_next_prop(f, p)) {
+			const char *pn;
+			bool have = false;
+
+			if (fdt_prop_at(f, p, &pn, NULL, NULL) != 0)
+				continue;
+			for (unsigned k = 0; k < n && !have; k++)
+				have = strcmp(names[k], pn) == 0;
+			if (!have)
+				names[n++] = pn;
+		}
+	return n;
+}
+
+/* Node questions about offset `off` answer the same on both trees. */
+static void agree_at(const struct fdt *a, const struct fdt *b, int off, const char *const *names,
+		     unsigned nnames)
+{
+	char pa[256], pb[256];
+	int da = 3, db = 3;
+
+	HT_ASSERT(fdt_node_name(a, off) == fdt_node_name(b, off));
+	HT_EQ(fdt_first_child(a, off), fdt_first_child(b, off));
+	HT_EQ(fdt_next_sibling(a, off), fdt_next_sibling(b, off));
+	HT_EQ(fdt_parent(a, off), fdt_parent(b, off));
+	HT_EQ(fdt_next_node(a, off, &da), fdt_next_node(b, off, &db));
+	HT_EQ(da, db);
+	HT_EQ(fdt_node_path(a, off, pa, sizeof(pa)), fdt_node_path(b, off, pb, sizeof(pb)));
+	HT_STREQ(pa, pb);
+	HT_EQ(fdt_node_path(a, off, pa, 6), fdt_node_path(b, off, pb, 6));
+	HT_STREQ(pa, pb);
+	HT_EQ(fdt_address_cells(a, off), fdt_address_cells(b, off));
+	HT_EQ(fdt_size_cells(a, off), fdt_size_cells(b, off));
+	for (unsigned k = 0; k < nnames; k++) {
+		const void *va = NULL, *vb = NULL;
+		uint32_t la = 7, lb = 7, ua = 9, ub = 9;
+
+		HT_EQ(fdt_prop(a, off, names[k], &va, &la), fdt_prop(b, off, names[k], &vb, &lb));
+		HT_ASSERT(va == vb);
+		HT_EQ(la, lb);
+		HT_EQ(fdt_prop_u32(a, off, names[k], &ua), fdt_prop_u32(b, off, names[k], &ub));
+		HT_EQ(ua, ub);
+		HT_ASSERT(fdt_prop_string(a, off, names[k]) == fdt_prop_string(b, off, names[k]));
+	}
+}
+
+/* Every lookup on `b` (the blob of `a`, indexed) answers as on `a`: at
+ * every node, at every other offset of the structure block and just
+ * around it, by path, by phandle, by compatible, and dt_parse. */
+static void index_agrees(const struct fdt *a, const struct fdt *b)
+{
+	const char *names[AGREE_NAMES];
+	unsigned nnames = agree_names(a, names);
+	int node;
+
+	HT_ASSERT(b->ix && !a->ix);
+	HT_EQ(b->ix->nnodes, a->nnodes);
+	for (node = fdt_root(a); node >= 0; node = fdt_next_node(a, node, NULL)) {
+		char path[256];
+
+		agree_at(a, b, node, names, nnames);
+		if (fdt_node_path(a, node, path, sizeof(path)) >= 0)
+			HT_EQ(fdt_path(a, path), fdt_path(b, path));
+		for (int p = fdt_first_prop(a, node); p >= 0; p = fdt_next_prop(a, p)) {
+			const char *pn;
+			const void *val;
+			uint32_t len;
+
+			if (fdt_prop_at(a, p, &pn, &val, &len) != 0)
+				continue;
+			if (len >= 4 && (strcmp(pn, "phandle") == 0 || strcmp(pn, "linux,phandle") == 0))
+				HT_EQ(fdt_node_by_phandle(a, get32(val)),
+				      fdt_node_by_phandle(b, get32(val)));
+			if (strcmp(pn, "compatible") == 0 && len > 0) {
+				const char *c = fdt_stringlist_get(val, len, 0);
+				int x = -1, y = -1;
+
+				do {
+					x = c ? fdt_find_compatible(a, x, c) : E_NOENT;
+					y = c ? fdt_find_compatible(b, y, c) : E_NOENT;
+					HT_EQ(x, y);
+				} while (x >= 0);
+			}
+		}
+	}
+	HT_EQ(node, E_NOENT);
+	for (uint32_t ph = 0; ph < 40; ph++)
+		HT_EQ(fdt_node_by_phandle(a, ph), fdt_node_by_phandle(b, ph));
+	for (int off = -9; off < (int)a->size_struct + 9; off++)
+		if (!fdt_node_name(a, off) || (off & 3))
+			agree_at(a, b, off, names, 4);
+	HT_EQ(fdt_path(a, "serial0"), fdt_path(b, "serial0"));
+	HT_EQ(fdt_path(a, "/nowhere"), fdt_path(b, "/nowhere"));
+	HT_EQ(dt_parse(a, &dt_plain), dt_parse(b, &dt_indexed));
+	dt_plain.why = dt_indexed.why = NULL;
+	HT_ASSERT(memcmp(&dt_plain, &dt_indexed, sizeof(dt_plain)) == 0);
+}
+
+static struct fdt_index test_ix;
+
+static void test_index_same_answers(void)
+{
+	static const char *const files[] = {
+		"virt-1G-smp1.dtb", "virt-1G-smp4.dtb", "virt-6G-smp1-highmem.dtb",
+		"virt-1G-smp1-virt.dtb", "virt-chosen-2cell.dtb", "dt-buses.dtb", "dt-sparse.dtb",
+		"dt-buses-v16.dtb",
+	};
+	struct fb *b = keep(malloc(sizeof(*b)));
+	struct fdt a, x;
+	uint8_t *blob;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		blob = load(files[i], &len);
+		HT_ASSERT_MSG(blob, "fixture %s missing", files[i]);
+		HT_EQ(fdt_open(&a, blob, len), 0);
+		HT_EQ(fdt_open(&x, blob, len), 0);
+		HT_EQ(fdt_index(&x, &test_ix), 0);
+		index_agrees(&a, &x);
+	}
+
+	/* What the index records by hand: NOPs among properties, a first
+	 * `phandle` of 8 bytes (fdt_prop_u32 refuses it, so the 4-byte one
+	 * after it names nothing), both phandles on one node, a property
+	 * named by a suffix of another's name, duplicate names. */
+	HT_ASSERT(b);
+	fb_init(b);
+	fb_begin(b, "");
+	fb_prop_u32(b, "#address-cells", 1);
+	fb_u32(b, FDT_NOP);
+	fb_prop_u32(b, "#size-cells", 1);
+	fb_begin(b, "a@1");
+	fb_prop(b, "phandle", "\0\0\0\1\0\0\0\1", 8);
+	fb_prop_u32(b, "phandle", 2);
+	fb_u32(b, FDT_NOP);
+	fb_prop_u32(b, "linux,phandle", 3);
+	fb_begin(b, "b");
+	fb_u32(b, FDT_NOP);
+	fb_prop_u32(b, "linux,phandle", 4);
+	fb_prop_u32(b, "phandle", 5);
+	fb_prop_u32(b, "phandle", 6);
+	fb_prop_str(b, "compatible", "x,y");
+	fb_prop_str(b, "compatible", "x,z");
+	fb_end(b);
+	fb_u32(b, FDT_NOP);
+	fb_end(b);
+	fb_begin(b, "a@2");
+	fb_prop(b, "linux,phandle", "\0\0\0\7\0", 5);
+	fb_prop_u32(b, "phandle", 7);
+	fb_end(b);
+	fb_begin(b, "c");
+	fb_end(b);
+	fb_end(b);
+	fb_u32(b, FDT_END);
+	blob = fb_finish(b, &len);
+	HT_EQ(fdt_open(&a, blob, len), 0);
+	HT_EQ(fdt_open(&x, blob, len), 0);
+	HT_EQ(fdt_index(&x, &test_ix), 0);
+	index_agrees(&a, &x);
+	HT_EQ(fdt_node_by_phandle(&x, 1), E_NOENT);
+	HT_EQ(fdt_node_by_phandle(&x, 2), E_NOENT);
+	HT_EQ(fdt_node_by_phandle(&x, 6), E_NOENT);
+	HT_STREQ(fdt_node_name(&x, fdt_node_by_phandle(&x, 3)), "a@1");
+	HT_STREQ(fdt_node_name(&x, fdt_node_by_phandle(&x, 5)), "b");
+	HT_STREQ(fdt_node_name(&x, fdt_node_by_phandle(&x, 7)), "a@2");
+	HT_STREQ(fdt_prop_string(&x, fdt_path(&x, "/a/b"), "compatible"), "x,y");
+	HT_EQ(fdt_path(&x, "/a"), fdt_path(&x, "/a@1"));
+}
+
+/* A tree of `nodes` nodes below the root or `props` empty properties on
+ * the root. */
+static uint8_t *many(struct fb *b, unsigned nodes, unsigned props, size_t *len)
+{
+	fb_init(b);
+	fb_begin(b, "");
+	for (unsigned i = 0; i < props; i++)
+		fb_prop(b, i % 2 ? "p" : "q", NULL, 0);
+	for (unsigned i = 0; i < nodes; i++) {
+		fb_begin(b, "n");
+		fb_end(b);
+	}
+	fb_end(b);
+	fb_u32(b, FDT_END);
+	return fb_finish(b, len);
+}
+
+static void test_index_bounds(void)
+{
+	struct fb *b = keep(malloc(sizeof(*b)));
+	struct fdt a, x;
+	uint8_t *blob;
+	size_t len = 0;
+
+	HT_ASSERT(b);
+	/* Exactly full: the root and FDT_INDEX_NODES - 1 nodes. */
+	blob = many(b, FDT_INDEX_NODES - 1, FDT_INDEX_PROPS, &len);
+	HT_EQ(fdt_open(&x, blob, len), 0);
+	HT_EQ(fdt_index(&x, &test_ix), 0);
+	HT_EQ(test_ix.nnodes, FDT_INDEX_NODES);
+	HT_EQ(test_ix.nprops, FDT_INDEX_PROPS);
+	HT_EQ(fdt_open(&a, blob, len), 0);
+	index_agrees(&a, &x);
+
+	/* One node more: refused with the bound, the tree still answers. */
+	blob = many(b, FDT_INDEX_NODES, 1, &len);
+	HT_EQ(fdt_open(&x, blob, len), 0);
+	HT_EQ(fdt_index(&x, &test_ix), E_OVERFLOW);
+	HT_STREQ(x.why, "more than 1024 nodes (the index holds 1024)");
+	HT_ASSERT(x.ix == NULL);
+	HT_EQ(fdt_next_sibling(&x, fdt_first_child(&x, fdt_root(&x))),
+	      fdt_first_child(&x, fdt_root(&x)) + 12);
+	HT_EQ(fdt_prop(&x, fdt_root(&x), "q", NULL, NULL), 0);
+
+	/* One property more. */
+	blob = many(b, 0, FDT_INDEX_PROPS + 1, &len);
+	HT_EQ(fdt_open(&x, blob, len), 0);
+	HT_EQ(fdt_index(&x, &test_ix), E_OVERFLOW);
+	HT_STREQ(x.why, "more than 4096 properties (the index holds 4096)");
+	HT_ASSERT(x.ix == NULL);
+	HT_EQ(fdt_prop(&x, fdt_root(&x), "p", NULL, NULL), 0);
+
+	/* Not open: nothing to index. */
+	HT_ASSERT(fdt_open(&x, "junk", 4) < 0);
+	HT_EQ(fdt_index(&x, &test_ix), E_INVAL);
+	HT_ASSERT(x.ix == NULL);
+	HT_EQ(fdt_index(NULL, &test_ix), E_INVAL);
+	HT_EQ(fdt_open(&x, blob, len), 0);
+	HT_EQ(fdt_index(&x, NULL), E_INVAL);
+}
+
 /* Deterministic random numbers for the flip test. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -1108,6 +1416,12 @@ static void test_random_flips(void)
 		if (err == 0) {
 			accepted++;
 			ok = accepted_survives(&f, (it & 63) == 0);
+			if ((it & 15) == 0) {
+				struct fdt x = f;
+
+				HT_EQ(fdt_index(&x, &test_ix), 0);
+				index_agrees(&f, &x);
+			}
 		} else {
 			rejected++;
 			ok = rejected_ok(&f, err);
@@ -1138,6 +1452,9 @@ static const struct htest_case cases[] = {
 	HT_CASE(test_truncation),
 	HT_CASE(test_header_corruption),
 	HT_CASE(test_struct_corruptions),
+	HT_CASE(test_stringlist),
+	HT_CASE(test_index_same_answers),
+	HT_CASE(test_index_bounds),
 	HT_CASE(test_random_flips),
 };
 

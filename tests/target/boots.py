@@ -228,6 +228,8 @@ def hostile_dt_boots():
                                    r"their nearest, [0-9]+ KiB between them reserved too"),
         ("irq_loop", 0, True, r"device /looped@22000000: interrupt parent 0x7001 unusable \(loop\)"),
         ("many_properties", 0, True, r"poweroff requested"),
+        ("past_the_index", 0, True, r"warning: dt: not indexed, every lookup walks the tree: "
+                                    r"more than 1024 nodes \(the index holds 1024\)"),
         ("stdout_nowhere", 0, True, r"warning: console: /chosen/stdout-path unusable \(E_NOENT\); "
                                     r"using the board UART"),
         ("initrd_outside_ram", 0, False, r"warning: archive: 0x80000000-0x80100000 is not in the "
@@ -260,6 +262,22 @@ def hostile_dt_boots():
                 mem="256M", args="poweroff", timeout=20, status=status, ktap=False,
                 expect=expect, dtb=hostile.dtb(name),
                 **({} if initrd else {"initrd": lambda boot: False})))
+    # Past the index the whole system runs, the kernel and the root task
+    # walking the tree for every lookup.
+    boots.append(dict(
+        name="hostile_dt_past_the_index_system", uboot=False, mem="256M", args="", timeout=30,
+        status=0, ktap=False, disk=True, dtb=hostile.dtb("past_the_index"),
+        input="ps\npoweroff\n",
+        expect=[
+            ("kernel", r"warning: dt: not indexed, every lookup walks the tree: more than 1024 "
+                       r"nodes \(the index holds 1024\)"),
+            ("root", r"^root: hardware device tree not indexed, every lookup walks it: more "
+                     r"than 1024 nodes \(the index holds 1024\)$"),
+            ("shell", r"^Cairn shell\. Type `help` for the commands\.$"),
+            ("ps_uart", r"^uart +200 +recv "),
+            ("ps_blk", r"^blk +180 +recv "),
+            ("poweroff", r"^powering off$"),
+        ]))
     return boots
 
 

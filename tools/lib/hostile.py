@@ -185,6 +185,13 @@ def many_nodes(root, boot):
         root.add(f"filler{i}", {"compatible": "cairn,filler", "status": "disabled"})
 
 
+def past_the_index(root, boot):
+    # 1100 nodes more (18 KiB): past the 1024 the device-tree index holds,
+    # well inside the kernel's 128 KiB copy.
+    for i in range(1100):
+        root.add(f"f{i}")
+
+
 def many_properties(root, boot):
     n = root.add("props")
     for i in range(3000):
@@ -212,7 +219,7 @@ VARIANTS = {f.__name__: f for f in [
     many_banks, bank_beyond_40_bits, zero_bank, bank_wraps, bank_overlaps_ram, many_reserved,
     reserved_outside_ram, reserved_over_kernel, reserved_wraps, initrd_outside_ram,
     initrd_over_kernel, initrd_backwards, stdout_nowhere, absurd_depth, many_nodes,
-    many_properties, bogus_cells, irq_loop]}
+    past_the_index, many_properties, bogus_cells, irq_loop]}
 
 
 def make(name, boot):

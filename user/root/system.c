@@ -64,7 +64,16 @@ static struct server servers[MAX_SERVERS];
 static unsigned nservers;
 static struct dt_info hw;
 static struct fdt hwfdt;
+static struct fdt_index hwfdt_index;    /* 56 KiB: FDT_INDEX_NODES, FDT_INDEX_PROPS */
 static cptr_t root_ep;                  /* faults and questions */
+
+/* The boot archive's regular files, listed on the first lookup so that
+ * the system description and every server's program cost no walk of it;
+ * an archive of more files is walked for each lookup instead. */
+#define ARCHIVE_FILES 64                /* the build's archive has 26 */
+static struct cpio_file archive_files[ARCHIVE_FILES];
+static int archive_nfiles;              /* count, or cpio_list's error */
+static bool archive_listed;
 
 /* ------------------------------------------------------------ parsing */
 
@@ -115,12 +124,26 @@ static const struct dt_device *hw_device(const char *path)
 	return NULL;
 }
 
+/* cpio_find in the boot archive, through its list once made. */
+static int archive_find(const char *name, const void **data, size_t *size)
+{
+	const void *archive = (const void *)(uintptr_t)bootinfo->archive_va;
+
+	if (!archive_listed) {
+		archive_nfiles = cpio_list(archive, bootinfo->archive_size, archive_files,
+					   ARCHIVE_FILES);
+		archive_listed = true;
+	}
+	if (archive_nfiles >= 0)
+		return cpio_list_find(archive_files, (size_t)archive_nfiles, name, data, size);
+	return cpio_find(archive, bootinfo->archive_size, name, data, size);
+}
+
 /* The program's file in the boot archive: 0, E_NOENT, or E_EXIST when
  * two files have its name (which one would run?). */
 static int program_find(const char *name)
 {
-	return cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
-			 name, NULL, NULL);
+	return archive_find(name, NULL, NULL);
 }
 
 static const struct bootinfo_dev *range_of(uint64_t base, uint64_t size);
@@ -475,8 +498,7 @@ int sysdesc_load_archive(char *err, size_t errlen)
 	const void *sys;
 	size_t len;
 
-	int e = cpio_find((const void *)(uintptr_t)bootinfo->archive_va, bootinfo->archive_size,
-			  "system.dtb", &sys, &len);
+	int e = archive_find("system.dtb", &sys, &len);
 
 	if (e == E_EXIST)
 		return fail(err, errlen, "system.dtb is in the boot archive more than once");
@@ -489,6 +511,11 @@ int sysdesc_hardware(char *err, size_t errlen)
 {
 	int e = fdt_open(&hwfdt, (const void *)(uintptr_t)bootinfo->dtb_va, bootinfo->dtb_size);
 
+	/* A tree too large for the index is read by walking it: slower,
+	 * the same answers. */
+	if (e == 0 && fdt_index(&hwfdt, &hwfdt_index) != 0)
+		uprintf("root: hardware device tree not indexed, every lookup walks it: %s\n",
+			hwfdt.why);
 	if (e == 0)
 		e = dt_parse(&hwfdt, &hw);
 	if (e)

@@ -6,13 +6,15 @@
  * kind, the fault status (type and level, read or write), the fault
  * address and the faulting PC. The MMU tests check the properties the
  * boot code promises: a working direct map, W^X on the kernel image, no
- * identity map left, device mappings for MMIO.
+ * identity map left, device mappings for MMIO; and the port's bulk zeroing
+ * and copying (bulk.S) at every alignment.
  */
 #include <arch/cpu.h>
 #include <arch/memlayout.h>
 #include <arch/trap.h>
 #include <boot/boot.h>
 #include <hal/arch.h>
+#include <hal/mm_arch.h>
 #include <lib/ktest.h>
 #include <lib/string.h>
 
@@ -226,7 +228,44 @@ static void test_caches_and_mmu_on(struct ktest *t)
 	KT_EQ(t, read_vbar() & 0xf0000000, KIMAGE_BASE);
 }
 
+static uint8_t bulk_src[160], bulk_dst[192];
+static uint8_t bulk_pages[3 * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+/* mm_arch_copy: every alignment of both ends and every length up to 140
+ * (the 32-byte loop, the word and byte tails, the unaligned loop) copies
+ * exactly its bytes; nothing beside them is written. */
+static void test_bulk_copy(struct ktest *t)
+{
+	for (unsigned i = 0; i < sizeof(bulk_src); i++)
+		bulk_src[i] = (uint8_t)(i * 7 + 1);
+	for (unsigned so = 0; so < 8; so++)
+		for (unsigned d = 0; d < 8; d++)
+			for (unsigned n = 0; n <= 140; n++) {
+				memset(bulk_dst, 0xee, sizeof(bulk_dst));
+				mm_arch_copy(bulk_dst + 8 + d, bulk_src + so, n);
+				for (unsigned i = 0; i < sizeof(bulk_dst); i++) {
+					uint8_t want = i >= 8 + d && i < 8 + d + n ?
+						       bulk_src[so + i - 8 - d] : 0xee;
+
+					KT_ASSERT_MSG(t, bulk_dst[i] == want,
+						      "src+%u dst+%u len %u: byte %u", so, d, n, i);
+				}
+			}
+}
+
+/* mm_arch_zero_pages zeroes exactly its pages (and nothing for 0 bytes). */
+static void test_bulk_zero(struct ktest *t)
+{
+	memset(bulk_pages, 0xa5, sizeof(bulk_pages));
+	mm_arch_zero_pages(bulk_pages + PAGE_SIZE, 0);
+	mm_arch_zero_pages(bulk_pages + PAGE_SIZE, PAGE_SIZE);
+	for (unsigned i = 0; i < sizeof(bulk_pages); i++)
+		KT_ASSERT_MSG(t, bulk_pages[i] == (i / PAGE_SIZE == 1 ? 0 : 0xa5), "byte %u", i);
+}
+
 static const struct ktest_case mmu_cases[] = {
+	KT_CASE(test_bulk_copy),
+	KT_CASE(test_bulk_zero),
 	KT_CASE(test_caches_and_mmu_on),
 	KT_CASE(test_direct_map_alias),
 	KT_CASE(test_identity_map_gone),

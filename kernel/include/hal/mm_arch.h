@@ -3,7 +3,7 @@
  *
  * Kernel memory management (pmem, frame, buddy, kheap, kcache, devrange,
  * pool) is portable C; everything it needs that involves page tables is
- * one of the seven functions below, implemented by arch/<arch>/ and faked
+ * one of the nine functions below, implemented by arch/<arch>/ and faked
  * by tests/host/mm_fakes.c. None of them may call back into the allocator
  * (they run with allocator state half-updated), none of them may sleep,
  * and all of them are called with the kernel lock held.
@@ -63,6 +63,18 @@ void mm_arch_unmap_backing(uintptr_t va);
  */
 void *mm_arch_direct_va(paddr_t pa, size_t len);
 
+/*
+ * Zero `bytes` (a multiple of the page size, possibly 0) at the page-aligned
+ * kernel address `va` (the direct map or a kmap), with the port's fastest
+ * stores. Used by frame_zero for every zeroed frame.
+ */
+void mm_arch_zero_pages(void *va, size_t bytes);
+/*
+ * Copy `bytes` from `src` to `dst` (kernel addresses, not overlapping, any
+ * alignment) with the port's fastest loads and stores when both are word
+ * aligned. Used to load the root task's program into its frames.
+ */
+void mm_arch_copy(void *dst, const void *src, size_t bytes);
 /*
  * A short-lived kernel mapping of the one RAM page at the page-aligned
  * `pa` (any segment, typically DMA32 or HIGH), normal write-back, kernel

@@ -44,6 +44,13 @@ struct cpio_iter {
 	const char *why;       /* reason of the error ("" while fine) */
 };
 
+/* A regular file of a listed archive (cpio_list). */
+struct cpio_file {
+	const char *name;      /* without leading "./" and "/", inside the archive */
+	const void *data;      /* inside the archive */
+	size_t size;
+};
+
 /* Start iterating over archive[0..len). */
 void cpio_iter_init(struct cpio_iter *it, const void *archive, size_t len);
 
@@ -67,5 +74,18 @@ int cpio_find(const void *archive, size_t len, const char *name, const void **da
  * read outside archive[0..len). */
 int cpio_lookup(const void *archive, size_t len, const char *name, const void **data,
 		size_t *size);
+
+/* Walk the whole archive once and list its regular files, in archive
+ * order, into files[0..max): the count; E_OVERFLOW when it has more than
+ * `max` (the rest is not looked at); any cpio_next error (nothing listed
+ * may then be used). So that a reader that looks up many names (the root
+ * task: every server's program, the system description) walks it once. */
+int cpio_list(const void *archive, size_t len, struct cpio_file *files, size_t max);
+
+/* cpio_find on a list made by cpio_list (n files): 0 with *data and *size
+ * set, E_NOENT, or E_EXIST when two files have that name; the same
+ * answers as cpio_find on the archive, without reading it. */
+int cpio_list_find(const struct cpio_file *files, size_t n, const char *name,
+		   const void **data, size_t *size);
 
 #endif

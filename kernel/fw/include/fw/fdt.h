@@ -17,6 +17,15 @@
  * written and may sit at any alignment: all multi-byte values are read
  * byte by byte as big-endian. Pointers returned (names, property values)
  * point into the blob.
+ *
+ * An opened tree can be given an index (fdt_index): one pass that records
+ * every node (offset, parent, end of its subtree, depth, phandles, where
+ * its properties are) and every property (offset, hash of its name). The
+ * lookups then cost a binary search and a scan of one node's properties
+ * instead of walks of the structure block; their answers are the same.
+ * The index has a fixed size: a tree with more than FDT_INDEX_NODES nodes
+ * or FDT_INDEX_PROPS properties is not indexed (E_OVERFLOW, and the tree
+ * stays open and correct, every lookup walking as without an index).
  */
 #ifndef CAIRN_FDT_H
 #define CAIRN_FDT_H
@@ -28,12 +37,49 @@
 #define FDT_MAX_DEPTH 32     /* nesting limit, root = depth 1 */
 #define FDT_MAX_CELLS 4      /* larger #address-cells/#size-cells: absurd */
 #define FDT_WHY_LEN 96
+#define FDT_INDEX_NODES 1024 /* index bound: nodes (QEMU virt has 56) */
+#define FDT_INDEX_PROPS 4096 /* index bound: properties (QEMU virt has 270) */
 
 #define FDT_BEGIN_NODE 1u
 #define FDT_END_NODE 2u
 #define FDT_PROP 3u
 #define FDT_NOP 4u
 #define FDT_END 9u
+
+/* One node of the index, in document order (see fdt_index). */
+struct fdt_index_node {
+	int32_t off;           /* its BEGIN_NODE in the structure block */
+	uint16_t parent;       /* index of its parent; FDT_INDEX_NONE for the root */
+	uint16_t next;         /* index of the first node after its subtree */
+	uint16_t depth;        /* 0 for the root */
+	uint16_t flags;        /* FDT_IX_* */
+	uint16_t first_prop;   /* its properties: prop[first_prop, + nprops) */
+	uint16_t nprops;
+	uint32_t phandle;      /* its first `phandle` when that is 4 bytes, else 0 */
+	uint32_t linux_phandle; /* the same for `linux,phandle` */
+};
+_Static_assert(sizeof(struct fdt_index_node) == 24, "an index node: 24 bytes");
+
+#define FDT_INDEX_NONE 0xffffu
+#define FDT_IX_SEEN_PHANDLE 1u    /* a `phandle` was seen (the first one counts) */
+#define FDT_IX_SEEN_LINUX 2u      /* a `linux,phandle` was seen */
+
+/* One property of the index, in document order. */
+struct fdt_index_prop {
+	int32_t off;           /* its FDT_PROP token in the structure block */
+	uint32_t hash;         /* FNV-1a of its name */
+};
+_Static_assert(sizeof(struct fdt_index_prop) == 8, "an index property: 8 bytes");
+
+/* Storage for an index: 56 KiB with the bounds above. */
+struct fdt_index {
+	uint32_t nnodes;
+	uint32_t nprops;
+	uint32_t hint;         /* the node last found (lookups come in runs on one
+				* node): a guess, checked before use */
+	struct fdt_index_node node[FDT_INDEX_NODES];
+	struct fdt_index_prop prop[FDT_INDEX_PROPS];
+};
 
 struct fdt {
 	const uint8_t *blob;
@@ -48,7 +94,9 @@ struct fdt {
 	uint32_t off_rsvmap;
 	uint32_t nrsv;         /* reservation entries before the terminator */
 	uint32_t nnodes;
+	uint32_t strings_end;  /* just past the last NUL of the strings block (0: none) */
 	int root;              /* offset of the root node */
+	struct fdt_index *ix;  /* NULL when not indexed */
 	const char *why;       /* reason of the last failure, never NULL */
 	char why_buf[FDT_WHY_LEN];
 };
@@ -58,6 +106,14 @@ struct fdt {
  * or item runs past its end), E_RANGE (offset outside its block), E_ALIGN,
  * E_DEPTH (nesting), E_INVAL (NULL blob); f->why says what exactly. */
 int fdt_open(struct fdt *f, const void *blob, size_t avail);
+
+/* Index the opened tree `f` into *ix (caller's storage, which must stay
+ * in place while f is used; lookups write only its hint, so an indexed
+ * tree is for one thread at a time) and use it for every lookup from
+ * then on. 0 on success; E_OVERFLOW when the tree has more nodes or
+ * properties than the index holds (f->why says which), E_INVAL when f is
+ * not open: f is then left unindexed, still open and correct. */
+int fdt_index(struct fdt *f, struct fdt_index *ix);
 
 /* Bytes from the blob start that hold data: the furthest end of header,
  * reservation map (with terminator), structure and strings blocks. */
