@@ -301,7 +301,8 @@ def hostile_archive_boots():
     # A server whose ELF lies: refused with the reason, its client refused
     # with it, the rest of the system up (ps through the shell), and the
     # root task's account with exactly the running servers' quotas carved
-    # (324 pages: uart, rtc, 64 + 4 dma32 for blk, shell; 327680 heap bytes).
+    # (388 pages: uart, rtc, 64 + 4 dma32 for blk, pci, shell; 393216 heap
+    # bytes).
     for name, (_, why, err) in ha.SERVER_ELF.items():
         boots.append(dict(
             name=f"hostile_elf_server_{name}", uboot=name == "writable_executable",
@@ -312,7 +313,7 @@ def hostile_archive_boots():
                 ("refused", r'^root: server bad refused: program "bad": %s \(%s\)$' % (why, err)),
                 ("client_refused", r'^root: server badclient refused: it uses "bad" of '
                                    r'/servers/bad, which was refused$'),
-                ("summary", r"^root: 4 of 6 servers started, 2 refused$"),
+                ("summary", r"^root: 5 of 7 servers started, 2 refused$"),
                 ("shell", r"^Cairn shell\. Type `help` for the commands\.$"),
                 ("ps_uart", r"^uart +200 +recv "),
                 ("ps_rtc", r"^rtc +150 +recv "),
@@ -321,13 +322,14 @@ def hostile_archive_boots():
                 ("ps_bad", r'^bad +90 refused +program "bad": '),
                 ("ps_client", r'^badclient +90 refused +it uses "bad"'),
                 ("caps_bad", r"^bad was refused: it has no capabilities$"),
-                ("carved_pages", r"^direct +[0-9]+ +[0-9]+ +324 pages$"),
-                ("carved_heap", r"^kheap +[0-9]+ +[0-9]+ +327680 bytes$"),
-                # Objects alive: the root task's and the four servers'.
-                ("threads", r"^  thread +5 objects "),
-                ("accounts", r"^  account +5 objects "),
-                ("cspaces", r"^  cspace +5 objects "),
-                ("vspaces", r"^  vspace +5 objects "),
+                ("ps_pci", r"^pci +160 +recv "),
+                ("carved_pages", r"^direct +[0-9]+ +[0-9]+ +388 pages$"),
+                ("carved_heap", r"^kheap +[0-9]+ +[0-9]+ +393216 bytes$"),
+                # Objects alive: the root task's and the five servers'.
+                ("threads", r"^  thread +6 objects "),
+                ("accounts", r"^  account +6 objects "),
+                ("cspaces", r"^  cspace +6 objects "),
+                ("vspaces", r"^  vspace +6 objects "),
                 ("poweroff", r"^powering off$"),
             ]))
     # The root task's own ELF lying: the kernel refuses it before it
