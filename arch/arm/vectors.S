@@ -210,8 +210,12 @@ ipc_fast:
 	strbeq r12, [r9, #AO_EP_STATE]  /* EP_IDLE (0) */
 	str r12, [r11, #AO_T_QNEXT]
 	str r12, [r11, #AO_T_WAIT_OBJ]
-	/* The badge, the reply right, the states. */
+	/* The badge, the reply right (and whether the reply may carry
+	 * capabilities: the caller's R_GRANT), the states. */
 	ldr r6, [r10, #AO_SLOT_A]
+	ldr r8, [r10, #AO_SLOT_INFO]
+	ubfx r8, r8, #(8 + 3), #1       /* R_GRANT (AO_R_GRANT) of the rights at bits 8..11 */
+	strb r8, [sp, #TC(AO_T_IPC_GRANT)]
 	sub r8, sp, #AO_T_CTX
 	str r8, [r11, #AO_T_CALLER]
 	str r11, [sp, #TC(AO_T_CALLEE)]

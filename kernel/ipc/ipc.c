@@ -330,7 +330,9 @@ static void answer(struct thread *t, struct thread *c)
 		}
 		return;
 	}
-	transfer(t, c, 0, false);
+	/* Capabilities travel in a reply when the caller's capability had
+	 * R_GRANT (its receive slot still decides whether it takes them). */
+	transfer(t, c, 0, c->ipc_grant);
 	sched_ready(c);
 }
 
@@ -357,6 +359,7 @@ static int ep_send(struct thread *t, struct endpoint *ep, uint32_t badge, bool g
 		transfer(t, r, badge, grant);
 		if (call) {
 			drop_caller(r);
+			t->ipc_grant = grant;   /* for the reply */
 			r->caller = t;
 			t->callee = r;
 			t->state = TS_BLOCKED_REPLY;

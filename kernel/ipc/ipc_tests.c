@@ -712,23 +712,31 @@ IPC_CASE(test_capability_transfer_limits)
 	KT_EQ(t, slot_type(cslot(cs3, 40)), CAP_NOTIFICATION);
 	KT_EQ(t, slot_type(cslot(cs3, 41)), CAP_NOTIFICATION);
 	KT_ASSERT(t, slot_empty(cslot(csr, 40)));
-	/* A reply carries no capabilities. */
-	bufs[1].recv_cspace = CPTR_SELF;
-	bufs[1].recv_slot = 50;
-	run(r);
-	KT_EQ(t, ipc_recv(r, rcv, true), 0);
-	run(s);
-	msg(s, MSG_INFO(5, 0, 0), 0, 0, 0, 0);
-	KT_EQ(t, ipc_send(s, snd, true, true), 0);
-	KT_EQ(t, s->state, TS_BLOCKED_REPLY);
-	s->ipcbuf = &bufs[1];                   /* the caller receives into slot 50 */
-	r->ipcbuf = &bufs[0];
-	run(r);
-	msg(r, MSG_INFO(0, 0, 1), 0, 0, 0, 0);
-	KT_EQ(t, ipc_reply(r), 0);
-	KT_EQ(t, s->ctx.r[1], MSG_INFO(0, 0, 0));
-	KT_EQ(t, bufs[1].recv_caps, 0);
-	KT_ASSERT(t, slot_empty(cslot(css, 50)));
+	/* A reply carries capabilities only to a caller whose capability
+	 * had R_GRANT: through `nogrant`, none arrive; through `snd`, the
+	 * replier's endpoint capability (its slot 3) lands in slot 50. */
+	for (unsigned grant = 0; grant < 2; grant++) {
+		s->ipcbuf = &bufs[0];
+		r->ipcbuf = &bufs[1];
+		bufs[1].recv_slot = 0;
+		run(r);
+		KT_EQ(t, ipc_recv(r, rcv, true), 0);
+		run(s);
+		msg(s, MSG_INFO(5, 0, 0), 0, 0, 0, 0);
+		KT_EQ(t, ipc_send(s, grant ? snd : nogrant, true, true), 0);
+		KT_EQ(t, s->state, TS_BLOCKED_REPLY);
+		s->ipcbuf = &bufs[1];                   /* the caller receives into slot 50 */
+		r->ipcbuf = &bufs[0];
+		bufs[1].recv_cspace = CPTR_SELF;
+		bufs[1].recv_slot = 50;
+		bufs[0].caps[0] = 3;
+		run(r);
+		msg(r, MSG_INFO(0, 0, 1), 0, 0, 0, 0);
+		KT_EQ(t, ipc_reply(r), 0);
+		KT_EQ(t, s->ctx.r[1], MSG_INFO(0, 0, grant));
+		KT_EQ(t, bufs[1].recv_caps, grant);
+		KT_EQ(t, slot_type(cslot(css, 50)), grant ? CAP_ENDPOINT : CAP_NULL);
+	}
 }
 
 /* ----------------------------------------------------------- cancellation */

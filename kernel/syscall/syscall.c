@@ -968,7 +968,8 @@ __attribute__((noinline)) struct uctx *kentry_syscall_slow(struct uctx *c, uint3
 _Static_assert(AO_SYS_CALL == SYS_CALL && AO_SYS_REPLY_RECV == SYS_REPLY_RECV, "asm: calls");
 _Static_assert(AO_MSG_INFO_UNUSED == MSG_INFO_UNUSED, "asm: info word");
 _Static_assert(AO_MSG_REG_WORDS == MSG_REG_WORDS && AO_CAP_ENDPOINT == CAP_ENDPOINT &&
-	       AO_R_READ == R_READ && AO_R_WRITE == R_WRITE, "asm: ABI constants");
+	       AO_R_READ == R_READ && AO_R_WRITE == R_WRITE && AO_R_GRANT == R_GRANT,
+	       "asm: ABI constants");
 _Static_assert(AO_TS_RUNNABLE == TS_RUNNABLE && AO_TS_BLOCKED_RECV == TS_BLOCKED_RECV &&
 	       AO_TS_BLOCKED_REPLY == TS_BLOCKED_REPLY, "asm: thread states");
 _Static_assert(AO_EP_IDLE == EP_IDLE && AO_EP_SEND == EP_SEND && AO_EP_RECV == EP_RECV,
@@ -985,6 +986,7 @@ AO_CHECK(T_TFLAGS, struct thread, tflags);
 AO_CHECK(T_QNEXT, struct thread, qnext);
 AO_CHECK(T_QPREV, struct thread, qprev);
 AO_CHECK(T_WAIT_OBJ, struct thread, wait_obj);
+AO_CHECK(T_IPC_GRANT, struct thread, ipc_grant);
 AO_CHECK(T_CALLER, struct thread, caller);
 AO_CHECK(T_CALLEE, struct thread, callee);
 AO_CHECK(T_BOUND, struct thread, bound);

@@ -168,7 +168,7 @@ BOOTS = [
     dict(name="pci_devices", uboot=True, mem="1G", smp=1, args="", timeout=60, status=0,
          ktap=False, disk=True,
          devices=("virtio-rng-pci", "pci-testdev", "virtio-rng-pci,addr=0x5.0x0"),
-         input="devices\ncaps pci\npoweroff\n",
+         input="devices\ncaps pci\nrng\npoweroff\n",
          expect=[
              ("enumerated", r"^pci: [5-9] functions on 1 bus; windows io 0x003eff0000\+0M "
                             r"mem32 0x0010000000\+751M mem64 0x8000000000\+524288M$"),
@@ -184,10 +184,21 @@ BOOTS = [
              ("caps_mem64", r"^11 +device +rw-- +0x8000000000 \+134217728 pages$"),
              ("caps_irqs", r"^23 +irq +rw-- +line 38 \(bridge\)$"),
              ("caps_nothing_else", r"^1 +endpoint +r--- +pci \(receive\)$"),
+             # The rng driver over it: claimed through the bus server, its
+             # BARs as capabilities in the replies, its interrupt forwarded.
+             ("rng_driver", r"^rng: virtio-rng-pci at 00:02\.0: 16 bytes from the device:"
+                            r"( [0-9a-f]{2}){16}$"),
+             ("rng_shell", r"^rng:( [0-9a-f]{2}){16}$"),
              ("poweroff", r"^powering off$"),
          ],
          reject=[("no_panic", r"PANIC:"), ("unassigned", r"unassigned"),
                  ("extra_cap", r"^1[2-9] +device ")]),
+    # The bus server's authority seen by clients (user suite `pci`): no
+    # grant, no device; the granted driver gets exactly its BARs.
+    dict(name="pci_devices_ktest", uboot=False, mem="256M", smp=1, args="ktest=pci",
+         timeout=60, status=0, ktap=True, disk=True, devices=("virtio-rng-pci",),
+         expect=[("rng_driver", r"^rng: virtio-rng-pci at 00:0[0-9]\.0: 16 bytes from the "
+                                r"device:")]),
     failing_boot("panic", "ktest=panic", [
         ("panic", r"PANIC:"),
         ("registers", r"\br0 *[=:]"),
@@ -301,8 +312,8 @@ def hostile_archive_boots():
     # A server whose ELF lies: refused with the reason, its client refused
     # with it, the rest of the system up (ps through the shell), and the
     # root task's account with exactly the running servers' quotas carved
-    # (388 pages: uart, rtc, 64 + 4 dma32 for blk, pci, shell; 393216 heap
-    # bytes).
+    # (452 pages: uart, rtc, 64 + 4 dma32 for blk, pci, rng, shell; 458752
+    # heap bytes).
     for name, (_, why, err) in ha.SERVER_ELF.items():
         boots.append(dict(
             name=f"hostile_elf_server_{name}", uboot=name == "writable_executable",
@@ -313,7 +324,7 @@ def hostile_archive_boots():
                 ("refused", r'^root: server bad refused: program "bad": %s \(%s\)$' % (why, err)),
                 ("client_refused", r'^root: server badclient refused: it uses "bad" of '
                                    r'/servers/bad, which was refused$'),
-                ("summary", r"^root: 5 of 7 servers started, 2 refused$"),
+                ("summary", r"^root: 6 of 8 servers started, 2 refused$"),
                 ("shell", r"^Cairn shell\. Type `help` for the commands\.$"),
                 ("ps_uart", r"^uart +200 +recv "),
                 ("ps_rtc", r"^rtc +150 +recv "),
@@ -323,13 +334,14 @@ def hostile_archive_boots():
                 ("ps_client", r'^badclient +90 refused +it uses "bad"'),
                 ("caps_bad", r"^bad was refused: it has no capabilities$"),
                 ("ps_pci", r"^pci +160 +recv "),
-                ("carved_pages", r"^direct +[0-9]+ +[0-9]+ +388 pages$"),
-                ("carved_heap", r"^kheap +[0-9]+ +[0-9]+ +393216 bytes$"),
-                # Objects alive: the root task's and the five servers'.
-                ("threads", r"^  thread +6 objects "),
-                ("accounts", r"^  account +6 objects "),
-                ("cspaces", r"^  cspace +6 objects "),
-                ("vspaces", r"^  vspace +6 objects "),
+                ("ps_rng", r"^rng +140 +recv "),
+                ("carved_pages", r"^direct +[0-9]+ +[0-9]+ +452 pages$"),
+                ("carved_heap", r"^kheap +[0-9]+ +[0-9]+ +458752 bytes$"),
+                # Objects alive: the root task's and the six servers'.
+                ("threads", r"^  thread +7 objects "),
+                ("accounts", r"^  account +7 objects "),
+                ("cspaces", r"^  cspace +7 objects "),
+                ("vspaces", r"^  vspace +7 objects "),
                 ("poweroff", r"^powering off$"),
             ]))
     # The root task's own ELF lying: the kernel refuses it before it
@@ -382,6 +394,10 @@ def hostile_archive_boots():
         "service-twice": _re('/servers/b: provides: "console" is also provided by /servers/a'),
         "window-overlap": _re('/servers/b: devices: "/pcie@10000000": its window '
                               '0x10000000+0x2eff0000 overlaps a range given to /servers/a'),
+        "pci-device-no-bus": _re('/servers/x: pci-device: needs <vendor device> (16 bits '
+                                 'each) and uses "pci"'),
+        "pci-bus-below-root": _re("/servers/x: pci-device: the pci server's priority 100 is "
+                                  "not above the root task's 128"),
         "region-in-window": _re("/servers/b: regions: 0x8000000000+0x1000 overlaps a range "
                                 "given to /servers/a"),
         "too_many_servers": _re("/servers: more than 16 servers"),

@@ -204,7 +204,7 @@ def sysdesc_accepts_system_dts():
     with tempfile.TemporaryDirectory() as tmp:
         hw = _dtb(HW_DTS_PCI, tmp)
         sysdesc.check(sysdesc.compile(str(root / "dts/system.dts")), hw,
-                      {"uart", "rtc", "shell", "blk", "pci"})
+                      {"uart", "rtc", "shell", "blk", "pci", "rng"})
 
 
 @case
@@ -219,7 +219,7 @@ def sysdesc_rejects_each_mistake():
             blob = sysdesc.compile(str(f))
             expect = sysdesc.strings(sysdesc.fdt_nodes(blob)["/"]["expect"])[0]
             try:
-                sysdesc.check(blob, hw, {"uart", "rtc", "shell", "blk", "pci"})
+                sysdesc.check(blob, hw, {"uart", "rtc", "shell", "blk", "pci", "rng"})
             except sysdesc.DescError as e:
                 assert expect in str(e), (f.name, str(e), expect)
             else:

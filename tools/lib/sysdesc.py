@@ -32,6 +32,7 @@ import struct
 import subprocess
 
 SERVER_PRIO_MAX = 254
+ROOT_PRIO = 128                 # user/root/root.h
 
 
 class DescError(Exception):
@@ -222,7 +223,19 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
                                         "range given to /servers/%s" % (where, dev, b, e - b,
                                                                          other))
                 spans.append((b, e, nm))
+        if "pci-device" in props:
+            c = cells(props["pci-device"])
+            if len(c) != 2 or c[0] > 0xffff or c[1] > 0xffff or not (c[0] or c[1]) or \
+                    "pci" not in strings(props.get("uses", b"")):
+                raise DescError('%s: pci-device: needs <vendor device> (16 bits each) and '
+                                'uses "pci"' % where)
         users += [(nm, u) for u in strings(props.get("uses", b""))]
+    prio = {nm: cells(s["/servers/" + nm]["priority"])[0] for nm in names}
+    bus = [nm for nm in names if "pci" in strings(s["/servers/" + nm].get("provides", b""))]
+    for nm in names:
+        if "pci-device" in s["/servers/" + nm] and bus and prio[bus[0]] <= ROOT_PRIO:
+            raise DescError("/servers/%s: pci-device: the pci server's priority %d is not "
+                            "above the root task's %d" % (nm, prio[bus[0]], ROOT_PRIO))
     providers = {}
     for nm in names:
         for svc in strings(s["/servers/" + nm].get("provides", b"")):

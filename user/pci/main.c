@@ -49,9 +49,26 @@ struct fn {
 	uint32_t class_rev;
 	uint8_t pin;                    /* 1..4 = INTA..INTD, 0 none */
 	struct bar bar[NBARS];
+	int owner;                      /* index in grants[] of its driver, -1: none */
 };
 
+/* What the root task said each client may claim (PCI_GRANT, from the
+ * system description's `pci-device`), and what it holds. */
+#define MAX_GRANTS 8
+struct grant {
+	uint32_t badge, id;             /* client badge; vendor << 16 | device */
+	int fn;                         /* index in fns[] once claimed, -1 before */
+	cptr_t ntfn;                    /* its interrupt notification (0: none) */
+	cptr_t bar_cap[NBARS];          /* the capability minted for each BAR (0: none) */
+};
+static struct grant grants[MAX_GRANTS];
+static unsigned ngrants;
+
 static struct window win[WIN_KINDS];
+static cptr_t win_slot[WIN_KINDS];     /* each window's capability */
+static unsigned nranges = 1;            /* ECAM + windows: the IRQ slots come after */
+#define RECV_SLOT (ECAM_SLOT + 1)       /* where a driver's notification arrives */
+static cptr_t next_free = RECV_SLOT + 1;
 static struct fn fns[MAX_FNS];
 static unsigned nfns, next_bus = 1, dropped;
 
@@ -142,9 +159,11 @@ static void setup_bars(struct fn *f)
 			bar->kind = is64 && win[WIN_MEM64].present ? WIN_MEM64 : WIN_MEM32;
 		}
 		bar->size = ~mask + 1;
-		at = win_take(bar->kind, bar->size);
+		/* Whole pages, page aligned at least: a driver's capability for
+		 * its BAR then covers nothing of another device. */
+		at = win_take(bar->kind, bar->size < 4096 ? 4096 : bar->size);
 		if (!at && bar->kind == WIN_MEM64)      /* no room above: below, if it fits */
-			at = win_take(bar->kind = WIN_MEM32, bar->size);
+			at = win_take(bar->kind = WIN_MEM32, bar->size < 4096 ? 4096 : bar->size);
 		if (at) {
 			bar->base = at;
 			bar->assigned = true;
@@ -189,6 +208,7 @@ static void scan_fn(unsigned bus, unsigned dev, unsigned func)
 	f->class_rev = rd32(bus, dev, func, 0x08);
 	f->header = rd8(bus, dev, func, 0x0e) & 0x7f;
 	f->pin = rd8(bus, dev, func, 0x3d);
+	f->owner = -1;
 	if (f->header == 0) {
 		setup_bars(f);
 	} else if (f->header == 1 && next_bus < ECAM_BUSES) {
@@ -280,6 +300,8 @@ static int setup(void)
 		if (win[k].present)
 			continue;
 		win[k].present = true;
+		win_slot[k] = WIN_SLOT(i);
+		nranges = 2 + i > nranges ? 2 + i : nranges;
 		win[k].base = win[k].next = ci.base;
 		win[k].size = (uint64_t)ci.size * 4096u;
 	}
@@ -295,6 +317,157 @@ static int setup(void)
 		return err;
 	scan_bus(0);
 	return 0;
+}
+
+/* ------------------------------------------------------------ drivers */
+
+/* The INTx line (its index in the bridge's interrupt-map order) a
+ * function's pin reaches: the standard swizzle of the slot number, which
+ * is how QEMU virt's map routes them. */
+static unsigned fn_line(const struct fn *f)
+{
+	return (f->dev + f->pin - 1u) % 4u;
+}
+
+static struct grant *grant_of(uint32_t badge)
+{
+	for (unsigned i = 0; i < ngrants; i++)
+		if (grants[i].badge == badge)
+			return &grants[i];
+	return NULL;
+}
+
+/* A line fired (notification bits): tell the drivers of the functions on
+ * it; the line stays masked until one of them acknowledges. A line no
+ * driver holds stays masked. */
+static void forward_irqs(uint32_t bits)
+{
+	for (unsigned k = 0; k < 4; k++) {
+		if (!(bits & (1u << (nranges + k))))
+			continue;
+		for (unsigned g = 0; g < ngrants; g++) {
+			const struct grant *gr = &grants[g];
+
+			if (gr->fn >= 0 && gr->ntfn && fns[gr->fn].pin &&
+			    fn_line(&fns[gr->fn]) == k)
+				sys_signal(gr->ntfn);
+		}
+	}
+}
+
+/* Reply to a driver: status in MR0 for errors (label 1), or the words. */
+static int reply_recv(struct msg *m, int status, uint32_t a, uint32_t b, uint32_t c)
+{
+	m->info = MSG_INFO(status ? 1 : 0, status ? 1 : 3, 0);
+	m->mr[0] = status ? (uint32_t)status : a;
+	m->mr[1] = b;
+	m->mr[2] = c;
+	return sys_reply_recv(SRV_SERVICE, m);
+}
+
+static int serve_driver(struct msg *m)
+{
+	unsigned op = MSG_LABEL(m->info);
+	struct grant *g;
+	struct fn *f;
+
+	/* A capability only PCI_IRQ expects; any other one goes. */
+	if (MSG_CAPS(m->info) && op != PCI_IRQ)
+		sys_cap_delete(CPTR_SELF, RECV_SLOT);
+
+	if (op == PCI_GRANT) {
+		if (m->badge != 0 || ngrants == MAX_GRANTS)    /* the root task's only */
+			return reply_recv(m, E_PERM, 0, 0, 0);
+		grants[ngrants++] = (struct grant){ m->mr[0], m->mr[1], -1, 0, { 0 } };
+		return reply_recv(m, 0, 0, 0, 0);
+	}
+	g = m->badge ? grant_of(m->badge) : NULL;
+	if (!g)
+		return reply_recv(m, E_PERM, 0, 0, 0);
+	if (op == PCI_CLAIM) {
+		if (g->fn < 0)
+			for (unsigned i = 0; i < nfns && g->fn < 0; i++)
+				if (fns[i].owner < 0 && fns[i].header == 0 &&
+				    ((uint32_t)fns[i].vendor << 16 | fns[i].device) == g->id) {
+					fns[i].owner = (int)(g - grants);
+					g->fn = (int)i;
+				}
+		if (g->fn < 0)
+			return reply_recv(m, E_NOENT, 0, 0, 0);
+		f = &fns[g->fn];
+		{
+			uint32_t mask = 0;
+
+			for (unsigned b = 0; b < NBARS; b++)
+				if (f->bar[b].assigned)
+					mask |= 1u << b;
+			return reply_recv(m, 0, (uint32_t)f->bus << 8 | f->dev << 3 | f->func,
+					  g->id, mask);
+		}
+	}
+	if (g->fn < 0)
+		return reply_recv(m, E_STATE, 0, 0, 0);         /* claim first */
+	f = &fns[g->fn];
+	switch (op) {
+	case PCI_BAR: {
+		const struct bar *bar = m->mr[0] < NBARS ? &f->bar[m->mr[0]] : NULL;
+		cptr_t *c = bar ? &g->bar_cap[m->mr[0]] : NULL;
+
+		if (!bar || !bar->assigned)
+			return reply_recv(m, E_RANGE, 0, 0, 0);
+		if (!*c) {
+			/* Exactly the BAR's pages, minted from its window once;
+			 * ours stays the parent of what the driver holds, so
+			 * revoking it reaches the driver's copies. */
+			const struct window *w = &win[bar->kind];
+			int e;
+
+			if (next_free >= 64)
+				return reply_recv(m, E_NOMEM, 0, 0, 0);
+			e = sys_cap_mint(win_slot[bar->kind], CPTR_SELF, next_free, R_READ | R_WRITE,
+					 (uint32_t)((bar->base - w->base) >> 12),
+					 (uint32_t)(((bar->size < 4096 ? 4096 : bar->size) + 4095) >> 12));
+			if (e)
+				return reply_recv(m, e, 0, 0, 0);
+			*c = next_free++;
+		}
+		/* The reply carries it (the driver calls with R_GRANT). */
+		cairn_ipcbuf->caps[0] = *c;
+		m->info = MSG_INFO(0, 3, 1);
+		m->mr[0] = (uint32_t)bar->size;
+		m->mr[1] = 0;
+		m->mr[2] = bar->kind == WIN_IO;
+		return sys_reply_recv(SRV_SERVICE, m);
+	}
+	case PCI_CFG_READ:
+		if (m->mr[0] > 4092 || (m->mr[0] & 3))
+			return reply_recv(m, E_RANGE, 0, 0, 0);
+		return reply_recv(m, 0, rd32(f->bus, f->dev, f->func, m->mr[0]), 0, 0);
+	case PCI_IRQ:
+		/* The driver's notification arrived with the call. */
+		if (!f->pin || !MSG_CAPS(m->info) || !cairn_ipcbuf->recv_caps) {
+			if (MSG_CAPS(m->info))
+				sys_cap_delete(CPTR_SELF, RECV_SLOT);
+			return reply_recv(m, f->pin ? E_INVAL : E_NOENT, 0, 0, 0);
+		}
+		if (!g->ntfn) {
+			if (next_free >= 64) {
+				sys_cap_delete(CPTR_SELF, RECV_SLOT);
+				return reply_recv(m, E_NOMEM, 0, 0, 0);
+			}
+			g->ntfn = next_free++;
+		} else {
+			sys_cap_delete(CPTR_SELF, g->ntfn);
+		}
+		sys_cap_move(RECV_SLOT, CPTR_SELF, g->ntfn);
+		return reply_recv(m, 0, fn_line(f), 0, 0);
+	case PCI_IRQ_ACK:
+		if (!f->pin)
+			return reply_recv(m, E_NOENT, 0, 0, 0);
+		sys_irq_ack(SRV_IRQ(nranges + fn_line(f)));
+		return reply_recv(m, 0, 0, 0, 0);
+	}
+	return reply_recv(m, E_NOSYS, 0, 0, 0);
 }
 
 int cairn_main(uint32_t arg)
@@ -319,10 +492,17 @@ int cairn_main(uint32_t arg)
 	for (unsigned row = 1; row_text(row, text, sizeof(text)) >= 0; row++)
 		uprintf("pci: %s\n", text);
 
+	/* A driver's notification (PCI_IRQ) lands in RECV_SLOT. */
+	cairn_ipcbuf->recv_cspace = CPTR_SELF;
+	cairn_ipcbuf->recv_slot = RECV_SLOT;
 	err = sys_recv(SRV_SERVICE, &m);
 	for (;;) {
 		if (err) {
 			err = sys_recv(SRV_SERVICE, &m);
+			continue;
+		}
+		if (MSG_LABEL(m.info) >= PCI_CLAIM && MSG_LABEL(m.info) != MSG_LABEL_NOTIFY) {
+			err = serve_driver(&m);
 			continue;
 		}
 		if (MSG_LABEL(m.info) == PCI_LIST) {
@@ -335,7 +515,8 @@ int cairn_main(uint32_t arg)
 				msg_put_text(&m, 0, text, strlen(text));
 			}
 		} else if (MSG_LABEL(m.info) == MSG_LABEL_NOTIFY) {
-			err = sys_recv(SRV_SERVICE, &m);        /* legacy interrupts: no driver yet */
+			forward_irqs(m.badge);
+			err = sys_recv(SRV_SERVICE, &m);
 			continue;
 		} else {
 			m.info = MSG_INFO(1, 1, 0);

@@ -68,6 +68,9 @@ int sysdesc_start(char *err, size_t errlen);
  * without the interactive shell). */
 int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of);
 cptr_t sysdesc_client(const char *service);
+/* A capability to `service` with the badge its provider sees for `server`
+ * (NULL: a badge no server has) and `rights` (tests that act as a client). */
+cptr_t sysdesc_client_as(const char *service, const char *server, unsigned rights);
 cptr_t sysdesc_device_cap(const char *server, unsigned i);
 int sysdesc_next_fault(struct msg *m, char *server, size_t len);
 void sysdesc_serve(void) __attribute__((noreturn));

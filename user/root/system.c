@@ -48,6 +48,7 @@ struct server {
 	const char *uses[SRV_MAX_USES];
 	unsigned nuses;
 	bool restart;
+	uint32_t pci_id;                /* pci-device: vendor << 16 | device (0: none) */
 	/* running */
 	struct proc p;
 	cptr_t account;
@@ -459,6 +460,20 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 		if (s->nuses > SRV_MAX_USES)
 			return fail(err, errlen, "/servers/%s: uses: more than %u", nm, SRV_MAX_USES);
 		s->restart = fdt_prop(&f, node, "restart", &val, &len) == 0;
+		if (fdt_prop(&f, node, "pci-device", &val, &len) == 0) {
+			bool uses_pci = false;
+
+			if (len != 8)
+				return fail(err, errlen, "/servers/%s: pci-device: needs <vendor device>",
+					    nm);
+			s->pci_id = fdt_be32(val) << 16 | (fdt_be32((const uint8_t *)val + 4) & 0xffff);
+			for (unsigned u = 0; u < s->nuses; u++)
+				uses_pci |= strcmp(s->uses[u], "pci") == 0;
+			if (!uses_pci || fdt_be32(val) > 0xffff || fdt_be32((const uint8_t *)val + 4) >
+									 0xffff || !s->pci_id)
+				return fail(err, errlen, "/servers/%s: pci-device: needs <vendor device> "
+					    "(16 bits each) and uses \"pci\"", nm);
+		}
 	}
 	/* One provider per service: a second would never be called (clients
 	 * get the first), and "root" is the root task's own. */
@@ -477,6 +492,21 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 							    servers[i].name, sv_name,
 							    servers[o].name);
 		}
+	/* A driver that names a PCI function needs the bus server running
+	 * above the root task, which grants the claims right after starting
+	 * it (pci_grants). */
+	for (unsigned i = 0; i < nservers; i++) {
+		const struct server *bus = NULL;
+
+		for (unsigned o = 0; o < nservers; o++)
+			for (unsigned p = 0; p < servers[o].nprovides; p++)
+				if (strcmp(servers[o].provides[p], "pci") == 0)
+					bus = &servers[o];
+		if (servers[i].pci_id && bus && bus->prio <= ROOT_PRIO)
+			return fail(err, errlen, "/servers/%s: pci-device: the pci server's priority "
+				    "%u is not above the root task's %u", servers[i].name,
+				    (unsigned)bus->prio, ROOT_PRIO);
+	}
 	/* Every used service has a provider (or is the root task's). */
 	for (unsigned i = 0; i < nservers; i++)
 		for (unsigned u = 0; u < servers[i].nuses; u++) {
@@ -728,6 +758,28 @@ static void refuse_users(void)
 	}
 }
 
+/* Tell the PCI bus server `bus` which function each driver may claim
+ * (the system description's pci-device), with the root task's own,
+ * unbadged capability to its service. It runs above the root task
+ * (sysdesc_load checks), so once started it waits for requests; if it
+ * does not (it failed), it is not asked, and its drivers' claims fail. */
+static void pci_grants(struct server *bus)
+{
+	for (unsigned i = 0; i < nservers; i++) {
+		struct server *s = &servers[i];
+		struct thread_info ti;
+		struct msg m = { MSG_INFO(PCI_GRANT, 2, 0), { i + 1, s->pci_id, 0, 0 }, 0 };
+
+		if (!s->pci_id || s->refused[0] || bus->refused[0] || bus->stopped)
+			continue;
+		if (sys_thread_info(bus->p.thread, &ti) || ti.state != TS_BLOCKED_RECV ||
+		    sys_call(service_cap("pci"), &m) || MSG_LABEL(m.info))
+			uprintf("root: server %s: its pci-device %04x:%04x could not be granted "
+				"(the pci server is not waiting for requests)\n", s->name,
+				(unsigned)(s->pci_id >> 16), (unsigned)(s->pci_id & 0xffff));
+	}
+}
+
 int sysdesc_start(char *err, size_t errlen)
 {
 	return sysdesc_start_some(err, errlen, NULL);
@@ -759,11 +811,16 @@ int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of)
 			refuse(&servers[i]);
 			refuse_users();
 		}
+	/* The PCI bus server first (pass 0), told which function each
+	 * driver may claim before any driver runs; then the rest. */
+	for (unsigned pass = 0; pass < 2; pass++)
 	for (unsigned i = 0; i < nservers; i++) {
 		struct server *s = &servers[i];
 		bool skip = false;
 
-		if (s->refused[0])
+		if (pass == 1 && i == 0 && provider("pci"))
+			pci_grants(provider("pci"));
+		if (s->refused[0] || (pass == 0) != (s == provider("pci")))
 			continue;
 		for (unsigned u = 0; skip_user_of && u < s->nuses; u++)
 			skip |= strcmp(s->uses[u], skip_user_of) == 0;
@@ -791,6 +848,21 @@ static void handle_fault(unsigned idx, const struct msg *m);
 /* For the tests: a send capability to a service, the capability of a
  * server's device the root task holds (its copy's parent), and the next
  * fault report (handled as the serve loop would). */
+cptr_t sysdesc_client_as(const char *service, const char *server, unsigned rights)
+{
+	cptr_t c = slot_alloc(), ep = service_cap(service);
+	uint32_t badge = 0;
+
+	for (unsigned i = 0; i < nservers && server; i++)
+		if (strcmp(servers[i].name, server) == 0)
+			badge = i + 1;
+	if (!server)
+		badge = 0x4001;                 /* no server's */
+	if (!badge || !ep || sys_cap_mint(ep, CPTR_SELF, c, rights, badge, 0))
+		return CPTR_NULL;
+	return c;
+}
+
 cptr_t sysdesc_client(const char *service)
 {
 	cptr_t c = slot_alloc(), ep = service_cap(service);

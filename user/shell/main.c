@@ -18,6 +18,7 @@
 #define ROOT SRV_USES(2)
 #define BLK SRV_USES(3)
 #define PCI SRV_USES(4)
+#define RNG SRV_USES(5)
 
 static void con_write(const char *s, size_t len)
 {
@@ -281,6 +282,23 @@ static void cmd_test(const char *suite)
 		out("test: %d failure%s\n", (int)m.mr[0], m.mr[0] == 1 ? "" : "s");
 }
 
+static void cmd_rng(void)
+{
+	struct msg m = { MSG_INFO(RNG_READ, 1, 0), { 16, 0, 0, 0 }, 0 };
+	uint8_t bytes[16];
+	size_t n;
+
+	if (sys_call(RNG, &m) || MSG_LABEL(m.info)) {
+		out("rng: no random bytes (%d)\n", MSG_LABEL(m.info) ? (int)m.mr[0] : -1);
+		return;
+	}
+	n = msg_get_data(&m, 0, bytes, sizeof(bytes));
+	out("rng:");
+	for (size_t i = 0; i < n; i++)
+		out(" %02x", bytes[i]);
+	out("\n");
+}
+
 static void help(void)
 {
 	static const char text[] =
@@ -292,6 +310,7 @@ static void help(void)
 	    "  caps NAME     the capabilities server NAME was given\n"
 	    "  date          the time of day (rtc server)\n"
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
+	    "  rng           16 random bytes from the virtio-rng-pci device (rng server)\n"
 	    "  log           the kernel log\n"
 	    "  test [SUITE]  user-level suites runtime, cap_revoke, faults (KTAP)\n"
 	    "  bench         boot, console and disk figures (instructions under -icount)\n"
@@ -337,6 +356,8 @@ int cairn_main(uint32_t arg)
 			rows(ROOT_CAPS, rest);
 		else if (strcmp(cmd, "date") == 0)
 			cmd_date();
+		else if (strcmp(cmd, "rng") == 0)
+			cmd_rng();
 		else if (strcmp(cmd, "blk") == 0)
 			cmd_blk(rest);
 		else if (strcmp(cmd, "test") == 0)

@@ -16,6 +16,7 @@
 #define AO_T_QNEXT 96
 #define AO_T_QPREV 100
 #define AO_T_WAIT_OBJ 104
+#define AO_T_IPC_GRANT 113      /* uint8_t ipc_grant */
 #define AO_T_CALLER 116
 #define AO_T_CALLEE 120
 #define AO_T_BOUND 128
@@ -58,6 +59,7 @@
 #define AO_CAP_ENDPOINT 6
 #define AO_R_READ 1
 #define AO_R_WRITE 2
+#define AO_R_GRANT 8
 #define AO_TS_RUNNABLE 1
 #define AO_TS_BLOCKED_RECV 3
 #define AO_TS_BLOCKED_REPLY 4

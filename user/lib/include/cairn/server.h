@@ -50,6 +50,25 @@ enum blk_op {
  * rows: MR0 = length, text from MR1 on, E_RANGE past the last row. */
 enum pci_op {
 	PCI_LIST = 1,           /* MR0 = row: a header, then each function and its BARs */
+	/* A driver's calls, each for the function its system-description
+	 * node names (`pci-device`); anything else is E_PERM. */
+	PCI_CLAIM = 2,          /* reply MR0 = bus << 8 | dev << 3 | fn, MR1 = vendor << 16 |
+				 * device, MR2 = bit i: BAR i implemented and assigned */
+	PCI_BAR = 3,            /* MR0 = BAR: reply with one capability (IPC buffer's
+				 * recv_slot) for exactly the BAR, MR0 = its size, MR1 =
+				 * offset of the BAR in that capability (0), MR2 = 1 if I/O */
+	PCI_CFG_READ = 4,       /* MR0 = offset (0..4092, 4-aligned): reply MR0 = the word */
+	PCI_IRQ = 5,            /* with one capability, a notification: signalled when the
+				 * function's INTx line fires; the line stays masked until
+				 * PCI_IRQ_ACK */
+	PCI_IRQ_ACK = 6,
+	PCI_GRANT = 16,         /* from the root task only (badge 0): MR0 = a client's badge,
+				 * MR1 = vendor << 16 | device it may claim */
+};
+
+/* Random-number protocol ("rng" service, user/rng). */
+enum rng_op {
+	RNG_READ = 1,           /* MR0 = bytes wanted (<= 16): reply MR0 = length, bytes from MR1 */
 };
 
 /* Root service (what the shell asks the root task). Reply: MR0 = length,

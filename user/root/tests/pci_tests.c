@@ -1,0 +1,117 @@
+/*
+ * pci: the PCI bus server's authority, from the side of its clients (the
+ * root task holds the service and can badge a capability as any client).
+ * A client the system description grants no function gets nothing; the
+ * driver it grants (rng, pci-device 1af4:1005) gets its function's
+ * configuration words and capabilities of exactly its BARs, which cannot
+ * be widened. Needs a virtio-rng-pci on the bus (boot pci_devices_ktest).
+ */
+#include "root.h"
+
+#include <cairn/server.h>
+
+static int pci_op(cptr_t c, unsigned op, uint32_t a0, struct msg *m)
+{
+	int e;
+
+	m->info = MSG_INFO(op, 1, 0);
+	m->mr[0] = a0;
+	m->mr[1] = m->mr[2] = m->mr[3] = 0;
+	e = sys_call(c, m);
+	return e ? e : MSG_LABEL(m->info) ? (int)m->mr[0] : 0;
+}
+
+static bool up(struct utest *t)
+{
+	char err[160];
+
+	if (root_servers_up(err, sizeof(err))) {
+		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
+		return false;
+	}
+	return true;
+}
+
+static void test_no_grant_no_device(struct utest *t)
+{
+	struct msg m;
+	cptr_t c;
+
+	if (!up(t))
+		return;
+	c = sysdesc_client_as("pci", NULL, R_WRITE | R_GRANT);
+	UT_ASSERT(c);
+	UT_EQ(pci_op(c, PCI_CLAIM, 0, &m), E_PERM);
+	UT_EQ(pci_op(c, PCI_BAR, 4, &m), E_PERM);
+	UT_EQ(pci_op(c, PCI_CFG_READ, 0, &m), E_PERM);
+	UT_EQ(pci_op(c, PCI_IRQ_ACK, 0, &m), E_PERM);
+	/* Only the root task's own capability (badge 0) grants. */
+	m.info = MSG_INFO(PCI_GRANT, 2, 0);
+	m.mr[0] = 0x4001;
+	m.mr[1] = 0x1af41005u;
+	UT_EQ(sys_call(c, &m), 0);
+	UT_EQ(MSG_LABEL(m.info), 1);
+	UT_EQ(m.mr[0], (uint32_t)E_PERM);
+	UT_EQ(pci_op(c, PCI_CLAIM, 0, &m), E_PERM);
+}
+
+static void test_driver_gets_exactly_its_bars(struct utest *t)
+{
+	struct msg m;
+	struct cap_info ci;
+	cptr_t c, bar = slot_alloc(), wider = slot_alloc();
+	uint32_t mask;
+
+	if (!up(t))
+		return;
+	c = sysdesc_client_as("pci", "rng", R_WRITE | R_GRANT);
+	UT_ASSERT(c && wider);
+	UT_EQ(pci_op(c, PCI_CLAIM, 0, &m), 0);
+	UT_EQ(m.mr[1], 0x1af41005u);
+	mask = m.mr[2];
+	UT_ASSERT(mask & (1u << 4));                    /* the modern registers, 64-bit */
+	UT_EQ(pci_op(c, PCI_CFG_READ, 0, &m), 0);
+	UT_EQ(m.mr[0], 0x10051af4u);
+	UT_EQ(pci_op(c, PCI_CFG_READ, 4096, &m), E_RANGE);
+	UT_EQ(pci_op(c, PCI_CFG_READ, 2, &m), E_RANGE);
+	UT_EQ(pci_op(c, PCI_BAR, 6, &m), E_RANGE);
+	cairn_ipcbuf->recv_cspace = CPTR_SELF;
+	cairn_ipcbuf->recv_slot = bar;
+	UT_EQ(pci_op(c, PCI_BAR, 4, &m), 0);
+	cairn_ipcbuf->recv_slot = 0;
+	UT_EQ(MSG_CAPS(m.info), 1);
+	UT_EQ(m.mr[0], 16384);                          /* its size */
+	UT_EQ(sys_cap_inspect(bar, &ci), 0);
+	UT_EQ(ci.type, CAP_DEVICE);
+	UT_EQ(ci.size, 4);                              /* exactly 16 KiB of the window */
+	UT_ASSERT(ci.base >= 0x8000000000ull);          /* above 4 GiB */
+	UT_EQ(ci.base & 0x3fff, 0);
+	/* Nothing of the window beyond it can be derived from it. */
+	UT_EQ(sys_cap_mint(bar, CPTR_SELF, wider, R_READ | R_WRITE, 0, 5), E_RANGE);
+	UT_EQ(sys_cap_mint(bar, CPTR_SELF, wider, R_READ | R_WRITE, 4, 1), E_RANGE);
+	/* Through a capability without R_GRANT, the reply carries nothing. */
+	UT_EQ(sys_cap_delete(CPTR_SELF, bar), 0);
+	{
+		cptr_t nogrant = sysdesc_client_as("pci", "rng", R_WRITE);
+
+		UT_ASSERT(nogrant);
+		cairn_ipcbuf->recv_slot = bar;
+		UT_EQ(pci_op(nogrant, PCI_BAR, 4, &m), 0);
+		cairn_ipcbuf->recv_slot = 0;
+		UT_EQ(MSG_CAPS(m.info), 0);
+		UT_EQ(sys_cap_inspect(bar, &ci), E_NOCAP);
+	}
+}
+
+static const struct utest_case cases[] = {
+	UT_CASE(test_no_grant_no_device),
+	UT_CASE(test_driver_gets_exactly_its_bars),
+};
+
+static const struct utest_suite suite_pci = {
+	.name = "pci",
+	.cases = cases,
+	.ncases = sizeof(cases) / sizeof(cases[0]),
+	.by_name_only = true,
+};
+UTEST_REGISTER(suite_pci, 55);
