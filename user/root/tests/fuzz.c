@@ -112,6 +112,16 @@ static int fuzzer_fill(struct fuzzer *f)
 		err = sys_cap_mint(dev->slot, cs, r++, R_READ | R_WRITE, 0, 0);
 	if (!err && f->window && !sys_cap_inspect(f->window, NULL))
 		err = sys_cap_copy(f->window, cs, r++);
+	/* A client of the PCI bus server granted no function: its protocol
+	 * under random messages too (it must keep answering). */
+	if (!err) {
+		cptr_t pci = sysdesc_client_as("pci", NULL, R_WRITE | R_GRANT);
+
+		if (pci) {
+			err = sys_cap_copy(pci, cs, r++);
+			sys_cap_delete(CPTR_SELF, pci);
+		}
+	}
 	return err;
 }
 
@@ -324,6 +334,17 @@ static void run_seed(struct utest *t, unsigned index)
 			pos = next;
 		}
 		UT_EQ(errors, 0);
+	}
+	/* The bus server still answers. */
+	{
+		cptr_t pci = sysdesc_client_as("pci", NULL, R_WRITE);
+		struct msg q = { MSG_INFO(PCI_LIST, 1, 0), { 0 }, 0 };
+
+		if (pci) {
+			UT_EQ(sys_call(pci, &q), 0);
+			UT_EQ(MSG_LABEL(q.info), 0);
+			sys_cap_delete(CPTR_SELF, pci);
+		}
 	}
 	con = sysdesc_client("console");
 	UT_ASSERT(con);
