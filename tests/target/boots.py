@@ -176,7 +176,8 @@ BOOTS = [
              ("rng_32bit_bar", r"^pci:   BAR1 mem32 4K at 0x00100[0-9a-f]{5}$"),
              ("testdev_io_bar", r"^pci:   BAR1 io    256B at 0x003eff[0-9a-f]{4}$"),
              ("slot5", r"^pci: 00:05\.0 +1af4:1005 00ff00 INTA"),
-             ("listed_by_shell", r"^00:05\.0 +1af4:1005 00ff00 INTA"),
+             ("listed_by_shell", r"^00:05\.0 +1af4:1005 00ff00 INTA pci$"),
+             ("holder_rng", r"^00:02\.0 +1af4:1005 00ff00 INTA rng$"),
              ("caps_ecam", r"^8 +device +rw-- +0x(4010000000 \+65536|003f000000 \+4096) "
                            r"pages$"),
              ("caps_io", r"^9 +device +rw-- +0x003eff0000 \+16 pages$"),

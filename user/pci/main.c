@@ -60,6 +60,7 @@ struct grant {
 	int fn;                         /* index in fns[] once claimed, -1 before */
 	cptr_t ntfn;                    /* its interrupt notification (0: none) */
 	cptr_t bar_cap[NBARS];          /* the capability minted for each BAR (0: none) */
+	char name[24];                  /* the client's server name, for the listing */
 };
 static struct grant grants[MAX_GRANTS];
 static unsigned ngrants;
@@ -244,7 +245,7 @@ static int row_text(unsigned row, char *buf, size_t len)
 {
 	if (row == 0)
 		return snprintf(buf, len, "%-10s %-9s %-6s %-4s %s", "PCI", "ID", "CLASS", "PIN",
-				"BARS");
+				"HOLDER");
 	row--;
 	for (unsigned i = 0; i < nfns; i++) {
 		const struct fn *f = &fns[i];
@@ -255,7 +256,8 @@ static int row_text(unsigned row, char *buf, size_t len)
 					(unsigned)(f->class_rev >> 8),
 					f->pin >= 1 && f->pin <= 4 ? (const char *[]){ "INTA", "INTB",
 										"INTC", "INTD" }[f->pin - 1] : "-",
-					f->header == 1 ? "bridge" : "");
+					f->header == 1 ? "bridge" :
+					f->owner >= 0 ? grants[f->owner].name : "pci");
 		row--;
 		for (unsigned b = 0; b < NBARS; b++) {
 			const struct bar *bar = &f->bar[b];
@@ -378,7 +380,12 @@ static int serve_driver(struct msg *m)
 	if (op == PCI_GRANT) {
 		if (m->badge != 0 || ngrants == MAX_GRANTS)    /* the root task's only */
 			return reply_recv(m, E_PERM, 0, 0, 0);
-		grants[ngrants++] = (struct grant){ m->mr[0], m->mr[1], -1, 0, { 0 } };
+		grants[ngrants] = (struct grant){ m->mr[0], m->mr[1], -1, 0, { 0 }, { 0 } };
+		if (MSG_LEN(m->info) >= 8) {
+			memcpy(grants[ngrants].name, &m->mr[2], 8);
+			memcpy(grants[ngrants].name + 8, &cairn_ipcbuf->mr[4], 15);
+		}
+		ngrants++;
 		return reply_recv(m, 0, 0, 0, 0);
 	}
 	g = m->badge ? grant_of(m->badge) : NULL;

@@ -768,10 +768,15 @@ static void pci_grants(struct server *bus)
 	for (unsigned i = 0; i < nservers; i++) {
 		struct server *s = &servers[i];
 		struct thread_info ti;
-		struct msg m = { MSG_INFO(PCI_GRANT, 2, 0), { i + 1, s->pci_id, 0, 0 }, 0 };
+		struct msg m = { MSG_INFO(PCI_GRANT, 8, 0), { i + 1, s->pci_id, 0, 0 }, 0 };
+		char name[24] = { 0 };
 
 		if (!s->pci_id || s->refused[0] || bus->refused[0] || bus->stopped)
 			continue;
+		/* Its name (MR2..MR7), for the bus server's listing. */
+		memcpy(name, s->name, strlen(s->name) < sizeof(name) ? strlen(s->name) : sizeof(name) - 1);
+		memcpy(&m.mr[2], name, 8);
+		memcpy(&cairn_ipcbuf->mr[4], name + 8, 16);
 		if (sys_thread_info(bus->p.thread, &ti) || ti.state != TS_BLOCKED_RECV ||
 		    sys_call(service_cap("pci"), &m) || MSG_LABEL(m.info))
 			uprintf("root: server %s: its pci-device %04x:%04x could not be granted "

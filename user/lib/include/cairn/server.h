@@ -49,7 +49,8 @@ enum blk_op {
 /* PCI bus protocol ("pci" service, user/pci). Reply as the root service's
  * rows: MR0 = length, text from MR1 on, E_RANGE past the last row. */
 enum pci_op {
-	PCI_LIST = 1,           /* MR0 = row: a header, then each function and its BARs */
+	PCI_LIST = 1,           /* MR0 = row: a header, then each function (with the driver
+				 * holding it) and its BARs */
 	/* A driver's calls, each for the function its system-description
 	 * node names (`pci-device`); anything else is E_PERM. */
 	PCI_CLAIM = 2,          /* reply MR0 = bus << 8 | dev << 3 | fn, MR1 = vendor << 16 |
@@ -63,7 +64,8 @@ enum pci_op {
 				 * PCI_IRQ_ACK */
 	PCI_IRQ_ACK = 6,
 	PCI_GRANT = 16,         /* from the root task only (badge 0): MR0 = a client's badge,
-				 * MR1 = vendor << 16 | device it may claim */
+				 * MR1 = vendor << 16 | device it may claim, MR2..MR7 its
+				 * name (24 bytes, NUL padded) */
 };
 
 /* Random-number protocol ("rng" service, user/rng). */
