@@ -42,6 +42,16 @@ struct worker {
 	cptr_t fault;           /* the badged fault capability given to the worker */
 };
 
+/* The root's side of a worker: its command and report endpoints and the
+ * fault capability (the report endpoint with fault_badge), in new slots. */
+int worker_endpoints(struct worker *w, uint32_t fault_badge);
+/* spawn() with everything the program's process needs paid from the
+ * account acct (a slot of the root task's) instead of the root's own. */
+int spawn_paid(cptr_t acct, const char *program, unsigned cslots, unsigned prio, cptr_t fault,
+	       struct proc *p);
+/* root_servers_up() for a test case: false (and the case failed) if the
+ * system's servers could not be started. */
+bool servers_up(struct utest *t);
 /* Spawn a utest worker (fault endpoint: the report endpoint, badged, or
  * none if !with_fault_ep) and start it. */
 int worker_new(struct worker *w, bool with_fault_ep);

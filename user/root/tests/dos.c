@@ -109,31 +109,16 @@ static int attacker_new(struct attacker *a, uint32_t direct, uint32_t heap, unsi
 			unsigned prio)
 {
 	struct worker *w = &a->w;
-	struct spawn_env env, saved;
 	int err;
 
 	a->acct = slot_alloc();
 	a->shared = CPTR_NULL;
-	w->cmd = slot_alloc();
-	w->report = slot_alloc();
-	w->fault = slot_alloc();
-	if (!w->fault)
-		return E_NOMEM;
-	err = sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, a->acct, direct, 0, 0, heap);
+	err = worker_endpoints(w, WK_BADGE_FAULT);
 	if (!err)
-		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, w->cmd, 0);
-	if (!err)
-		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, w->report, 0);
-	if (!err)
-		err = sys_cap_mint(w->report, CPTR_SELF, w->fault, R_WRITE, WK_BADGE_FAULT, 0);
+		err = sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, a->acct, direct, 0, 0, heap);
 	if (err)
 		return err;
-	spawn_env_get(&saved);
-	env = saved;
-	env.account = a->acct;
-	spawn_init(&env);
-	err = spawn("utest", cslots, prio, w->fault, &w->p);
-	spawn_init(&saved);
+	err = spawn_paid(a->acct, "utest", cslots, prio, w->fault, &w->p);
 	if (!err)
 		err = sys_cap_mint(w->cmd, w->p.cspace, WK_CMD, R_READ, 0, 0);
 	if (!err)

@@ -11,16 +11,7 @@
 #include <cairn/server.h>
 #include <string.h>
 
-static bool system_up(struct utest *t)
-{
-	char err[160];
 
-	if (root_servers_up(err, sizeof(err))) {
-		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
-		return false;
-	}
-	return true;
-}
 
 static int time_get(cptr_t tm, uint32_t *secs)
 {
@@ -38,7 +29,7 @@ static void test_console_write_through_uart(struct utest *t)
 	cptr_t con;
 	const char *line = "uart server says: console check 4711\n";
 
-	if (!system_up(t))
+	if (!servers_up(t))
 		return;
 	con = sysdesc_client("console");
 	UT_ASSERT(con);
@@ -50,7 +41,7 @@ static void test_rtc_time_advances(struct utest *t)
 	cptr_t tm;
 	uint32_t t1, t2, ticks0, ticks, hz;
 
-	if (!system_up(t))
+	if (!servers_up(t))
 		return;
 	tm = sysdesc_client("time");
 	UT_ASSERT(tm);
@@ -74,7 +65,7 @@ static void test_revoke_running_driver_device(struct utest *t)
 	char who[24];
 	uint32_t secs;
 
-	if (!system_up(t))
+	if (!servers_up(t))
 		return;
 	tm = sysdesc_client("time");
 	con = sysdesc_client("console");
@@ -127,7 +118,7 @@ static void test_blk_write_read_back(struct utest *t)
 	uint8_t out[512], in[512];
 	cptr_t blk;
 
-	if (!system_up(t))
+	if (!servers_up(t))
 		return;
 	blk = sysdesc_client("blk");
 	UT_ASSERT(blk);
@@ -163,7 +154,7 @@ static void test_blk_survives_reboot(struct utest *t)
 	uint8_t buf[512];
 	cptr_t blk;
 
-	if (!system_up(t))
+	if (!servers_up(t))
 		return;
 	blk = sysdesc_client("blk");
 	UT_ASSERT(blk);

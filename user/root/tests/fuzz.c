@@ -54,8 +54,8 @@ static const char *const stat_name[FZS_COUNT] = {
 };
 
 struct fuzzer {
-	cptr_t acct, cmd, report, fault, window, drain;
-	struct proc p;
+	struct worker w;                /* its process, command, report and fault endpoints */
+	cptr_t acct, window, drain;
 	cptr_t mark;
 };
 
@@ -71,27 +71,27 @@ static uint32_t ticks(void)
 static int fuzzer_fill(struct fuzzer *f)
 {
 	const struct bootinfo_dev *dev = root_device("virtio_mmio@a000000");
-	cptr_t cs = f->p.cspace, r = FZ_FIRST_RANDOM;
+	cptr_t cs = f->w.p.cspace, r = FZ_FIRST_RANDOM;
 	uint64_t pa;
 	int err;
 
-	err = sys_cap_mint(f->cmd, cs, FZ_CMD, R_READ, 0, 0);
+	err = sys_cap_mint(f->w.cmd, cs, FZ_CMD, R_READ, 0, 0);
 	if (!err)
-		err = sys_cap_mint(f->report, cs, FZ_REPORT, R_WRITE, FZ_BADGE_REPORT, 0);
+		err = sys_cap_mint(f->w.report, cs, FZ_REPORT, R_WRITE, FZ_BADGE_REPORT, 0);
 	if (!err)
-		err = sys_cap_copy(f->p.thread, cs, FZ_SELF);
+		err = sys_cap_copy(f->w.p.thread, cs, FZ_SELF);
 	if (!err)
-		err = sys_cap_copy(f->p.vspace, cs, FZ_VSPACE);
+		err = sys_cap_copy(f->w.p.vspace, cs, FZ_VSPACE);
 	if (!err)
 		err = sys_cap_copy(f->acct, cs, FZ_ACCOUNT);
 	if (!err)
 		err = sys_cap_mint(SLOT_SYSTEM, cs, FZ_SYSTEM, R_READ, 0, 0);
 	if (!err)
-		err = sys_cap_copy(f->fault, cs, FZ_ROOT_FAULT);
+		err = sys_cap_copy(f->w.fault, cs, FZ_ROOT_FAULT);
 	if (!err)
 		err = sys_cap_copy(SLOT_IRQ_CONTROL, cs, FZ_IRQ_CONTROL);
 	if (!err)
-		err = sys_cap_copy(f->p.cspace, cs, FZ_CSPACE);
+		err = sys_cap_copy(f->w.p.cspace, cs, FZ_CSPACE);
 	if (!err && dev)
 		err = sys_cap_mint(dev->slot, cs, FZ_DEVICE, R_READ | R_WRITE, 0, 0);
 	if (!err && root_gib_window(0x200000u, f->window, &pa) == 0)
@@ -99,9 +99,9 @@ static int fuzzer_fill(struct fuzzer *f)
 	/* The random range starts with copies of these (revocable by the
 	 * fuzzer; the harness's own stay). */
 	if (!err)
-		err = sys_cap_copy(f->p.cspace, cs, r++);
+		err = sys_cap_copy(f->w.p.cspace, cs, r++);
 	if (!err)
-		err = sys_cap_copy(f->p.vspace, cs, r++);
+		err = sys_cap_copy(f->w.p.vspace, cs, r++);
 	if (!err)
 		err = sys_cap_copy(f->acct, cs, r++);
 	if (!err)
@@ -127,40 +127,26 @@ static int fuzzer_fill(struct fuzzer *f)
 
 static int fuzzer_new(struct fuzzer *f)
 {
-	struct spawn_env env, saved;
 	int err;
 
 	memset(f, 0, sizeof(*f));
 	f->mark = slots_mark();
 	f->acct = slot_alloc();
-	f->cmd = slot_alloc();
-	f->report = slot_alloc();
-	f->fault = slot_alloc();
 	f->window = slot_alloc();
 	f->drain = slot_alloc();
 	if (!f->drain)
 		return E_NOMEM;
-	err = sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, f->acct, FZ_DIRECT, 0, 0, FZ_HEAP);
+	err = worker_endpoints(&f->w, FZ_BADGE_FAULT);
 	if (!err)
-		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, f->cmd, 0);
-	if (!err)
-		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, f->report, 0);
+		err = sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, f->acct, FZ_DIRECT, 0, 0, FZ_HEAP);
 	if (!err)
 		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, f->drain, 0);
 	if (!err)
-		err = sys_cap_mint(f->report, CPTR_SELF, f->fault, R_WRITE, FZ_BADGE_FAULT, 0);
-	if (err)
-		return err;
-	spawn_env_get(&saved);
-	env = saved;
-	env.account = f->acct;
-	spawn_init(&env);
-	err = spawn("fuzz", FZ_CSLOTS, FZ_PRIO, f->fault, &f->p);
-	spawn_init(&saved);
+		err = spawn_paid(f->acct, "fuzz", FZ_CSLOTS, FZ_PRIO, f->w.fault, &f->w.p);
 	if (!err)
 		err = fuzzer_fill(f);
 	if (!err)
-		err = proc_start(&f->p, 0);
+		err = proc_start(&f->w.p, 0);
 	return err;
 }
 
@@ -171,10 +157,10 @@ static void fuzzer_free(struct utest *t, struct fuzzer *f)
 {
 	uint32_t limit, used, carved;
 
-	sys_thread_suspend(f->p.thread);
-	UT_EQ(sys_cap_revoke(CPTR_SELF, f->p.cspace), 0);
-	UT_EQ(sys_cap_revoke(CPTR_SELF, f->p.vspace), 0);
-	UT_EQ(sys_cap_revoke(CPTR_SELF, f->p.thread), 0);
+	sys_thread_suspend(f->w.p.thread);
+	UT_EQ(sys_cap_revoke(CPTR_SELF, f->w.p.cspace), 0);
+	UT_EQ(sys_cap_revoke(CPTR_SELF, f->w.p.vspace), 0);
+	UT_EQ(sys_cap_revoke(CPTR_SELF, f->w.p.thread), 0);
 	if (!sys_cap_inspect(f->window, NULL))
 		UT_EQ(sys_cap_revoke(CPTR_SELF, f->window), 0);
 	UT_EQ(sys_cap_revoke(CPTR_SELF, f->acct), 0);
@@ -235,10 +221,8 @@ static void run_seed(struct utest *t, unsigned index)
 		t->skip = "fuzz.seeds says fewer seeds";
 		return;
 	}
-	if (root_servers_up(err, sizeof(err))) {
-		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
+	if (!servers_up(t))
 		return;
-	}
 	while (!sys_log_read(SLOT_SYSTEM, logbuf, sizeof(logbuf), log0, &got, &next) && got)
 		log0 = next;
 	for (unsigned p = 0; p < POOL_IDS; p++)
@@ -247,19 +231,19 @@ static void run_seed(struct utest *t, unsigned index)
 	e = fuzzer_new(&f);
 	if (e) {
 		ktap_diag("fuzz: the fuzzer could not be started: %s (%d)",
-			  f.p.why ? f.p.why : "set-up", e);
+			  f.w.p.why ? f.w.p.why : "set-up", e);
 		UT_EQ(e, 0);
 	}
-	UT_EQ(sys_recv(f.report, &m), 0);
+	UT_EQ(sys_recv(f.w.report, &m), 0);
 	UT_EQ(m.badge, FZ_BADGE_REPORT);
 	UT_EQ(MSG_LABEL(m.info), FZ_REP_READY);
 	UT_EQ(m.mr[0], 0);
 
 	t0 = ticks();
 	m = (struct msg){ MSG_INFO(FZ_GO, 4, 0), { seed, calls, batch, trace }, 0 };
-	UT_EQ(sys_send(f.cmd, &m), 0);
+	UT_EQ(sys_send(f.w.cmd, &m), 0);
 	for (;;) {
-		UT_EQ(sys_recv(f.report, &m), 0);
+		UT_EQ(sys_recv(f.w.report, &m), 0);
 		if (m.badge == FZ_BADGE_FAULT) {
 			ktap_diag("fuzz: seed %u: a fuzzer thread faulted (pc %#x, address %#x) "
 				  "after call %u", (unsigned)seed, (unsigned)m.mr[0],

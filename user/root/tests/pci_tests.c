@@ -21,23 +21,12 @@ static int pci_op(cptr_t c, unsigned op, uint32_t a0, struct msg *m)
 	return e ? e : MSG_LABEL(m->info) ? (int)m->mr[0] : 0;
 }
 
-static bool up(struct utest *t)
-{
-	char err[160];
-
-	if (root_servers_up(err, sizeof(err))) {
-		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
-		return false;
-	}
-	return true;
-}
-
 static void test_no_grant_no_device(struct utest *t)
 {
 	struct msg m;
 	cptr_t c;
 
-	if (!up(t))
+	if (!servers_up(t))
 		return;
 	c = sysdesc_client_as("pci", NULL, R_WRITE | R_GRANT);
 	UT_ASSERT(c);
@@ -62,7 +51,7 @@ static void test_driver_gets_exactly_its_bars(struct utest *t)
 	cptr_t c, bar = slot_alloc(), wider = slot_alloc();
 	uint32_t mask;
 
-	if (!up(t))
+	if (!servers_up(t))
 		return;
 	c = sysdesc_client_as("pci", "rng", R_WRITE | R_GRANT);
 	UT_ASSERT(c && wider);

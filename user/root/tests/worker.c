@@ -3,7 +3,7 @@
  */
 #include "root.h"
 
-int worker_new(struct worker *w, bool with_fault_ep)
+int worker_endpoints(struct worker *w, uint32_t fault_badge)
 {
 	int err;
 
@@ -16,7 +16,40 @@ int worker_new(struct worker *w, bool with_fault_ep)
 	if (!err)
 		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, w->report, 0);
 	if (!err)
-		err = sys_cap_mint(w->report, CPTR_SELF, w->fault, R_WRITE, WK_BADGE_FAULT, 0);
+		err = sys_cap_mint(w->report, CPTR_SELF, w->fault, R_WRITE, fault_badge, 0);
+	return err;
+}
+
+int spawn_paid(cptr_t acct, const char *program, unsigned cslots, unsigned prio, cptr_t fault,
+	       struct proc *p)
+{
+	struct spawn_env env, saved;
+	int err;
+
+	spawn_env_get(&saved);
+	env = saved;
+	env.account = acct;
+	spawn_init(&env);
+	err = spawn(program, cslots, prio, fault, p);
+	spawn_init(&saved);
+	return err;
+}
+
+bool servers_up(struct utest *t)
+{
+	char err[160];
+
+	if (root_servers_up(err, sizeof(err))) {
+		utest_fail(t, __FILE__, __LINE__, "system: %s", err);
+		return false;
+	}
+	return true;
+}
+
+int worker_new(struct worker *w, bool with_fault_ep)
+{
+	int err = worker_endpoints(w, WK_BADGE_FAULT);
+
 	if (err)
 		return err;
 	err = spawn("utest", 256, WORKER_PRIO, with_fault_ep ? w->fault : CPTR_NULL, &w->p);
