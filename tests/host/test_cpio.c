@@ -120,6 +120,16 @@ static struct aw arch;
 
 /* The standard test archive: file, directory, empty file, odd-sized
  * file, "./" name, nested name, trailer. */
+/* Two files of one name ("./prog" beside "prog") and another. */
+static void build_ambiguous(struct aw *a)
+{
+	aw_init(a);
+	aw_file(a, "prog", "one", 3);
+	aw_file(a, "other", "o", 1);
+	aw_file(a, "./prog", "two", 3);
+	aw_trailer(a);
+}
+
 static void build_standard(struct aw *a)
 {
 	aw_init(a);
@@ -211,11 +221,7 @@ static void test_find(void)
 	HT_EQ(cpio_find(p, arch.len - 4, "system.dtb", &data, &size), E_TRUNC);
 	/* Two files of one name (also "./x" beside "x"): ambiguous, neither
 	 * is taken; the other names are still found. */
-	aw_init(&arch);
-	aw_file(&arch, "prog", "one", 3);
-	aw_file(&arch, "other", "o", 1);
-	aw_file(&arch, "./prog", "two", 3);
-	aw_trailer(&arch);
+	build_ambiguous(&arch);
 	p = keep(dup_exact(arch.buf, arch.len));
 	HT_ASSERT(p);
 	data = NULL;
@@ -267,15 +273,10 @@ static void test_list(void)
 	int n;
 
 	for (int round = 0; round < 2; round++) {
-		if (round == 0) {
+		if (round == 0)
 			build_standard(&arch);
-		} else {
-			aw_init(&arch);
-			aw_file(&arch, "prog", "one", 3);
-			aw_file(&arch, "other", "o", 1);
-			aw_file(&arch, "./prog", "two", 3);
-			aw_trailer(&arch);
-		}
+		else
+			build_ambiguous(&arch);
 		p = keep(dup_exact(arch.buf, arch.len));
 		HT_ASSERT(p);
 		n = cpio_list(p, arch.len, files, 8);
