@@ -225,10 +225,11 @@ def check(sysdtb, hwdtb, programs, heap_bytes=None):
                 spans.append((b, e, nm))
         if "pci-device" in props:
             c = cells(props["pci-device"])
-            if len(c) != 2 or c[0] > 0xffff or c[1] > 0xffff or not (c[0] or c[1]) or \
+            if not c or len(c) % 2 or len(c) > 8 or any(x > 0xffff for x in c) or \
+                    any(not (c[i] or c[i + 1]) for i in range(0, len(c), 2)) or \
                     "pci" not in strings(props.get("uses", b"")):
-                raise DescError('%s: pci-device: needs <vendor device> (16 bits each) and '
-                                'uses "pci"' % where)
+                raise DescError('%s: pci-device: needs <vendor device>... (16 bits each, at '
+                                'most 4) and uses "pci"' % where)
         users += [(nm, u) for u in strings(props.get("uses", b""))]
     prio = {nm: cells(s["/servers/" + nm]["priority"])[0] for nm in names}
     bus = [nm for nm in names if "pci" in strings(s["/servers/" + nm].get("provides", b""))]

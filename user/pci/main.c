@@ -15,8 +15,11 @@
  * 64-bit memory window; the rest is the 32-bit memory window.
  *
  * Bridges behind the host bridge (PCIe root ports) get their bus numbers
- * and are enumerated through, with no memory windows of their own yet:
- * the devices behind them are listed but their BARs are left unassigned.
+ * and windows carved from the ones they sit in, and the buses behind them
+ * are enumerated into those. Drivers claim the functions the root task
+ * granted them (PCI_GRANT, from the system description's `pci-device`):
+ * each BAR as a capability of exactly that BAR, their configuration
+ * words, their INTx line forwarded to a notification of theirs.
  */
 #include <cairn/cairn.h>
 #include <cairn/server.h>
@@ -48,6 +51,7 @@ struct fn {
 	uint16_t vendor, device;
 	uint32_t class_rev;
 	uint8_t pin;                    /* 1..4 = INTA..INTD, 0 none */
+	uint8_t line;                   /* the bridge's INTx line it reaches (interrupt-map order) */
 	struct bar bar[NBARS];
 	int owner;                      /* index in grants[] of its driver, -1: none */
 };
@@ -56,7 +60,9 @@ struct fn {
  * system description's `pci-device`), and what it holds. */
 #define MAX_GRANTS 8
 struct grant {
-	uint32_t badge, id;             /* client badge; vendor << 16 | device */
+	uint32_t badge;                 /* the client's */
+	uint32_t id[4];                 /* vendor << 16 | device it may claim, any of them */
+	unsigned nids;
 	int fn;                         /* index in fns[] once claimed, -1 before */
 	cptr_t ntfn;                    /* its interrupt notification (0: none) */
 	cptr_t bar_cap[NBARS];          /* the capability minted for each BAR (0: none) */
@@ -65,7 +71,9 @@ struct grant {
 static struct grant grants[MAX_GRANTS];
 static unsigned ngrants;
 
-static struct window win[WIN_KINDS];
+static struct window win[WIN_KINDS];   /* where BARs come from now (a bridge's, behind one) */
+static bool behind_bridge;
+static uint64_t io_bus_base;            /* the CPU address of I/O bus address 0 */
 static cptr_t win_slot[WIN_KINDS];     /* each window's capability */
 static unsigned nranges = 1;            /* ECAM + windows: the IRQ slots come after */
 #define RECV_SLOT (ECAM_SLOT + 1)       /* where a driver's notification arrives */
@@ -157,7 +165,10 @@ static void setup_bars(struct fn *f)
 				wr32(b, d, fu, off + 4, orig_hi);
 			}
 			mask = (uint64_t)hi << 32 | (lo & ~0xfu);
-			bar->kind = is64 && win[WIN_MEM64].present ? WIN_MEM64 : WIN_MEM32;
+			/* Behind a bridge the window above 4 GiB is its prefetchable
+			 * one: only prefetchable BARs go there. */
+			bar->kind = is64 && win[WIN_MEM64].present &&
+					    (bar->prefetchable || !behind_bridge) ? WIN_MEM64 : WIN_MEM32;
 		}
 		bar->size = ~mask + 1;
 		/* Whole pages, page aligned at least: a driver's capability for
@@ -170,7 +181,7 @@ static void setup_bars(struct fn *f)
 			bar->assigned = true;
 			if (bar->kind == WIN_IO) {
 				/* I/O BARs hold the bus address, the window's offset. */
-				wr32(b, d, fu, off, (uint32_t)(at - win[WIN_IO].base));
+				wr32(b, d, fu, off, (uint32_t)(at - io_bus_base));
 				enable |= 1;
 			} else {
 				wr32(b, d, fu, off, (uint32_t)at | (orig & 0xf));
@@ -186,9 +197,75 @@ static void setup_bars(struct fn *f)
 	wr16(b, d, fu, 0x04, (uint16_t)((cmd & ~0x7u) | enable | (enable ? 4 : 0)));
 }
 
-static void scan_bus(unsigned bus);
+/* A bridge on the way to a bus: its device number on the bus above. */
+struct upstream {
+	unsigned dev;
+	const struct upstream *up;
+};
 
-static void scan_fn(unsigned bus, unsigned dev, unsigned func)
+static void scan_bus(unsigned bus, const struct upstream *up);
+
+/* Windows a bridge forwards, carved from the ones it sits in: enough for
+ * what is behind it now and a device added later (4 KiB of I/O, 8 MiB
+ * below 4 GiB, 64 MiB prefetchable above). */
+#define BR_IO 0x1000u
+#define BR_MEM32 0x800000u
+#define BR_MEM64 0x4000000u
+
+static void setup_bridge(unsigned bus, unsigned dev, unsigned func, const struct upstream *up)
+{
+	struct window saved[WIN_KINDS];
+	bool saved_behind = behind_bridge;
+	const struct upstream here = { dev, up };
+	unsigned sec = next_bus++;
+	uint64_t io = win_take(WIN_IO, BR_IO), m32 = win_take(WIN_MEM32, BR_MEM32);
+	uint64_t m64 = win_take(WIN_MEM64, BR_MEM64);
+	uint16_t cmd = 0;
+
+	/* Bus numbers: primary, secondary, subordinate (all below, for now). */
+	wr8(bus, dev, func, 0x18, (uint8_t)bus);
+	wr8(bus, dev, func, 0x19, (uint8_t)sec);
+	wr8(bus, dev, func, 0x1a, ECAM_BUSES - 1);
+	memcpy(saved, win, sizeof(win));
+	win[WIN_IO] = (struct window){ io != 0, io, BR_IO, io };
+	win[WIN_MEM32] = (struct window){ m32 != 0, m32, BR_MEM32, m32 };
+	win[WIN_MEM64] = (struct window){ m64 != 0, m64, BR_MEM64, m64 };
+	/* The bridge forwards I/O by bus address (the window's offset). */
+	if (io) {
+		uint32_t b = (uint32_t)(io - io_bus_base), l = b + BR_IO - 1;
+
+		wr8(bus, dev, func, 0x1c, (uint8_t)((b >> 8) & 0xf0));
+		wr8(bus, dev, func, 0x1d, (uint8_t)((l >> 8) & 0xf0));
+		wr16(bus, dev, func, 0x30, (uint16_t)(b >> 16));
+		wr16(bus, dev, func, 0x32, (uint16_t)(l >> 16));
+		cmd |= 1;
+	}
+	if (m32) {
+		wr16(bus, dev, func, 0x20, (uint16_t)((m32 >> 16) & 0xfff0));
+		wr16(bus, dev, func, 0x22, (uint16_t)(((m32 + BR_MEM32 - 1) >> 16) & 0xfff0));
+		cmd |= 2;
+	}
+	if (m64) {
+		uint64_t l = m64 + BR_MEM64 - 1;
+
+		wr16(bus, dev, func, 0x24, (uint16_t)(((m64 >> 16) & 0xfff0) | 1));
+		wr16(bus, dev, func, 0x26, (uint16_t)(((l >> 16) & 0xfff0) | 1));
+		wr32(bus, dev, func, 0x28, (uint32_t)(m64 >> 32));
+		wr32(bus, dev, func, 0x2c, (uint32_t)(l >> 32));
+		cmd |= 2;
+	} else {
+		wr16(bus, dev, func, 0x24, 0xfff1);     /* base above limit: closed */
+		wr16(bus, dev, func, 0x26, 0x0001);
+	}
+	behind_bridge = true;
+	scan_bus(sec, &here);
+	memcpy(win, saved, sizeof(win));
+	behind_bridge = saved_behind;
+	wr8(bus, dev, func, 0x1a, (uint8_t)(next_bus - 1));
+	wr16(bus, dev, func, 0x04, (uint16_t)(rd16(bus, dev, func, 0x04) | cmd | 4));
+}
+
+static void scan_fn(unsigned bus, unsigned dev, unsigned func, const struct upstream *up)
 {
 	uint32_t id = rd32(bus, dev, func, 0x00);
 	struct fn *f;
@@ -210,30 +287,32 @@ static void scan_fn(unsigned bus, unsigned dev, unsigned func)
 	f->header = rd8(bus, dev, func, 0x0e) & 0x7f;
 	f->pin = rd8(bus, dev, func, 0x3d);
 	f->owner = -1;
-	if (f->header == 0) {
-		setup_bars(f);
-	} else if (f->header == 1 && next_bus < ECAM_BUSES) {
-		/* A bridge: primary, secondary and subordinate bus numbers,
-		 * then what is behind it. */
-		unsigned sec = next_bus++;
+	if (f->pin >= 1 && f->pin <= 4) {
+		/* The standard swizzle at every bridge up to the host's bus,
+		 * then the host bridge's map (on virt the same swizzle). */
+		unsigned p = f->pin, d = dev;
 
-		wr8(bus, dev, func, 0x18, (uint8_t)bus);
-		wr8(bus, dev, func, 0x19, (uint8_t)sec);
-		wr8(bus, dev, func, 0x1a, ECAM_BUSES - 1);
-		scan_bus(sec);
-		wr8(bus, dev, func, 0x1a, (uint8_t)(next_bus - 1));
+		for (const struct upstream *u = up; u; u = u->up) {
+			p = (d + p - 1) % 4 + 1;
+			d = u->dev;
+		}
+		f->line = (uint8_t)((d + p - 1) % 4);
 	}
+	if (f->header == 0)
+		setup_bars(f);
+	else if (f->header == 1 && next_bus < ECAM_BUSES)
+		setup_bridge(bus, dev, func, up);
 }
 
-static void scan_bus(unsigned bus)
+static void scan_bus(unsigned bus, const struct upstream *up)
 {
 	for (unsigned dev = 0; dev < 32; dev++) {
 		if ((rd32(bus, dev, 0, 0x00) & 0xffff) == 0xffff)
 			continue;
-		scan_fn(bus, dev, 0);
+		scan_fn(bus, dev, 0, up);
 		if (rd8(bus, dev, 0, 0x0e) & 0x80)      /* multi-function */
 			for (unsigned func = 1; func < 8; func++)
-				scan_fn(bus, dev, func);
+				scan_fn(bus, dev, func, up);
 	}
 }
 
@@ -303,6 +382,8 @@ static int setup(void)
 			continue;
 		win[k].present = true;
 		win_slot[k] = WIN_SLOT(i);
+		if (k == WIN_IO)
+			io_bus_base = ci.base;
 		nranges = 2 + i > nranges ? 2 + i : nranges;
 		win[k].base = win[k].next = ci.base;
 		win[k].size = (uint64_t)ci.size * 4096u;
@@ -317,18 +398,17 @@ static int setup(void)
 		err = sys_map(SRV_VSPACE, ECAM_SLOT, ECAM_VA, R_READ | R_WRITE, ATTR_DEFAULT);
 	if (err)
 		return err;
-	scan_bus(0);
+	scan_bus(0, NULL);
 	return 0;
 }
 
 /* ------------------------------------------------------------ drivers */
 
-/* The INTx line (its index in the bridge's interrupt-map order) a
- * function's pin reaches: the standard swizzle of the slot number, which
- * is how QEMU virt's map routes them. */
+/* The INTx line (its index in the host bridge's interrupt-map order) a
+ * function's pin reaches (scan_fn: swizzled at every bridge). */
 static unsigned fn_line(const struct fn *f)
 {
-	return (f->dev + f->pin - 1u) % 4u;
+	return f->line;
 }
 
 static struct grant *grant_of(uint32_t badge)
@@ -378,14 +458,21 @@ static int serve_driver(struct msg *m)
 		sys_cap_delete(CPTR_SELF, RECV_SLOT);
 
 	if (op == PCI_GRANT) {
-		if (m->badge != 0 || ngrants == MAX_GRANTS)    /* the root task's only */
+		/* The root task's only (badge 0); a client's IDs accumulate. */
+		g = m->badge == 0 ? grant_of(m->mr[0]) : NULL;
+		if (m->badge != 0 || (!g && ngrants == MAX_GRANTS) || (g && g->nids == 4))
 			return reply_recv(m, E_PERM, 0, 0, 0);
-		grants[ngrants] = (struct grant){ m->mr[0], m->mr[1], -1, 0, { 0 }, { 0 } };
-		if (MSG_LEN(m->info) >= 8) {
-			memcpy(grants[ngrants].name, &m->mr[2], 8);
-			memcpy(grants[ngrants].name + 8, &cairn_ipcbuf->mr[4], 15);
+		if (!g) {
+			g = &grants[ngrants++];
+			memset(g, 0, sizeof(*g));
+			g->badge = m->mr[0];
+			g->fn = -1;
+			if (MSG_LEN(m->info) >= 8) {
+				memcpy(g->name, &m->mr[2], 8);
+				memcpy(g->name + 8, &cairn_ipcbuf->mr[4], 15);
+			}
 		}
-		ngrants++;
+		g->id[g->nids++] = m->mr[1];
 		return reply_recv(m, 0, 0, 0, 0);
 	}
 	g = m->badge ? grant_of(m->badge) : NULL;
@@ -394,11 +481,13 @@ static int serve_driver(struct msg *m)
 	if (op == PCI_CLAIM) {
 		if (g->fn < 0)
 			for (unsigned i = 0; i < nfns && g->fn < 0; i++)
-				if (fns[i].owner < 0 && fns[i].header == 0 &&
-				    ((uint32_t)fns[i].vendor << 16 | fns[i].device) == g->id) {
-					fns[i].owner = (int)(g - grants);
-					g->fn = (int)i;
-				}
+				for (unsigned k = 0; k < g->nids && g->fn < 0; k++)
+					if (fns[i].owner < 0 && fns[i].header == 0 &&
+					    ((uint32_t)fns[i].vendor << 16 | fns[i].device) ==
+						    g->id[k]) {
+						fns[i].owner = (int)(g - grants);
+						g->fn = (int)i;
+					}
 		if (g->fn < 0)
 			return reply_recv(m, E_NOENT, 0, 0, 0);
 		f = &fns[g->fn];
@@ -409,7 +498,7 @@ static int serve_driver(struct msg *m)
 				if (f->bar[b].assigned)
 					mask |= 1u << b;
 			return reply_recv(m, 0, (uint32_t)f->bus << 8 | f->dev << 3 | f->func,
-					  g->id, mask);
+					  (uint32_t)f->vendor << 16 | f->device, mask);
 		}
 	}
 	if (g->fn < 0)

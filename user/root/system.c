@@ -48,7 +48,8 @@ struct server {
 	const char *uses[SRV_MAX_USES];
 	unsigned nuses;
 	bool restart;
-	uint32_t pci_id;                /* pci-device: vendor << 16 | device (0: none) */
+	uint32_t pci_id[4];             /* pci-device: vendor << 16 | device, any of them */
+	unsigned npci_ids;
 	/* running */
 	struct proc p;
 	cptr_t account;
@@ -461,18 +462,21 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 			return fail(err, errlen, "/servers/%s: uses: more than %u", nm, SRV_MAX_USES);
 		s->restart = fdt_prop(&f, node, "restart", &val, &len) == 0;
 		if (fdt_prop(&f, node, "pci-device", &val, &len) == 0) {
-			bool uses_pci = false;
+			bool uses_pci = false, ok = len && len % 8 == 0 && len <= 8 * 4;
 
-			if (len != 8)
-				return fail(err, errlen, "/servers/%s: pci-device: needs <vendor device>",
-					    nm);
-			s->pci_id = fdt_be32(val) << 16 | (fdt_be32((const uint8_t *)val + 4) & 0xffff);
 			for (unsigned u = 0; u < s->nuses; u++)
 				uses_pci |= strcmp(s->uses[u], "pci") == 0;
-			if (!uses_pci || fdt_be32(val) > 0xffff || fdt_be32((const uint8_t *)val + 4) >
-									 0xffff || !s->pci_id)
-				return fail(err, errlen, "/servers/%s: pci-device: needs <vendor device> "
-					    "(16 bits each) and uses \"pci\"", nm);
+			for (uint32_t k = 0; ok && k < len / 8; k++) {
+				uint32_t v = fdt_be32((const uint8_t *)val + 8 * k);
+				uint32_t d = fdt_be32((const uint8_t *)val + 8 * k + 4);
+
+				ok = v <= 0xffff && d <= 0xffff && (v | d);
+				s->pci_id[k] = v << 16 | d;
+			}
+			if (!ok || !uses_pci)
+				return fail(err, errlen, "/servers/%s: pci-device: needs <vendor device>... "
+					    "(16 bits each, at most 4) and uses \"pci\"", nm);
+			s->npci_ids = len / 8;
 		}
 	}
 	/* One provider per service: a second would never be called (clients
@@ -502,7 +506,7 @@ int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen)
 			for (unsigned p = 0; p < servers[o].nprovides; p++)
 				if (strcmp(servers[o].provides[p], "pci") == 0)
 					bus = &servers[o];
-		if (servers[i].pci_id && bus && bus->prio <= ROOT_PRIO)
+		if (servers[i].npci_ids && bus && bus->prio <= ROOT_PRIO)
 			return fail(err, errlen, "/servers/%s: pci-device: the pci server's priority "
 				    "%u is not above the root task's %u", servers[i].name,
 				    (unsigned)bus->prio, ROOT_PRIO);
@@ -767,21 +771,26 @@ static void pci_grants(struct server *bus)
 {
 	for (unsigned i = 0; i < nservers; i++) {
 		struct server *s = &servers[i];
-		struct thread_info ti;
-		struct msg m = { MSG_INFO(PCI_GRANT, 8, 0), { i + 1, s->pci_id, 0, 0 }, 0 };
-		char name[24] = { 0 };
 
-		if (!s->pci_id || s->refused[0] || bus->refused[0] || bus->stopped)
-			continue;
-		/* Its name (MR2..MR7), for the bus server's listing. */
-		memcpy(name, s->name, strlen(s->name) < sizeof(name) ? strlen(s->name) : sizeof(name) - 1);
-		memcpy(&m.mr[2], name, 8);
-		memcpy(&cairn_ipcbuf->mr[4], name + 8, 16);
-		if (sys_thread_info(bus->p.thread, &ti) || ti.state != TS_BLOCKED_RECV ||
-		    sys_call(service_cap("pci"), &m) || MSG_LABEL(m.info))
-			uprintf("root: server %s: its pci-device %04x:%04x could not be granted "
-				"(the pci server is not waiting for requests)\n", s->name,
-				(unsigned)(s->pci_id >> 16), (unsigned)(s->pci_id & 0xffff));
+		for (unsigned k = 0; k < s->npci_ids; k++) {
+			struct thread_info ti;
+			struct msg m = { MSG_INFO(PCI_GRANT, 8, 0), { i + 1, s->pci_id[k], 0, 0 }, 0 };
+			char name[24] = { 0 };
+
+			if (s->refused[0] || bus->refused[0] || bus->stopped)
+				break;
+			/* Its name (MR2..MR7), for the bus server's listing. */
+			memcpy(name, s->name, strlen(s->name) < sizeof(name) ? strlen(s->name) :
+									 sizeof(name) - 1);
+			memcpy(&m.mr[2], name, 8);
+			memcpy(&cairn_ipcbuf->mr[4], name + 8, 16);
+			if (sys_thread_info(bus->p.thread, &ti) || ti.state != TS_BLOCKED_RECV ||
+			    sys_call(service_cap("pci"), &m) || MSG_LABEL(m.info))
+				uprintf("root: server %s: its pci-device %04x:%04x could not be "
+					"granted (the pci server is not waiting for requests)\n",
+					s->name, (unsigned)(s->pci_id[k] >> 16),
+					(unsigned)(s->pci_id[k] & 0xffff));
+		}
 	}
 }
 
