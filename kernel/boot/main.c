@@ -297,6 +297,7 @@ static void memory_init(const struct boot_params *bp)
 	for (unsigned i = 0; i < dt.nwindows; i++) {
 		mm_devs[nd].base = dt.windows[i].base;
 		mm_devs[nd].size = dt.windows[i].size;
+		mm_devs[nd].window = true;
 		mm_devs[nd++].tag = dt.windows[i].device;
 	}
 	cfg.banks = mm_banks;

@@ -170,8 +170,11 @@ static int give_devices(struct root_build *b, const struct dt_info *dt, struct b
 		err = slot_at(b, b->next, &s);
 		if (err)
 			return err;
-		err = cap_install_root(s, CAP_DEVICE, r->rights, NULL, (uint32_t)(r->base >> 12),
-				       (uint32_t)(r->size >> 12));
+		/* R_PREFETCH where the range permits more than device memory. */
+		err = cap_install_root(s, CAP_DEVICE,
+				       r->rights | (r->attrs & ~MEM_ATTR_BIT(MEM_ATTR_DEVICE) ?
+						    R_PREFETCH : 0),
+				       NULL, (uint32_t)(r->base >> 12), (uint32_t)(r->size >> 12));
 		if (err) {
 			b->why = "device capability";
 			return err;

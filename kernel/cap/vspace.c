@@ -248,6 +248,10 @@ int cap_map(struct slot *s, struct vspace *vs, uintptr_t va, unsigned rights, un
 			attr = ATTR_DEVICE;
 		if (attr > ATTR_NORMAL_WB || !(r->attrs & MEM_ATTR_BIT(attr)))
 			return E_PERM;
+		/* Anything but device memory: the capability's R_PREFETCH,
+		 * which derivation never adds. */
+		if (attr != ATTR_DEVICE && !(slot_rights(s) & R_PREFETCH))
+			return E_PERM;
 	} else {
 		if (attr == ATTR_DEFAULT)
 			attr = ATTR_NORMAL_WB;

@@ -203,6 +203,15 @@ int mm_init(const struct mm_config *cfg, struct mm_status *st)
 	for (unsigned i = 0; i < cfg->ndevices; i++) {
 		const struct mm_device *d = &cfg->devices[i];
 
+		/* A page-aligned bus window permits the normal non-cacheable
+		 * and write-combining attributes too (which capability may use
+		 * them is its R_PREFETCH right); anything else is a device's
+		 * registers, device memory only. */
+		if (d->window && !((d->base | d->size) & (PMEM_PAGE_SIZE - 1)) &&
+		    devrange_add(d->base, d->size, MEM_ATTR_BIT(MEM_ATTR_NORMAL_NC) |
+				 MEM_ATTR_BIT(MEM_ATTR_WRITE_COMBINE), MEM_R | MEM_W, d->tag,
+				 &why) == 0)
+			continue;
 		if (devrange_add_device(d->base, d->size, d->tag, &why)) {
 			st->devices_rejected++;
 			if (!st->warning)

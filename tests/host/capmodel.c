@@ -727,6 +727,8 @@ static int map(struct cm *m, const struct cm_op *op)
 			attr = ATTR_DEVICE;
 		if (!(d->attrs >> attr & 1))
 			return E_PERM;
+		if (attr != ATTR_DEVICE && !(x->rights & R_PREFETCH))
+			return E_PERM;          /* NC and WC: the capability's R_PREFETCH */
 	} else {
 		if (attr == ATTR_DEFAULT)
 			attr = ATTR_NORMAL_WB;

@@ -26,7 +26,7 @@
 #define GB(x) ((paddr_t)(x) << 30)
 #define MB(x) ((paddr_t)(x) << 20)
 
-static const struct mm_device devs[] = { { 0x09000000, 0x1000, 0 }, { 0x10000000, MB(64), 1 } };
+static const struct mm_device devs[] = { { 0x09000000, 0x1000, 0, false }, { 0x10000000, MB(64), 1, false } };
 
 static struct account *acct;       /* a "process" account */
 static struct cspace *cs;          /* its CSpace */

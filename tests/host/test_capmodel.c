@@ -51,7 +51,10 @@
 #define MB(x) ((paddr_t)(x) << 20)
 #define PC0 0x10000u
 
-static const struct mm_device devs[] = { { 0x09000000, 0x1000, 0 }, { 0x10000000, MB(64), 1 } };
+/* A device's registers, and a bus window (normal non-cacheable and
+ * write-combining permitted, to capabilities with R_PREFETCH). */
+static const struct mm_device devs[] = { { 0x09000000, 0x1000, 0, false },
+					 { 0x10000000, MB(64), 1, true } };
 
 /* The slot indices the generator ever names (valid or not, depending on
  * the CSpace's limit): the comparison covers all of them. */
@@ -198,7 +201,8 @@ static bool world_boot(int mutation)
 	s = kslot(self, 1);
 	if (cap_install_root(s, CAP_QUOTA, R_ALL, &W.acct->obj, 0, 0) ||
 	    cap_install_root(kslot(self, 2), CAP_DEVICE, R_READ | R_WRITE, NULL, 0x09000, 1) ||
-	    cap_install_root(kslot(self, 3), CAP_DEVICE, R_READ | R_WRITE, NULL, 0x10000, 16384))
+	    cap_install_root(kslot(self, 3), CAP_DEVICE, R_READ | R_WRITE | R_PREFETCH, NULL, 0x10000,
+			     16384))
 		return false;
 	/* The model of the same. */
 	as = cm_new_obj(W.m, CAP_QUOTA, -1);
@@ -214,7 +218,7 @@ static bool world_boot(int mutation)
 	cm_grow(W.m, sid, 1);
 	cm_put_root(W.m, sid, 1, CAP_QUOTA, R_ALL, as, 0, 0);
 	cm_put_root(W.m, sid, 2, CAP_DEVICE, R_READ | R_WRITE, -1, 0x09000, 1);
-	cm_put_root(W.m, sid, 3, CAP_DEVICE, R_READ | R_WRITE, -1, 0x10000, 16384);
+	cm_put_root(W.m, sid, 3, CAP_DEVICE, R_READ | R_WRITE | R_PREFETCH, -1, 0x10000, 16384);
 	W.kptr[as] = W.acct;
 	W.kptr[sid] = self;
 	W.known[as] = W.known[sid] = true;

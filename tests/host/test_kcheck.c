@@ -22,7 +22,7 @@
 #define GB(x) ((paddr_t)(x) << 30)
 #define MB(x) ((paddr_t)(x) << 20)
 
-static const struct mm_device devs[] = { { 0x10000000, MB(64), 1 } };
+static const struct mm_device devs[] = { { 0x10000000, MB(64), 1, false } };
 static struct account *acct;
 static struct cspace *cs;
 static struct vspace *vs;

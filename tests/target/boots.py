@@ -180,9 +180,9 @@ BOOTS = [
              ("holder_rng", r"^00:02\.0 +1af4:1005 00ff00 INTA rng$"),
              ("caps_ecam", r"^8 +device +rw-- +0x(4010000000 \+65536|003f000000 \+4096) "
                            r"pages$"),
-             ("caps_io", r"^9 +device +rw-- +0x003eff0000 \+16 pages$"),
-             ("caps_mem32", r"^10 +device +rw-- +0x0010000000 \+192496 pages$"),
-             ("caps_mem64", r"^11 +device +rw-- +0x8000000000 \+134217728 pages$"),
+             ("caps_io", r"^9 +device +rwp- +0x003eff0000 \+16 pages$"),
+             ("caps_mem32", r"^10 +device +rwp- +0x0010000000 \+192496 pages$"),
+             ("caps_mem64", r"^11 +device +rwp- +0x8000000000 \+134217728 pages$"),
              ("caps_irqs", r"^23 +irq +rw-- +line 38 \(bridge\)$"),
              ("caps_nothing_else", r"^1 +endpoint +r--- +pci \(receive\)$"),
              # The rng driver over it: claimed through the bus server, its

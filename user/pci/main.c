@@ -520,7 +520,9 @@ static int serve_driver(struct msg *m)
 
 			if (next_free >= 64)
 				return reply_recv(m, E_NOMEM, 0, 0, 0);
-			e = sys_cap_mint(win_slot[bar->kind], CPTR_SELF, next_free, R_READ | R_WRITE,
+			/* A prefetchable BAR may be mapped write-combining. */
+			e = sys_cap_mint(win_slot[bar->kind], CPTR_SELF, next_free,
+					 R_READ | R_WRITE | (bar->prefetchable ? R_PREFETCH : 0),
 					 (uint32_t)((bar->base - w->base) >> 12),
 					 (uint32_t)(((bar->size < 4096 ? 4096 : bar->size) + 4095) >> 12));
 			if (e)

@@ -696,8 +696,10 @@ static int start_one(struct server *s, unsigned idx)
 		}
 		rbase = (uint64_t)r->base_hi << 32 | r->base_lo;
 		s->dev_caps[d] = slot_alloc();
+		/* R_PREFETCH comes along where the root task's own has it (bus
+		 * windows: a PCI bus server passes it on for prefetchable BARs). */
 		TRY("its device capabilities",
-		    sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE,
+		    sys_cap_mint(r->slot, CPTR_SELF, s->dev_caps[d], R_READ | R_WRITE | R_PREFETCH,
 				 (uint32_t)((base - rbase) >> 12), (uint32_t)((end - base) >> 12)));
 		TRY("its device capabilities",
 		    sys_cap_copy(s->dev_caps[d], s->p.cspace, SRV_DEVICE(d)));
@@ -1030,7 +1032,8 @@ static int row_caps(const char *name, unsigned row, char *buf, size_t len)
 						SRV_DEVICE(d), types[ci.type],
 						ci.rights & R_READ ? 'r' : '-',
 						ci.rights & R_WRITE ? 'w' : '-',
-						ci.rights & R_EXEC ? 'x' : '-',
+						ci.rights & R_EXEC ? (ci.type == CAP_DEVICE ? 'p' : 'x') :
+								     '-',
 						ci.rights & R_GRANT ? 'g' : '-',
 						(unsigned long long)ci.base, (unsigned)ci.size);
 		for (unsigned d = 0; d < s->ndevs; d++)

@@ -47,7 +47,7 @@ static void test_no_grant_no_device(struct utest *t)
 static void test_driver_gets_exactly_its_bars(struct utest *t)
 {
 	struct msg m;
-	struct cap_info ci;
+	struct cap_info ci, c1_unused;
 	cptr_t c, bar = slot_alloc(), wider = slot_alloc();
 	uint32_t mask;
 
@@ -78,6 +78,53 @@ static void test_driver_gets_exactly_its_bars(struct utest *t)
 	/* Nothing of the window beyond it can be derived from it. */
 	UT_EQ(sys_cap_mint(bar, CPTR_SELF, wider, R_READ | R_WRITE, 0, 5), E_RANGE);
 	UT_EQ(sys_cap_mint(bar, CPTR_SELF, wider, R_READ | R_WRITE, 4, 1), E_RANGE);
+	/* Prefetchable: R_PREFETCH, so it maps write-combining; a copy
+	 * minted without it maps device memory only. */
+	UT_ASSERT(ci.rights & R_PREFETCH);
+	UT_EQ(sys_map(SLOT_VSPACE, bar, ROOT_GIB_VA, R_READ | R_WRITE, ATTR_WRITE_COMBINE), 0);
+	{
+		uint64_t pa;
+		unsigned r, a;
+
+		UT_EQ(sys_map_info(SLOT_VSPACE, ROOT_GIB_VA, &pa, &r, &a), 0);
+		UT_EQ(a, ATTR_WRITE_COMBINE);
+		UT_EQ(pa, ci.base);
+	}
+	UT_EQ(sys_unmap(bar), 0);
+	UT_EQ(sys_cap_mint(bar, CPTR_SELF, wider, R_READ | R_WRITE, 0, 0), 0);
+	UT_EQ(sys_map(SLOT_VSPACE, wider, ROOT_GIB_VA, R_READ | R_WRITE, ATTR_WRITE_COMBINE), E_PERM);
+	UT_EQ(sys_map(SLOT_VSPACE, wider, ROOT_GIB_VA, R_READ | R_WRITE, ATTR_NORMAL_NC), E_PERM);
+	UT_EQ(sys_map(SLOT_VSPACE, wider, ROOT_GIB_VA, R_READ | R_WRITE, ATTR_DEVICE), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, wider), 0);
+	/* Never executable, whatever R_PREFETCH is spelled as. */
+	UT_EQ(sys_map(SLOT_VSPACE, bar, ROOT_GIB_VA, R_READ | R_EXEC, ATTR_DEVICE), E_PERM);
+	/* The BAR holding the MSI-X table (BAR1) is not prefetchable. */
+	{
+		cptr_t b1 = slot_alloc();
+		struct cap_info c1;
+
+		cairn_ipcbuf->recv_cspace = CPTR_SELF;
+		cairn_ipcbuf->recv_slot = b1;
+		UT_EQ(pci_op(c, PCI_BAR, 1, &m), 0);
+		cairn_ipcbuf->recv_slot = 0;
+		UT_EQ(sys_cap_inspect(b1, &c1), 0);
+		UT_EQ(c1.rights & R_PREFETCH, 0);
+		UT_EQ(sys_map(SLOT_VSPACE, b1, ROOT_GIB_VA, R_READ | R_WRITE, ATTR_WRITE_COMBINE),
+		      E_PERM);
+		UT_EQ(sys_cap_delete(CPTR_SELF, b1), 0);
+	}
+	/* A fixed device's registers: never anything but device memory. */
+	{
+		const struct bootinfo_dev *u = root_device("pl011");
+		cptr_t uc = slot_alloc();
+
+		UT_ASSERT(u && uc);
+		UT_EQ(sys_cap_mint(u->slot, CPTR_SELF, uc, R_READ | R_WRITE | R_PREFETCH, 0, 0), 0);
+		UT_EQ(sys_cap_inspect(uc, &c1_unused), 0);
+		UT_EQ(c1_unused.rights & R_PREFETCH, 0);
+		UT_EQ(sys_map(SLOT_VSPACE, uc, ROOT_GIB_VA, R_READ, ATTR_NORMAL_NC), E_PERM);
+		UT_EQ(sys_cap_delete(CPTR_SELF, uc), 0);
+	}
 	/* Through a capability without R_GRANT, the reply carries nothing. */
 	UT_EQ(sys_cap_delete(CPTR_SELF, bar), 0);
 	{

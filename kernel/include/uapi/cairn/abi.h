@@ -132,6 +132,8 @@ enum cap_type {
 #define R_WRITE 2u
 #define R_EXEC 4u       /* memory: may be mapped executable (never with write) */
 #define R_GRANT 8u      /* endpoints: may transfer capabilities */
+#define R_PREFETCH R_EXEC /* device ranges (never executable): may be mapped ATTR_NORMAL_NC
+			   * or ATTR_WRITE_COMBINE where the range permits (a prefetchable BAR) */
 #define R_ALL 15u
 
 /* Memory attributes of a mapping (SYS_MAP attr argument). */

@@ -23,6 +23,9 @@ struct mm_device {
 	paddr_t base;              /* CPU physical address of the registers */
 	uint64_t size;
 	uint32_t tag;              /* caller's name, e.g. the DT device index */
+	bool window;               /* a bus window (PCI memory): may also be mapped normal
+				    * non-cacheable or write-combining, by capabilities
+				    * with R_PREFETCH */
 };
 
 struct mm_config {
