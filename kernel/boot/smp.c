@@ -7,7 +7,8 @@
  * skipped), the entry address, and the platform to start it (PSCI
  * CPU_ON); then it waits up to SMP_CHECKIN_MS for the CPU to check in.
  * Whatever goes wrong is said with the CPU and the reason, and the boot
- * goes on with the CPUs that came up.
+ * goes on with the CPUs that came up. (`smp.hold=N` on the command line
+ * makes CPU N hold before its check-in: the test of that bound.)
  *
  * A secondary (smp_secondary_main) sets its own struct cpu as its local
  * word, enables its GIC CPU interface and its timer tick, checks in, and
@@ -20,16 +21,21 @@
  * a release store after all its set-up, the boot CPU reads with acquire
  * loads. A secondary logs nothing.
  */
+#include <boot/args.h>
 #include <boot/smp.h>
 #include <fw/dt.h>
 #include <hal/arch.h>
 #include <hal/plat.h>
 #include <lib/error.h>
 #include <lib/log.h>
+#include <lib/parse.h>
 #include <sched/thread.h>
 
 static uint32_t online;         /* bit i: CPU i checked in (release/acquire) */
 static int setup_err[HAL_MAX_CPUS];  /* a secondary's own set-up failed: why */
+/* smp.hold=N (tests): CPU N starts but never checks in, so that the boot
+ * CPU's bound is exercised; written before any CPU_ON. */
+static unsigned hold_index = HAL_MAX_CPUS;
 
 uint32_t smp_online_mask(void)
 {
@@ -46,6 +52,9 @@ NORETURN void smp_secondary_main(uint32_t index)
 	int err;
 
 	sched_cpu_init();
+	if (index == hold_index)
+		for (;;)
+			arch_wait_for_interrupt();      /* interrupts masked: for good */
 	err = plat_irq_init_cpu();
 	if (!err)
 		err = plat_timer_init_cpu();
@@ -86,6 +95,12 @@ unsigned smp_boot(const struct dt_info *dt)
 	uint32_t tried = 0;
 	unsigned self_index = arch_cpu_index();
 
+	const char *hold = args_get("smp.hold");
+	const char *end;
+	uint64_t v;
+
+	if (hold && parse_u64(hold, &v, &end) && !*end && v < HAL_MAX_CPUS)
+		hold_index = (unsigned)v;
 	__atomic_fetch_or(&online, 1u << self_index, __ATOMIC_RELEASE);
 	tried |= 1u << self_index;
 	for (unsigned i = 0; i < dt->ncpus; i++) {

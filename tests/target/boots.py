@@ -316,6 +316,15 @@ def smp_boots():
                       r"most 8 CPUs, affinity 0-7 of cluster 0\)$"),
         ("cpus", r"cpus: 2 online \(of 5 in the device tree\)$"),
     ]
+    # A CPU that starts but never checks in (smp.hold=2 makes CPU 2 hold
+    # before it): the bound, the report, the three others running.
+    boots.append(kernel_boot("boot_direct_smp4_hold", "1G", 16384, uboot=False, smp=4,
+                             args="ktest=smp smp.hold=2", extra=[
+                                 ("no_checkin", r"warning: cpu 2: did not come up \(no check-in "
+                                                r"within 1000 ms\)$"),
+                                 ("cpus", r"cpus: 3 online \(of 4 in the device tree\)$"),
+                             ] + [c for c in smp_checks(4) if c[0] != "ticks_cpu2"],
+                             reject=[("no_panic", r"PANIC:"), ("held_ticks", r"# cpu 2:")]))
     for uboot in (False, True):
         mode = "uboot" if uboot else "direct"
         boots.append(kernel_boot(f"hostile_cpus_{mode}", "1G", 16384, uboot=uboot, smp=2,

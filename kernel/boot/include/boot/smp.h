@@ -10,7 +10,7 @@
 struct dt_info;
 
 /* How long the boot CPU waits for a started CPU to check in. */
-#define SMP_CHECKIN_MS 500
+#define SMP_CHECKIN_MS 1000
 
 /*
  * On the boot CPU, with its interrupt controller and tick running: start
