@@ -19,6 +19,11 @@
  *
  * Registers kept across the early code: r4 = phys(_start), r6 = load delta,
  * r7 = DTB physical address, r8 = entry mode (CPSR mode bits at entry).
+ *
+ * Secondary CPUs (PSCI CPU_ON) enter at secondary_entry: the same HYP drop
+ * and MMU switch-on (macros hyp_to_svc, mmu_on) on the tables the boot CPU
+ * built, then their own stack and VBAR (cpu_stack_vbar) and
+ * arch_secondary_boot; r7 there is the CPU_ON context (the CPU's index).
  */
 #include <arch/memlayout.h>
 

@@ -49,10 +49,16 @@ unsigned smp_online_count(void)
 
 NORETURN void smp_secondary_main(uint32_t index)
 {
+	unsigned me = arch_cpu_index();
 	int err;
 
+	/* index is what the boot CPU passed to CPU_ON for this CPU; the
+	 * CPU's own index is the authority (they agree unless the firmware
+	 * started another CPU than the one asked for, which then never
+	 * checks in where it is expected: a timeout, reported). */
+	(void)index;
 	sched_cpu_init();
-	if (index == hold_index)
+	if (me == hold_index)
 		for (;;)
 			arch_wait_for_interrupt();      /* interrupts masked: for good */
 	err = plat_irq_init_cpu();
@@ -61,11 +67,11 @@ NORETURN void smp_secondary_main(uint32_t index)
 	if (err) {
 		/* Reported by the boot CPU; this one stays off the count,
 		 * with interrupts masked. */
-		__atomic_store_n(&setup_err[index], err, __ATOMIC_RELEASE);
+		__atomic_store_n(&setup_err[me], err, __ATOMIC_RELEASE);
 		for (;;)
 			arch_wait_for_interrupt();
 	}
-	__atomic_fetch_or(&online, 1u << arch_cpu_index(), __ATOMIC_RELEASE);
+	__atomic_fetch_or(&online, 1u << me, __ATOMIC_RELEASE);
 	arch_irq_enable();
 	for (;;)
 		arch_wait_for_interrupt();

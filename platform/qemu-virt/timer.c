@@ -74,7 +74,6 @@ static void timer_tick(unsigned irq, void *arg)
 {
 	uint64_t now = read_cntpct();
 	uint64_t next = read_cntp_cval() + period;
-
 	uint64_t *mine = &ticks[arch_cpu_index()];
 
 	(void)irq;
