@@ -7,11 +7,13 @@
 #include <arch/cpu.h>
 #include <arch/internal.h>
 #include <boot/boot.h>
+#include <boot/smp.h>
 #include <hal/arch.h>
 #include <hal/uarch.h>
 #include <lib/printf.h>
 
 extern char __kimage_start[], __kimage_end[];
+extern char _start[], secondary_entry[];
 
 static struct boot_params bp;
 
@@ -37,6 +39,7 @@ void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
 
 	arch_pmu_init();
 	arch_mmu_set_kimage_phys(kphys);
+	arch_set_secondary_entry(kphys + (paddr_t)(secondary_entry - _start));
 	bp.dtb_phys = ((paddr_t)dtb_hi << 32) | dtb_lo;
 	bp.kimage_phys = kphys;
 	bp.kimage_size = (uint32_t)(__kimage_end - __kimage_start);
@@ -44,4 +47,14 @@ void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
 	ksnprintf(bp.cpu, sizeof(bp.cpu), "%s r%up%u (MIDR 0x%08x)", part_name(midr),
 		  (unsigned)((midr >> 20) & 0xf), (unsigned)(midr & 0xf), (unsigned)midr);
 	uarch_enter_user(kernel_main(&bp));
+}
+
+/* A secondary CPU, from head.S (secondary_entry) on its own stack with
+ * the MMU on: its translation regime and PMU, then the portable side,
+ * which never returns. */
+void arch_secondary_boot(uint32_t index, uint32_t mode)
+{
+	(void)mode;
+	arch_secondary_cpu_init();
+	smp_secondary_main(index);
 }

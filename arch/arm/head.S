@@ -19,6 +19,11 @@
  *
  * Registers kept across the early code: r4 = phys(_start), r6 = load delta,
  * r7 = DTB physical address, r8 = entry mode (CPSR mode bits at entry).
+ *
+ * Secondary CPUs (PSCI CPU_ON) enter at secondary_entry: the same HYP drop
+ * and MMU switch-on (macros hyp_to_svc, mmu_on) on the tables the boot CPU
+ * built, then their own stack and VBAR (cpu_stack_vbar) and
+ * arch_secondary_boot; r7 there is the CPU_ON context (the CPU's index).
  */
 #include <arch/memlayout.h>
 
@@ -40,22 +45,10 @@
 	.syntax unified
 	.arm
 
-	.section .head, "ax"
-	.global _start
-_start:
-	.rept 8
-	mov r0, r0
-	.endr
-	b reset                         /* 0x20 */
-	.word 0x016f2818                /* 0x24: zImage magic */
-	.word 0                         /* 0x28: start (0: run where loaded) */
-	.word _image_size               /* 0x2c: end, including bss */
-	.word 0x04030201                /* 0x30: endianness marker */
-
-reset:
-	mov r7, r2
-	mrs r8, cpsr
-	and r8, r8, #0x1f
+/* In HYP mode (r8 = the entry mode bits): no traps to HYP, PL1 may use
+ * the physical counter and timer, then into SVC with A/I/F masked.
+ * Clobbers r0. Position independent. */
+.macro hyp_to_svc
 	cmp r8, #0x1a                   /* HYP? drop to SVC */
 	bne 1f
 	mov r0, #0
@@ -77,6 +70,59 @@ reset:
 	msr elr_hyp, r0
 	eret
 1:
+.endm
+
+/* The kernel's memory attributes and translation regime, the early
+ * tables (TTBR0 identity, TTBR1 kernel_l2; physical addresses with the
+ * load delta in r6), local TLB, I-cache and predictor invalidation, then
+ * MMU, caches and branch prediction on. Clobbers r0, r1. */
+.macro mmu_on
+	ldr r0, =MAIR0_VALUE
+	mcr p15, 0, r0, c10, c2, 0
+	mov r0, #MAIR1_VALUE
+	mcr p15, 0, r0, c10, c2, 1      /* MAIR1 */
+	ldr r0, =TTBCR_VALUE
+	mcr p15, 0, r0, c2, c0, 2
+	ldr r0, =boot_ttbr0_l1
+	add r0, r0, r6
+	mov r1, #0
+	mcrr p15, 0, r0, r1, c2         /* TTBR0 */
+	ldr r0, =kernel_l2
+	add r0, r0, r6
+	mcrr p15, 1, r0, r1, c2         /* TTBR1 */
+	mov r0, #0
+	mcr p15, 0, r0, c13, c0, 1      /* CONTEXTIDR: ASID 0 */
+	mcr p15, 0, r0, c8, c7, 0       /* TLBIALL */
+	mcr p15, 0, r0, c7, c5, 0       /* ICIALLU */
+	mcr p15, 0, r0, c7, c5, 6       /* BPIALL */
+	dsb
+	isb
+	mrc p15, 0, r0, c1, c0, 0
+	ldr r1, =0x70002002             /* clear A, V, TRE, AFE, TE */
+	bic r0, r0, r1
+	ldr r1, =0x1805                 /* M, C, Z, I */
+	orr r0, r0, r1
+	mcr p15, 0, r0, c1, c0, 0
+	isb
+.endm
+
+	.section .head, "ax"
+	.global _start
+_start:
+	.rept 8
+	mov r0, r0
+	.endr
+	b reset                         /* 0x20 */
+	.word 0x016f2818                /* 0x24: zImage magic */
+	.word 0                         /* 0x28: start (0: run where loaded) */
+	.word _image_size               /* 0x2c: end, including bss */
+	.word 0x04030201                /* 0x30: endianness marker */
+
+reset:
+	mov r7, r2
+	mrs r8, cpsr
+	and r8, r8, #0x1f
+	hyp_to_svc
 	cpsid aif
 	/* MMU, caches and alignment checking off while we build tables. */
 	mrc p15, 0, r0, c1, c0, 0
@@ -156,50 +202,39 @@ reset:
 	blo 5b
 	dsb
 
-	ldr r0, =MAIR0_VALUE
-	mcr p15, 0, r0, c10, c2, 0
-	mov r0, #MAIR1_VALUE
-	mcr p15, 0, r0, c10, c2, 1      /* MAIR1 */
-	ldr r0, =TTBCR_VALUE
-	mcr p15, 0, r0, c2, c0, 2
-	ldr r0, =boot_ttbr0_l1
-	add r0, r0, r6
-	mov r1, #0
-	mcrr p15, 0, r0, r1, c2         /* TTBR0 */
-	ldr r0, =kernel_l2
-	add r0, r0, r6
-	mcrr p15, 1, r0, r1, c2         /* TTBR1 */
-	mov r0, #0
-	mcr p15, 0, r0, c13, c0, 1      /* CONTEXTIDR: ASID 0 */
-	mcr p15, 0, r0, c8, c7, 0       /* TLBIALL */
-	mcr p15, 0, r0, c7, c5, 0       /* ICIALLU */
-	mcr p15, 0, r0, c7, c5, 6       /* BPIALL */
-	dsb
-	isb
+	mmu_on
+	ldr pc, =high_entry
+
+/*
+ * A secondary CPU, started by PSCI CPU_ON (kernel/boot/smp.c): in SVC or
+ * HYP mode, MMU and caches off, r0 = the context given to CPU_ON (its
+ * index). The boot CPU has built the kernel's tables long before: the
+ * boot identity map (boot_ttbr0_l1, never changed after the code above
+ * wrote it with the caches off) lets this code turn the MMU on where it
+ * runs, and kernel_l2 is the kernel's one TTBR1 table. arch_secondary_boot
+ * then takes the boot CPU's final TTBCR and SCTLR (identity map off, WXN).
+ */
+	.global secondary_entry
+secondary_entry:
+	mov r7, r0
+	mrs r8, cpsr
+	and r8, r8, #0x1f
+	hyp_to_svc
+	cpsid aif
 	mrc p15, 0, r0, c1, c0, 0
-	ldr r1, =0x70002002             /* clear A, V, TRE, AFE, TE */
-	bic r0, r0, r1
-	ldr r1, =0x1805                 /* M, C, Z, I */
-	orr r0, r0, r1
+	bic r0, r0, #0x7                /* M, A, C */
+	bic r0, r0, #0x1000             /* I */
 	mcr p15, 0, r0, c1, c0, 0
 	isb
-	ldr pc, =high_entry
+	adr r4, _start
+	ldr r5, =_start
+	sub r6, r4, r5                  /* load delta */
+	mmu_on
+	ldr pc, =secondary_high
 
 	.text
 high_entry:
-	/* This CPU's kernel stack, by MPIDR.Aff0; its top also goes to
-	 * TPIDRPRW, where the user-mode entry paths find it. */
-	mrc p15, 0, r0, c0, c0, 5       /* MPIDR */
-	and r0, r0, #0xff
-	cmp r0, #ARCH_MAX_CPUS
-	bhs .                           /* a core this kernel has no stack for */
-	ldr sp, =kernel_stacks + BOOT_STACK_SIZE
-	mov r1, #BOOT_STACK_SIZE
-	mla sp, r0, r1, sp
-	mcr p15, 0, sp, c13, c0, 4      /* TPIDRPRW */
-	ldr r0, =vectors
-	mcr p15, 0, r0, c12, c0, 0      /* VBAR */
-	isb
+	bl cpu_stack_vbar
 	mov r0, r7                      /* dtb phys (low word) */
 	mov r1, #0                      /* dtb phys (high word) */
 	mov r2, r4                      /* kernel image phys base */
@@ -208,6 +243,35 @@ high_entry:
 	mov lr, #0
 	bl arch_boot
 	b .
+
+secondary_high:
+	bl cpu_stack_vbar
+	mov r0, r7                      /* the index given to CPU_ON */
+	mov r1, r8                      /* entry mode */
+	mov fp, #0
+	mov lr, #0
+	bl arch_secondary_boot
+	b .
+
+	/* This CPU's kernel stack, by MPIDR.Aff0, below its local words; its
+	 * top also goes to TPIDRPRW, where the user-mode entry paths find it.
+	 * The kernel's vector table. Clobbers r0, r1. */
+cpu_stack_vbar:
+	mrc p15, 0, r0, c0, c0, 5       /* MPIDR */
+	tst r0, #0xff00
+	tsteq r0, #0xff0000
+	bne .                           /* not cluster 0: smp.c never starts one */
+	and r0, r0, #0xff
+	cmp r0, #ARCH_MAX_CPUS
+	bhs .                           /* a core this kernel has no stack for */
+	ldr sp, =kernel_stacks + BOOT_STACK_SIZE - CPU_LOCAL_SIZE
+	mov r1, #BOOT_STACK_SIZE
+	mla sp, r0, r1, sp
+	mcr p15, 0, sp, c13, c0, 4      /* TPIDRPRW */
+	ldr r0, =vectors
+	mcr p15, 0, r0, c12, c0, 0      /* VBAR */
+	isb
+	bx lr
 
 	.ltorg
 

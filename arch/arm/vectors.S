@@ -223,11 +223,11 @@ ipc_fast:
 	strb r8, [r11, #AO_T_STATE]
 	mov r8, #AO_TS_BLOCKED_REPLY
 	strb r8, [sp, #TC(AO_T_STATE)]
-	movw r12, #:lower16:cpu0
-	movt r12, #:upper16:cpu0
-	/* Switch to r11 (cpu0 in r12): cpu->cur, and TTBR0 when the spaces
-	 * differ. No entry starts with cpu->vs_dirty set (thread.c), so
-	 * TTBR0 holds the current thread's space. */
+	mrc p15, 0, r12, c13, c0, 4     /* TPIDRPRW: the kernel stack top, */
+	ldr r12, [r12, #AO_CPU_LOCAL_CPU] /* where this CPU's struct cpu is named */
+	/* Switch to r11 (this CPU's struct cpu in r12): cpu->cur, and TTBR0
+	 * when the spaces differ. No entry starts with cpu->vs_dirty set
+	 * (thread.c), so TTBR0 holds the current thread's space. */
 ipc_switch:
 	str r11, [r12, #AO_CPU_CUR]
 	ldr r8, [sp, #TC(AO_T_VSPACE)]
@@ -295,8 +295,8 @@ rr_fast:
 	ldrb r8, [r9, #AO_EP_STATE]
 	cmp r8, #AO_EP_SEND
 	beq ipc_slow
-	movw r12, #:lower16:cpu0
-	movt r12, #:upper16:cpu0
+	mrc p15, 0, r12, c13, c0, 4     /* this CPU's struct cpu (as above) */
+	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
 	ldr r8, [r12, #AO_CPU_READY_TOP]
 	cmp r8, #0
 	beq 1f
@@ -382,7 +382,8 @@ uarch_enter_user:
 
 	/* Self-tests running user code (uarch_test_run): save the caller's
 	 * callee-saved registers and stack, make traps from user mode use the
-	 * stack below them (TPIDRPRW), enter ctx. uarch_test_leave, called on
+	 * stack below them (TPIDRPRW, with a copy of the CPU's local words
+	 * above it, as above every stack top TPIDRPRW names), enter ctx. uarch_test_leave, called on
 	 * that stack by the hook's trap, restores all that and returns from
 	 * uarch_test_enter. */
 	.global uarch_test_enter
@@ -391,6 +392,8 @@ uarch_test_enter:
 	ldr r1, =test_saved
 	mrc p15, 0, r2, c13, c0, 4
 	str r2, [r1]                    /* the CPU's kernel stack top */
+	ldr r3, [r2]                    /* its local words (struct cpu): */
+	push {r3, r4}                   /* the same above the test's stack top */
 	str sp, [r1, #4]
 	mcr p15, 0, sp, c13, c0, 4
 	mov sp, r0
@@ -402,6 +405,7 @@ uarch_test_leave:
 	ldr r2, [r1]
 	ldr sp, [r1, #4]
 	mcr p15, 0, r2, c13, c0, 4
+	add sp, sp, #8                  /* the local words */
 	pop {r4-r12, pc}
 
 	/* The vector table of uarch_test_run(hook_svc): svc from user mode

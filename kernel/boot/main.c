@@ -11,13 +11,15 @@
  *   5. the boot archive (cpio newc, from /chosen/linux,initrd-*), checked
  *      entry by entry and never trusted;
  *   6. interrupt controller and timer tick, interrupts on;
- *   7. what the command line asks: ktest=..., bench, or idle.
+ *   7. the other CPUs (boot/smp.c): started, checked in, idle;
+ *   8. what the command line asks: ktest=..., bench, or idle.
  * Any failure in 2-4 is a boot error: a clear message and a non-zero exit.
  */
 #include <boot/args.h>
 #include <boot/boot.h>
 #include <boot/memarg.h>
 #include <boot/roottask.h>
+#include <boot/smp.h>
 #include <fw/cpio.h>
 #include <fw/dt.h>
 #include <fw/fdt.h>
@@ -186,7 +188,6 @@ static void banner(const struct boot_params *bp)
 		total += dt.mem[i].size;
 	pr_info("Cairn %s, a capability microkernel for ARMv7-A LPAE", CAIRN_VERSION);
 	pr_info("cpu: %s, entered in %s mode", bp->cpu, bp->entry_mode);
-	pr_info("cpus: %u", dt.ncpus);
 	pr_info("ram: %llu MiB in %u bank%s", (unsigned long long)(total >> 20), dt.nmem,
 		dt.nmem == 1 ? "" : "s");
 	if (memarg_note[0] && memarg_rejected)
@@ -490,6 +491,7 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	int err;
 
 	bparams = bp;
+	sched_init();                   /* this CPU's struct cpu, before anyone asks */
 	plat_early_console_init();
 	load_device_tree(bp->dtb_phys);
 	args_parse(dt.bootargs);
@@ -510,7 +512,6 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	pr_info("mmu: direct map and W^X kernel image active, identity map removed");
 	memory_init(bp);
 	objects_init();
-	sched_init();
 	load_archive();
 	err = plat_irq_init(&dt);
 	if (err)
@@ -520,6 +521,7 @@ struct uctx *kernel_main(const struct boot_params *bp)
 	if (err)
 		panic("boot: timer: %s", err_name(err));
 	arch_irq_enable();
+	smp_boot(&dt);
 
 	if ((sel = args_get("ktest")) != NULL) {
 		int failures;

@@ -1,7 +1,10 @@
 /*
  * Interrupt handler registry: one slot per interrupt number, plus counters
- * for observability (the shell's interrupt statistics, tests). Single CPU,
- * called with interrupts masked; registration masks interrupts itself.
+ * for observability (the shell's interrupt statistics, tests). Called with
+ * interrupts masked; registration masks interrupts itself. Several CPUs:
+ * registration happens on the boot CPU only (a secondary only reads the
+ * slot of its timer PPI, registered before it starts), and the counters,
+ * which every CPU's interrupts bump, are atomic.
  */
 #include <hal/arch.h>
 #include <lib/error.h>
@@ -57,7 +60,7 @@ void irq_handle(unsigned irq)
 		pr_warn("irq: unexpected interrupt %u masked", irq);
 		return;
 	}
-	slots[irq].count++;
+	__atomic_fetch_add(&slots[irq].count, 1, __ATOMIC_RELAXED);
 	slots[irq].fn(irq, slots[irq].arg);
 }
 
@@ -68,7 +71,7 @@ bool irq_has_handler(unsigned irq)
 
 uint64_t irq_count(unsigned irq)
 {
-	return irq < IRQ_MAX ? slots[irq].count : 0;
+	return irq < IRQ_MAX ? __atomic_load_n(&slots[irq].count, __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t irq_spurious_count(void)

@@ -19,11 +19,19 @@
 #include <lib/string.h>
 #include <sched/thread.h>
 
-struct cpu cpu0;
+struct cpu cpus[HAL_MAX_CPUS];
 
 void sched_init(void)
 {
-	memset(&cpu0, 0, sizeof(cpu0));
+	memset(cpus, 0, sizeof(cpus));
+	sched_cpu_init();
+}
+
+/* The struct cpu the assembly entry paths of this CPU use (the svc
+ * vector's IPC fast path loads it through TPIDRPRW). */
+void sched_cpu_init(void)
+{
+	arch_cpu_set_local(&cpus[arch_cpu_index()]);
 }
 
 static inline unsigned highest(uint32_t w)
@@ -90,7 +98,8 @@ void sched_tick(void)
 {
 	struct cpu *c = this_cpu();
 
-	c->ticks++;
+	/* (Read whole by other CPUs: the smp suite.) */
+	__atomic_store_n(&c->ticks, c->ticks + 1, __ATOMIC_RELAXED);
 	/* A thread the IPC fast path switched to may have no turn left (it
 	 * does not hand out turns): that counts as the end of its turn. */
 	if (c->cur && (c->cur->slice == 0 || --c->cur->slice == 0))

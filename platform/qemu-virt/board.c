@@ -114,6 +114,14 @@ int plat_irq_init(const struct dt_info *dt)
 	return 0;
 }
 
+int plat_irq_init_cpu(void)
+{
+	if (!gic_dist)
+		return E_NOENT;
+	gic_init_cpu();
+	return 0;
+}
+
 void plat_irq_dispatch(void)
 {
 	for (;;) {

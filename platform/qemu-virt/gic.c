@@ -5,6 +5,12 @@
  * configured by firmware, one priority (0xa0) for everything; the CPU
  * interface passes every priority (PMR 0xf0). Interrupts stay disabled at
  * the distributor until a handler is registered for them.
+ *
+ * Several CPUs: the CPU interface and the distributor's registers of
+ * interrupts 0-31 (SGIs, PPIs: enable, pending, priority) are banked per
+ * core at the same addresses, so each secondary sets up its own bank
+ * (gic_init_cpu) after the boot CPU's gic_init; enabling a PPI enables it
+ * for the calling core only. SPIs stay routed to CPU 0.
  */
 #include "gic.h"
 
@@ -38,4 +44,15 @@ void gic_init(volatile void *dist, volatile void *cpu)
 unsigned gic_num_irqs(void)
 {
 	return gic_nirqs;
+}
+
+void gic_init_cpu(void)
+{
+	gic_w32(gic_dist, GICD_ICENABLER, 0xffffffff);
+	gic_w32(gic_dist, GICD_ICPENDR, 0xffffffff);
+	for (unsigned i = 0; i < GIC_SPI_BASE; i += 4)
+		gic_w32(gic_dist, GICD_IPRIORITYR + i, 0xa0a0a0a0);
+	gic_w32(gic_cpu, GICC_PMR, 0xf0);
+	gic_w32(gic_cpu, GICC_BPR, 0);
+	gic_w32(gic_cpu, GICC_CTLR, 1);
 }

@@ -42,6 +42,8 @@ static inline uint32_t gic_r32(volatile char *base, uint32_t off)
 
 void gic_init(volatile void *dist, volatile void *cpu);
 unsigned gic_num_irqs(void);
+/* A secondary CPU's own interface and banked distributor registers. */
+void gic_init_cpu(void);
 
 static inline void gic_enable(unsigned irq)
 {

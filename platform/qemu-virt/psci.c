@@ -1,5 +1,5 @@
 /*
- * PSCI calls (power off now; CPU_ON for secondary cores later). The
+ * PSCI calls: power off, reset, CPU_ON for secondary cores. The
  * conduit, HVC or SMC, comes from the device tree's /psci node: HVC when
  * QEMU emulates firmware at EL2, SMC with virtualization=on.
  */
@@ -9,6 +9,7 @@
 
 #define PSCI_SYSTEM_OFF 0x84000008u
 #define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_CPU_ON 0x84000003u                 /* SMC32: target, entry, context */
 
 enum psci_conduit { PSCI_NONE, PSCI_HVC, PSCI_SMC };
 static enum psci_conduit conduit;
@@ -51,4 +52,30 @@ void plat_reset(void)
 void plat_poweroff(void)
 {
 	psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+}
+
+int plat_cpu_on(uint64_t mpidr, paddr_t entry, uint32_t ctx)
+{
+	if (conduit == PSCI_NONE)
+		return -1;                      /* NOT_SUPPORTED: no firmware to ask */
+	if (entry >> 32 || mpidr >> 32)
+		return -2;                      /* INVALID_PARAMETERS for the 32-bit call */
+	return psci_call(PSCI_CPU_ON, (uint32_t)mpidr, (uint32_t)entry, ctx);
+}
+
+const char *plat_psci_error_name(int err)
+{
+	switch (err) {
+	case 0: return "SUCCESS";
+	case -1: return "NOT_SUPPORTED";
+	case -2: return "INVALID_PARAMETERS";
+	case -3: return "DENIED";
+	case -4: return "ALREADY_ON";
+	case -5: return "ON_PENDING";
+	case -6: return "INTERNAL_FAILURE";
+	case -7: return "NOT_PRESENT";
+	case -8: return "DISABLED";
+	case -9: return "INVALID_ADDRESS";
+	}
+	return "unknown";
 }

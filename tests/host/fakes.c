@@ -35,3 +35,26 @@ NORETURN void arch_exit(int status)
 	fprintf(stderr, "fake arch_exit(%d)\n", status);
 	exit(100 + status);
 }
+
+/* One CPU: index 0, affinity 0. */
+unsigned arch_cpu_index(void)
+{
+	return 0;
+}
+
+uint64_t arch_cpu_mpidr(void)
+{
+	return 0;
+}
+
+static void *fake_cpu_local;
+
+void arch_cpu_set_local(void *cpu)
+{
+	fake_cpu_local = cpu;
+}
+
+void *arch_cpu_local(void)
+{
+	return fake_cpu_local;
+}

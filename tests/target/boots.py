@@ -56,6 +56,12 @@ def kernel_boot(name, mem, heap_kib, uboot=True, args="ktest=all", extra=(), **k
                 disk=kw.pop("disk", True), **kw)
 
 
+def smp_checks(n):
+    """The smp suite saw each of the n CPUs count its own ticks."""
+    return [("ticks_cpu%d" % i, r"^ +# cpu %d: [0-9]+ ticks \([0-9]+ during the test\)$" % i)
+            for i in range(n)] + [("every_cpu_ticks", r"^ +ok [0-9]+ test_every_cpu_ticks$")]
+
+
 def failing_boot(name, args, expect):
     """A boot that must stop the kernel on purpose (exit status 2)."""
     return dict(name=name, uboot=False, mem="256M", smp=1, args=args, timeout=60,
@@ -117,9 +123,9 @@ BOOTS = [
                                    r"/[a-z0-9@,._-]+ at 0x00[0-9a-f]+ \(E_BUSY\); using the "
                                    r"device tree's /memory")]),
     kernel_boot("boot_direct_smp4", "1G", 16384, uboot=False, smp=4, timeout=90, extra=[
-        ("cpus", r"cpus: 4\b"),
+        ("cpus", r"cpus: 4 online$"),
         ("gib_block", r"^ +ok [0-9]+ test_gib_block_mapped_as_one_block$"),
-    ]),
+    ] + smp_checks(4)),
     # A disk write survives a restart of the machine: the first boot writes
     # a sector and resets (PSCI SYSTEM_RESET), the second finds it.
     dict(name="blk_persist", uboot=True, mem="1G", smp=1, args="ktest=blk_persist",
@@ -311,6 +317,52 @@ def hostile_dt_boots():
 
 
 BOOTS += hostile_dt_boots()
+
+
+def smp_boots():
+    """Secondary CPUs (kernel/boot/smp.c): 2 to 8 of them, directly and
+    through U-Boot (SVC, and HYP with the smc conduit), each counted online
+    and seen ticking by the smp suite; and a /cpus that lists CPUs the
+    machine does not have, each reported while the others run."""
+    import hostile
+
+    boots = [
+        kernel_boot("boot_direct_smp2", "1G", 16384, uboot=False, smp=2, args="ktest=smp,timer",
+                    extra=[("cpus", r"cpus: 2 online$")] + smp_checks(2)),
+        kernel_boot("boot_direct_smp8", "1G", 16384, uboot=False, smp=8, timeout=90,
+                    args="ktest=smp,timer,uipc",
+                    extra=[("cpus", r"cpus: 8 online$")] + smp_checks(8)),
+        kernel_boot("boot_uboot_smp4", "1G", 16384, smp=4, args="ktest=smp,boot",
+                    extra=[("cpus", r"cpus: 4 online$")] + smp_checks(4)),
+        kernel_boot("boot_uboot_hyp_smp2", "512M", 8192, smp=2, virt=True, args="ktest=smp",
+                    extra=[("hyp", r"entered in HYP mode"), ("cpus", r"cpus: 2 online$")]
+                    + smp_checks(2)),
+    ]
+    absent = [
+        ("absent_2", r"warning: cpu 2: did not come up \(PSCI error -2, INVALID_PARAMETERS\)$"),
+        ("absent_3", r"warning: cpu 3: did not come up \(PSCI error -2, INVALID_PARAMETERS\)$"),
+        ("cluster_1", r"warning: cpu 4: did not come up \(MPIDR 0x100: this kernel runs at "
+                      r"most 8 CPUs, affinity 0-7 of cluster 0\)$"),
+        ("cpus", r"cpus: 2 online \(of 5 in the device tree\)$"),
+    ]
+    # A CPU that starts but never checks in (smp.hold=2 makes CPU 2 hold
+    # before it): the bound, the report, the three others running.
+    boots.append(kernel_boot("boot_direct_smp4_hold", "1G", 16384, uboot=False, smp=4,
+                             args="ktest=smp smp.hold=2", extra=[
+                                 ("no_checkin", r"warning: cpu 2: did not come up \(no check-in "
+                                                r"within 1000 ms\)$"),
+                                 ("cpus", r"cpus: 3 online \(of 4 in the device tree\)$"),
+                             ] + [c for c in smp_checks(4) if c[0] != "ticks_cpu2"],
+                             reject=[("no_panic", r"PANIC:"), ("held_ticks", r"# cpu 2:")]))
+    for uboot in (False, True):
+        mode = "uboot" if uboot else "direct"
+        boots.append(kernel_boot(f"hostile_cpus_{mode}", "1G", 16384, uboot=uboot, smp=2,
+                                 args="ktest=smp", dtb=hostile.dtb("absent_cpus"),
+                                 extra=absent + smp_checks(2)))
+    return boots
+
+
+BOOTS += smp_boots()
 
 
 def _re(text):

@@ -95,6 +95,17 @@ def many_cpus(root, boot):
         cpus.add(f"cpu@{i}", {"device_type": "cpu", "compatible": "arm,cortex-a15", "reg": i})
 
 
+def absent_cpus(root, boot):
+    # /cpus names more CPUs than the machine has: two in cluster 0 that do
+    # not exist (PSCI CPU_ON refuses them) and one in cluster 1, which the
+    # kernel cannot index and does not try.
+    cpus = root.find("/cpus")
+    n = len([c for c in cpus.children if c.name.startswith("cpu@")])
+    for i in range(n, n + 2):
+        cpus.add(f"cpu@{i}", {"device_type": "cpu", "compatible": "arm,cortex-a15", "reg": i})
+    cpus.add("cpu@100", {"device_type": "cpu", "compatible": "arm,cortex-a15", "reg": 0x100})
+
+
 def bank_beyond_40_bits(root, boot):
     # 2 MiB of "RAM" beyond the 40-bit physical address space: left out.
     # (A bank straddling 1 TiB is cut there the same way, but QEMU has no
@@ -215,7 +226,7 @@ def irq_loop(root, boot):
 
 
 VARIANTS = {f.__name__: f for f in [
-    device_in_ram, device_reg_wraps, devices_overlap, many_devices, many_regs, many_cpus,
+    device_in_ram, device_reg_wraps, devices_overlap, many_devices, many_regs, many_cpus, absent_cpus,
     many_banks, bank_beyond_40_bits, zero_bank, bank_wraps, bank_overlaps_ram, many_reserved,
     reserved_outside_ram, reserved_over_kernel, reserved_wraps, initrd_outside_ram,
     initrd_over_kernel, initrd_backwards, stdout_nowhere, absurd_depth, many_nodes,

@@ -19,6 +19,29 @@ void arch_irq_enable(void);
 /* Wait for an interrupt (low power); returns after one was taken. */
 void arch_wait_for_interrupt(void);
 
+/*
+ * CPUs. At most HAL_MAX_CPUS, each named by an index below it (on ARM its
+ * MPIDR.Aff0; the architecture refuses cores it cannot index).
+ */
+#define HAL_MAX_CPUS 8
+/* The running CPU's index, and its MPIDR affinity (as /cpus reg says). */
+unsigned arch_cpu_index(void);
+uint64_t arch_cpu_mpidr(void);
+/* The index of the CPU whose affinity is mpidr; false when the
+ * architecture has no stack and no index for such a CPU. */
+bool arch_cpu_index_of(uint64_t mpidr, unsigned *index);
+/* The running CPU's local word: its struct cpu, set once per CPU
+ * (sched_init, sched_cpu_init) before anything reads it; the assembly
+ * entry paths use it too. arch_cpu_local is a register read and a load,
+ * the same value on a CPU for good after it is set (kernel code never
+ * moves between CPUs), so calls may be merged (const). */
+void arch_cpu_set_local(void *cpu);
+void *arch_cpu_local(void) __attribute__((const));
+/* Before a secondary CPU is started: the physical address it must enter
+ * at (the firmware's CPU_ON entry point); everything it will read with
+ * its MMU off is in memory by then. */
+paddr_t arch_secondary_prepare(unsigned index);
+
 /* Monotonic instruction/cycle counter (PMU cycle counter). */
 uint64_t arch_cycles(void);
 /* Let user mode read the cycle counter (benchmarks only: it is a timing

@@ -31,6 +31,24 @@ unsigned plat_timer_irq(void);
  * context, after the tick is counted (boot registers sched_tick). */
 void plat_timer_set_tick(void (*fn)(void));
 
+/* The running CPU's tick count (plat_timer_ticks), and that of CPU
+ * `index` (any CPU may read it; 0 for one that never ticked). */
+uint64_t plat_timer_cpu_ticks(unsigned index);
+
+/*
+ * Secondary CPUs. plat_cpu_on starts the CPU whose affinity is mpidr at
+ * physical address entry with r0 = ctx (PSCI CPU_ON): 0, or the firmware's
+ * negative PSCI error (-1 not supported, -2 invalid parameters, -4 already
+ * on, ...), which plat_psci_error_name names. On the CPU itself, once it
+ * runs kernel code: plat_irq_init_cpu enables its interrupt controller
+ * interface (and its banked registers), plat_timer_init_cpu starts its
+ * tick (the one the boot CPU started, on its own timer).
+ */
+int plat_cpu_on(uint64_t mpidr, paddr_t entry, uint32_t ctx);
+const char *plat_psci_error_name(int err);
+int plat_irq_init_cpu(void);
+int plat_timer_init_cpu(void);
+
 /* PSCI: method from the device tree ("hvc"/"smc"); SYSTEM_OFF. */
 void plat_psci_init(const struct dt_info *dt);
 /* Returns only if PSCI is unavailable. */

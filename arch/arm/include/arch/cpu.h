@@ -111,8 +111,19 @@ static inline void tlb_flush_all(void)
 {
 	dsb_ish();
 	__asm__ volatile("mcr p15, 0, %0, c8, c3, 0" ::"r"(0) : "memory"); /* TLBIALLIS */
-	__asm__ volatile("mcr p15, 0, %0, c7, c5, 6" ::"r"(0) : "memory"); /* BPIALL */
+	__asm__ volatile("mcr p15, 0, %0, c7, c1, 6" ::"r"(0) : "memory"); /* BPIALLIS */
 	dsb_ish();
+	isb();
+}
+
+/* This core's TLB only: a CPU coming up drops its own stale entries
+ * (the boot identity map) without disturbing the others. */
+static inline void tlb_flush_local(void)
+{
+	dsb();
+	__asm__ volatile("mcr p15, 0, %0, c8, c7, 0" ::"r"(0) : "memory"); /* TLBIALL */
+	__asm__ volatile("mcr p15, 0, %0, c7, c5, 6" ::"r"(0) : "memory"); /* BPIALL */
+	dsb();
 	isb();
 }
 

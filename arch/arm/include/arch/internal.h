@@ -11,6 +11,12 @@
 void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode);
 void arch_mmu_set_kimage_phys(paddr_t pa);
 void arch_pmu_init(void);
+/* head.S -> C entry of a secondary CPU (boot.c), and its translation
+ * regime and PMU (smp.c). */
+void arch_secondary_boot(uint32_t index, uint32_t mode);
+void arch_secondary_cpu_init(void);
+/* Where a secondary enters (head.S secondary_entry, physical). */
+void arch_set_secondary_entry(paddr_t pa);
 
 /* Set by arch_mmu_init(): the TTBR0 identity map is gone. */
 extern bool arch_identity_gone;

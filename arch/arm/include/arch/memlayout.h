@@ -52,9 +52,15 @@
 #define L2_BLOCK_SIZE 0x200000
 
 #define BOOT_STACK_SIZE 16384
-/* Kernel stacks: one of BOOT_STACK_SIZE per CPU, indexed by MPIDR.Aff0
- * (kernel_stacks in head.S); TPIDRPRW holds the running CPU's stack top,
- * which every entry from user mode loads (vectors.S). */
-#define ARCH_MAX_CPUS 4
+/* Kernel stacks: one region of BOOT_STACK_SIZE per CPU, indexed by
+ * MPIDR.Aff0 (kernel_stacks in head.S). The top CPU_LOCAL_SIZE bytes of a
+ * region are that CPU's local words (word 0: its struct cpu, set by the
+ * scheduler, read by the svc vector's IPC fast path); the stack proper
+ * starts just below them. TPIDRPRW holds that stack top, which every entry
+ * from user mode loads (vectors.S). Every exception mode stacks onto the
+ * SVC stack (srsdb), so this is the only exception stack a CPU needs.
+ * 8 CPUs: what a GICv2 serves (must equal HAL_MAX_CPUS, hal/arch.h). */
+#define ARCH_MAX_CPUS 8
+#define CPU_LOCAL_SIZE 8
 
 #endif

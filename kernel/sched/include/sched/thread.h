@@ -7,13 +7,16 @@
  * per turn); a thread made runnable at a higher priority than the current
  * one preempts it at the next kernel exit.
  *
- * Per-CPU state (current thread, ready queues, idle) lives in struct cpu;
- * there is one now, see docs/architecture.md for the plan with more.
+ * Per-CPU state (current thread, ready queues, idle) lives in struct cpu,
+ * one per CPU (cpus[], by the HAL's CPU index). Today only the boot CPU
+ * runs threads; a secondary's struct cpu sees only its own ticks
+ * (docs/architecture.md, "Multiprocessor").
  */
 #ifndef CAIRN_THREAD_H
 #define CAIRN_THREAD_H
 
 #include <cap/cap.h>
+#include <hal/arch.h>
 
 #define THREAD_TIMESLICE 2           /* timer ticks per round-robin turn */
 #define THREAD_NAME_MAX 16
@@ -94,9 +97,9 @@ struct cpu {
 	uint32_t idle_cycles;        /* cycle counter time spent idle (wraps) */
 	uint64_t ticks;
 };
-extern struct cpu cpu0;
-static inline struct cpu *this_cpu(void) { return &cpu0; }
-static inline struct thread *cur_thread(void) { return cpu0.cur; }
+extern struct cpu cpus[HAL_MAX_CPUS];
+static inline struct cpu *this_cpu(void) { return (struct cpu *)arch_cpu_local(); }
+static inline struct thread *cur_thread(void) { return this_cpu()->cur; }
 
 int thread_create(struct account *a, struct thread **out);
 /* All threads (reports): first, then ->all_next. */
@@ -134,8 +137,10 @@ int sched_check(uint32_t *items, const char **why);
  * stops at, and returns, visit's first non-zero result. */
 int thread_each_internal(cap_visit_fn visit, void *arg);
 
-/* Scheduler. */
+/* Scheduler. sched_init: every CPU's state empty, the boot CPU's local
+ * word set; sched_cpu_init: a secondary's local word. */
 void sched_init(void);
+void sched_cpu_init(void);
 void sched_ready(struct thread *t);          /* state RUNNABLE, enqueue */
 void sched_unready(struct thread *t);        /* dequeue (state set by caller) */
 void sched_yield(void);

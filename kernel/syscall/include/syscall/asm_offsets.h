@@ -41,7 +41,9 @@
 #define AO_EP_STATE 24
 #define AO_NTFN_WORD 16
 
-/* struct cpu */
+/* struct cpu, found through the CPU's local words: TPIDRPRW holds the
+ * kernel stack top, the word there is the CPU's struct cpu (arch/arm/smp.c) */
+#define AO_CPU_LOCAL_CPU 0
 #define AO_CPU_CUR 0
 #define AO_CPU_READY_TOP 4
 #define AO_CPU_READY_BITS 8
