@@ -64,12 +64,9 @@ void arch_cpu_set_local(void *cpu)
 	*local_words(arch_cpu_index()) = cpu;
 }
 
-/* The word at TPIDRPRW (the stack top): the uarch self-tests, which move
- * TPIDRPRW, copy the words above the stack top they name. */
-void *arch_cpu_local(void)
-{
-	return *(void *const *)(uintptr_t)read_tpidrprw();
-}
+/* arch_cpu_local (hal/arch.h, inline) reads the word at TPIDRPRW, the
+ * stack top: the uarch self-tests, which move TPIDRPRW, copy the words
+ * above the stack top they name. */
 
 paddr_t arch_secondary_prepare(unsigned index)
 {

@@ -36,7 +36,19 @@ bool arch_cpu_index_of(uint64_t mpidr, unsigned *index);
  * the same value on a CPU for good after it is set (kernel code never
  * moves between CPUs), so calls may be merged (const). */
 void arch_cpu_set_local(void *cpu);
+#if defined(__arm__)
+/* ARM: TPIDRPRW holds the address of the CPU's local word (the top of its
+ * stack, arch/arm/smp.c): a coprocessor read and a load, inline (the
+ * ACLE intrinsic, not inline assembly), which every path that asks for
+ * its CPU takes. */
+#include <arm_acle.h>
+static inline void *arch_cpu_local(void)
+{
+	return *(void *const *)(uintptr_t)__arm_mrc(15, 0, 13, 0, 4);
+}
+#else
 void *arch_cpu_local(void) __attribute__((const));
+#endif
 /* Before a secondary CPU is started: the physical address it must enter
  * at (the firmware's CPU_ON entry point); everything it will read with
  * its MMU off is in memory by then. */
