@@ -453,8 +453,10 @@ static int serve_driver(struct msg *m)
 	struct grant *g;
 	struct fn *f;
 
-	/* A capability only PCI_IRQ expects; any other one goes. */
-	if (MSG_CAPS(m->info) && op != PCI_IRQ)
+	/* A capability only a claimed driver's PCI_IRQ keeps; any other one
+	 * goes at once (a client could otherwise fill RECV_SLOT for good). */
+	if (MSG_CAPS(m->info) && (op != PCI_IRQ || !m->badge || !grant_of(m->badge) ||
+				  grant_of(m->badge)->fn < 0))
 		sys_cap_delete(CPTR_SELF, RECV_SLOT);
 
 	if (op == PCI_GRANT) {
@@ -603,6 +605,8 @@ int cairn_main(uint32_t arg)
 			err = serve_driver(&m);
 			continue;
 		}
+		if (MSG_CAPS(m.info))                   /* nothing else takes one */
+			sys_cap_delete(CPTR_SELF, RECV_SLOT);
 		if (MSG_LABEL(m.info) == PCI_LIST) {
 			int n = row_text(m.mr[0], text, sizeof(text));
 

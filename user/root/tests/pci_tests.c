@@ -4,7 +4,8 @@
  * A client the system description grants no function gets nothing; the
  * driver it grants (rng, pci-device 1af4:1005) gets its function's
  * configuration words and capabilities of exactly its BARs, which cannot
- * be widened. Needs a virtio-rng-pci on the bus (boot pci_devices_ktest).
+ * be widened; capabilities sent where none are taken do not stay. Needs
+ * a virtio-rng-pci on the bus (boot pci_devices_ktest).
  */
 #include "root.h"
 
@@ -139,9 +140,42 @@ static void test_driver_gets_exactly_its_bars(struct utest *t)
 	}
 }
 
+/* Capabilities sent to the bus server by clients it takes none from go at
+ * once: a driver's own PCI_IRQ still finds the receive slot free. */
+static void test_stray_capabilities_do_not_stick(struct utest *t)
+{
+	cptr_t nobody, drv, n = slot_alloc();
+	struct msg m;
+
+	if (!servers_up(t))
+		return;
+	nobody = sysdesc_client_as("pci", NULL, R_WRITE | R_GRANT);
+	drv = sysdesc_client_as("pci", "rng", R_WRITE | R_GRANT);
+	UT_ASSERT(nobody && drv && n);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	cairn_ipcbuf->caps[0] = n;
+	for (unsigned op = PCI_LIST; op <= PCI_IRQ; op++) {
+		m.info = MSG_INFO(op, 1, 1);
+		m.mr[0] = 0;
+		UT_EQ(sys_call(nobody, &m), 0);
+	}
+	/* Also from the driver, with requests that take no capability. */
+	m.info = MSG_INFO(PCI_CFG_READ, 1, 1);
+	m.mr[0] = 0;
+	UT_EQ(sys_call(drv, &m), 0);
+	UT_EQ(pci_op(drv, PCI_CLAIM, 0, &m), 0);
+	cairn_ipcbuf->caps[0] = n;
+	m.info = MSG_INFO(PCI_IRQ, 1, 1);
+	m.mr[0] = 0;
+	UT_EQ(sys_call(drv, &m), 0);
+	UT_EQ(MSG_LABEL(m.info), 0);                    /* taken: the slot was free */
+	UT_EQ(sys_cap_delete(CPTR_SELF, n), 0);
+}
+
 static const struct utest_case cases[] = {
 	UT_CASE(test_no_grant_no_device),
 	UT_CASE(test_driver_gets_exactly_its_bars),
+	UT_CASE(test_stray_capabilities_do_not_stick),
 };
 
 static const struct utest_suite suite_pci = {
