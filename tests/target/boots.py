@@ -588,6 +588,14 @@ def fuzz_boots():
                       timeout=240, status=0, ktap=True, disk=True,
                       expect=[("console", r"^fuzz: the console still answers after seed 1000$")],
                       reject=[("no_panic", r"PANIC:"), ("no_kernel_error", r"\] error: ")]))
+    # Four CPUs online (the secondaries idle on their own ticks) under the
+    # same calls.
+    boots.append(dict(name="fuzz_smp4", uboot=False, mem="512M", smp=4, icount=True,
+                      args="ktest=fuzz fuzz.seed=2000 fuzz.seeds=1 fuzz.calls=250000",
+                      timeout=240, status=0, ktap=True, disk=True,
+                      expect=[("cpus", r"cpus: 4 online"),
+                              ("console", r"^fuzz: the console still answers after seed 2000$")],
+                      reject=[("no_panic", r"PANIC:"), ("no_kernel_error", r"\] error: ")]))
     return boots
 
 
