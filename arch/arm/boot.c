@@ -46,15 +46,27 @@ void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
 	bp.entry_mode = mode == CPSR_MODE_HYP ? "HYP" : mode == CPSR_MODE_SVC ? "SVC" : "other";
 	ksnprintf(bp.cpu, sizeof(bp.cpu), "%s r%up%u (MIDR 0x%08x)", part_name(midr),
 		  (unsigned)((midr >> 20) & 0xf), (unsigned)(midr & 0xf), (unsigned)midr);
-	uarch_enter_user(kernel_main(&bp));
+	{
+		struct uctx *first = kernel_main(&bp);
+
+		/* Several CPUs run threads from here on: the entries that take
+		 * the kernel lock (smp_start_threads turned it on). */
+		if (smp_threads_running())
+			uarch_smp_entries();
+		uarch_enter_user(first);
+	}
 }
 
 /* A secondary CPU, from head.S (secondary_entry) on its own stack with
  * the MMU on: its translation regime and PMU, then the portable side,
- * which never returns. */
+ * which returns its first thread once CPUs run threads (or never). */
 void arch_secondary_boot(uint32_t index, uint32_t mode)
 {
+	struct uctx *first;
+
 	(void)mode;
 	arch_secondary_cpu_init();
-	smp_secondary_main(index);
+	first = smp_secondary_main(index);
+	uarch_smp_entries();
+	uarch_enter_user(first);
 }

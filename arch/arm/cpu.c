@@ -8,6 +8,7 @@
 #include <arch/trap.h>
 #include <hal/arch.h>
 #include <hal/plat.h>
+#include <lib/spinlock.h>
 
 #define SEMIHOST_SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
@@ -37,6 +38,18 @@ void arch_wait_for_interrupt(void)
 {
 	dsb();
 	wfi();
+}
+
+/* Spinlocks (lib/spinlock.h): a waiter sleeps in WFE until some CPU's
+ * SEV; a release makes its store visible to every core first. */
+void arch_spin_wait(void)
+{
+	__asm__ volatile("wfe" ::: "memory");
+}
+
+void arch_spin_signal(void)
+{
+	__asm__ volatile("dsb ishst\n\tsev" ::: "memory");
 }
 
 void arch_pmu_init(void)

@@ -127,11 +127,34 @@ struct uctx *arch_user_trap(struct uctx *ctx, uint32_t kind)
 	return kentry_fault(ctx, &f);
 }
 
-extern const char vectors[], vectors_test[];
+/* The same with several CPUs running threads (vectors_smp). */
+struct uctx *arch_user_trap_smp(struct uctx *ctx, uint32_t kind)
+{
+	struct ufault f;
+
+	switch (kind) {
+	case TRAP_IRQ:
+	case TRAP_FIQ:
+		return kentry_irq_smp(ctx);
+	case TRAP_SVC:
+		return kentry_syscall_smp(ctx);
+	}
+	decode_fault(ctx, kind, &f);
+	return kentry_fault_smp(ctx, &f);
+}
+
+extern const char vectors[], vectors_test[], vectors_smp[];
+
+void uarch_smp_entries(void)
+{
+	write_vbar((uint32_t)(uintptr_t)vectors_smp);
+	isb();
+}
 
 void uarch_test_run(struct uctx *ctx, uarch_test_hook_fn hook, void *arg, bool hook_svc)
 {
 	uint32_t irq = arch_irq_save();
+	uint32_t vbar = read_vbar();
 
 	test_hook = hook;
 	test_hook_arg = arg;
@@ -140,7 +163,7 @@ void uarch_test_run(struct uctx *ctx, uarch_test_hook_fn hook, void *arg, bool h
 		isb();
 	}
 	uarch_test_enter(ctx);
-	write_vbar((uint32_t)(uintptr_t)vectors);
+	write_vbar(vbar);
 	isb();
 	test_hook = NULL;
 	test_hook_arg = NULL;

@@ -47,7 +47,7 @@ vectors:
 	b vec_irq
 	b vec_fiq
 
-.macro trap_entry lr_adjust, kind
+.macro trap_entry lr_adjust, kind, common=trap_common
 	.if \lr_adjust
 	sub lr, lr, #\lr_adjust
 	.endif
@@ -60,13 +60,11 @@ vectors:
 	str lr, [sp, #60]
 	mov r0, sp
 	mov r1, #\kind
-	b trap_common
+	b \common
 .endm
 
-vec_reset:
-	trap_entry 0, TRAP_RESET
-vec_undef:
 	/* lr = faulting instruction + 4 (ARM) or + 2 (Thumb). */
+.macro undef_entry common
 	srsdb sp!, #0x13
 	cps #0x13
 	sub sp, sp, #64
@@ -82,7 +80,13 @@ vec_undef:
 	str r2, [sp, #64]
 	mov r0, sp
 	mov r1, #TRAP_UNDEF
-	b trap_common
+	b \common
+.endm
+
+vec_reset:
+	trap_entry 0, TRAP_RESET
+vec_undef:
+	undef_entry trap_common
 vec_svc:
 	/* The system-call path: a thread's registers go straight into its
 	 * struct uctx (SP_svc points just past it while user code runs),
@@ -370,6 +374,60 @@ user_trap:
 	mrc p15, 0, sp, c13, c0, 4      /* this CPU's kernel stack top */
 	mov fp, #0
 	bl arch_user_trap
+	mov sp, r0
+	b trap_return
+
+/*
+ * The entries once several CPUs run threads (uarch_smp_entries switches
+ * each CPU's VBAR here): the same frames, but every entry from user mode
+ * goes to the C entries that take the kernel lock (kentry_*_smp), and
+ * the svc vector has no IPC fast path of its own (the C fast paths run
+ * under the lock). One CPU keeps the table above and pays nothing.
+ */
+	.balign 32
+	.global vectors_smp
+vectors_smp:
+	b vec_reset
+	b vec_undef_smp
+	b vec_svc_smp
+	b vec_pabt_smp
+	b vec_dabt_smp
+	b vec_reset
+	b vec_irq_smp
+	b vec_fiq_smp
+
+vec_undef_smp:
+	undef_entry trap_common_smp
+vec_pabt_smp:
+	trap_entry 4, TRAP_PABT, trap_common_smp
+vec_dabt_smp:
+	trap_entry 8, TRAP_DABT, trap_common_smp
+vec_irq_smp:
+	trap_entry 4, TRAP_IRQ, trap_common_smp
+vec_fiq_smp:
+	trap_entry 4, TRAP_FIQ, trap_common_smp
+vec_svc_smp:
+	srsdb sp!, #0x13
+	sub sp, sp, #64
+	stmia sp, {r0-r12}
+	add ip, sp, #52
+	stmia ip, {sp, lr}^
+	mrs ip, spsr
+	tst ip, #0xf
+	bne svc_kernel
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	bl kentry_syscall_smp
+	b svc_resume
+
+trap_common_smp:
+	ldr r2, [sp, #68]
+	tst r2, #0xf
+	bne trap_kernel
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	mov fp, #0
+	bl arch_user_trap_smp
 	mov sp, r0
 	b trap_return
 

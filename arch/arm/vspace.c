@@ -1054,19 +1054,42 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 
 /* A new generation: off every old ASID first (no speculative walk may tag
  * an entry with one after the flush), then an empty TLB. */
+static struct uarch_vs *(*space_probe)(unsigned index);
+
+void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
+{
+	space_probe = probe;
+}
+
 static void asid_rollover(void)
 {
 	switch_to_empty();
 	uarch_asid_gen++;
 	asid_next = 1;
 	memset(asid_owner, 0, sizeof(asid_owner));
+	/* Other CPUs keep running in their spaces until their next switch:
+	 * those spaces keep their ASIDs into the new generation (reserved),
+	 * so no other space gets one of them while they are in use. What
+	 * those CPUs put in their TLBs after the flush below is theirs. */
+	for (unsigned i = 0; space_probe && i < ARCH_MAX_CPUS; i++) {
+		struct uarch_vs *vs = space_probe(i);
+
+		if (vs && vs->asid) {
+			vs->asid_gen = uarch_asid_gen;
+			asid_owner[vs->asid] = vs;
+		}
+	}
 	tlb_flush_all();
 }
 
 static void asid_assign(struct uarch_vs *vs)
 {
+	while (asid_next <= ASID_MAX && asid_owner[asid_next])
+		asid_next++;            /* (reserved at the rollover) */
 	if (asid_next > ASID_MAX)
 		asid_rollover();
+	while (asid_owner[asid_next])
+		asid_next++;            /* at most the other CPUs' ASIDs */
 	vs->asid = asid_next++;
 	vs->asid_gen = uarch_asid_gen;
 	vs->ttbr = (uint64_t)vs->root_pa | ((uint64_t)vs->asid << 48);
@@ -1093,6 +1116,13 @@ void uarch_asid_force_rollover(void)
 void uarch_init(void)
 {
 	direct_base = arch_direct_map_base();
+	uarch_init_cpu();
+}
+
+/* The same on a secondary CPU before it runs threads (it came up with
+ * TTBR0 walks off: nothing of user mode until now). */
+void uarch_init_cpu(void)
+{
 	switch_to_empty();
 	write_ttbcr(read_ttbcr() & ~(1u << 7));         /* EPD0 off */
 	isb();

@@ -482,7 +482,12 @@ static bool start_root_task(void)
  * enters it; from then on the kernel runs only on entries from user mode). */
 static struct uctx *enter_scheduler(void)
 {
-	return sched_exit();
+	struct uctx *ctx;
+
+	smp_start_threads();
+	ctx = sched_exit();
+	kernel_exit(this_cpu());
+	return ctx;
 }
 
 struct uctx *kernel_main(const struct boot_params *bp)

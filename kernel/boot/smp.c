@@ -12,14 +12,18 @@
  *
  * A secondary (smp_secondary_main) sets its own struct cpu as its local
  * word, enables its GIC CPU interface and its timer tick, checks in, and
- * idles in WFI with interrupts enabled for good. Its ticks go through the
- * same handler as the boot CPU's: the platform's per-CPU count and
- * sched_tick on its own struct cpu, whose current thread stays NULL.
+ * idles in WFI with interrupts enabled while the boot CPU finishes boot
+ * (its in-kernel tests among it). Its ticks go through the same handler
+ * as the boot CPU's: the platform's per-CPU count and sched_tick on its
+ * own struct cpu, whose current thread is NULL. When the boot CPU leaves
+ * boot for the first thread (smp_start_threads) it turns the kernel lock
+ * on and raises `threads`; each secondary then enters the scheduler
+ * (sched_secondary_run) and from there on runs threads like the boot CPU.
  *
- * Sharing (the stage-1 contract): online and failed are the only words
- * both sides write or read while both run: the secondary sets its bit with
- * a release store after all its set-up, the boot CPU reads with acquire
- * loads. A secondary logs nothing.
+ * Sharing before that: online, setup_err and threads are the only words
+ * both sides write or read while both run: each is written by one side
+ * with a release store and read by the other with acquire loads. A
+ * secondary logs nothing before it runs the scheduler.
  */
 #include <boot/args.h>
 #include <boot/smp.h>
@@ -36,6 +40,7 @@ static int setup_err[HAL_MAX_CPUS];  /* a secondary's own set-up failed: why */
 /* smp.hold=N (tests): CPU N starts but never checks in, so that the boot
  * CPU's bound is exercised; written before any CPU_ON. */
 static unsigned hold_index = HAL_MAX_CPUS;
+static bool threads;            /* smp_start_threads ran (release/acquire) */
 
 uint32_t smp_online_mask(void)
 {
@@ -47,7 +52,7 @@ unsigned smp_online_count(void)
 	return (unsigned)__builtin_popcount(smp_online_mask());
 }
 
-NORETURN void smp_secondary_main(uint32_t index)
+struct uctx *smp_secondary_main(uint32_t index)
 {
 	unsigned me = arch_cpu_index();
 	int err;
@@ -73,8 +78,21 @@ NORETURN void smp_secondary_main(uint32_t index)
 	}
 	__atomic_fetch_or(&online, 1u << me, __ATOMIC_RELEASE);
 	arch_irq_enable();
-	for (;;)
-		arch_wait_for_interrupt();
+	while (!__atomic_load_n(&threads, __ATOMIC_ACQUIRE))
+		arch_wait_for_interrupt();      /* (its tick ends each wait) */
+	arch_irq_save();
+	return sched_secondary_run();
+}
+
+void smp_start_threads(void)
+{
+	sched_smp_start(smp_online_mask());
+	__atomic_store_n(&threads, true, __ATOMIC_RELEASE);
+}
+
+bool smp_threads_running(void)
+{
+	return kernel_lock_on;
 }
 
 /* Wait for CPU `index` to check in (or to report a failure): 0, the

@@ -1,5 +1,5 @@
 /*
- * Suite "smp": the CPUs that came up really run. Every online CPU (the
+ * Suite "cpus": the CPUs that came up really run. Every online CPU (the
  * boot CPU included) must count its own timer ticks; a secondary's struct
  * cpu sees its ticks and never a thread; the count online agrees with the
  * mask. With one CPU the suite checks the boot CPU alone.
@@ -84,4 +84,4 @@ static const struct ktest_case smp_cases[] = {
 	KT_CASE(test_every_cpu_ticks),
 	KT_CASE(test_secondary_state),
 };
-KTEST_SUITE(smp_suite, "smp", smp_cases);
+KTEST_SUITE(smp_suite, "cpus", smp_cases);

@@ -11,11 +11,17 @@
  * the line. When the last handler capability of a line is deleted the
  * line is unbound and masked; when a bound notification dies the line is
  * unbound (and stays masked until bound again).
+ *
+ * Several CPUs: a line is delivered to the CPU of the thread that last
+ * bound or acknowledged it (its driver), so that the interrupt is taken
+ * where its handler thread runs; IRQ_ACK moves it when that thread moved.
  */
+#include <hal/plat.h>
 #include <ipc/ipc.h>
 #include <lib/irq.h>
 #include <lib/log.h>
 #include <lib/string.h>
+#include <sched/thread.h>
 
 static struct irq_line lines[IRQ_MAX];
 static uint16_t handler_caps[IRQ_MAX];      /* capabilities per claimed line */
@@ -23,6 +29,17 @@ static uint16_t handler_caps[IRQ_MAX];      /* capabilities per claimed line */
 static void handler_cap_added(struct slot *s);
 static void handler_cap_removed(struct slot *s);
 static void unbind_ntfn(struct notification *n);
+
+/* The line to the running CPU, if it goes elsewhere. */
+static void route_here(unsigned irq, struct irq_line *l)
+{
+	unsigned me = this_cpu()->index;
+
+	if (l->cpu != me) {
+		plat_irq_route(irq, me);
+		l->cpu = (uint8_t)me;
+	}
+}
 
 /* A handler capability names a line (a = line), no object. */
 static const struct obj_type irq_handler_type = {
@@ -73,6 +90,7 @@ int irqobj_get(unsigned irq, struct slot *dst)
 		return err;
 	memset(&lines[irq], 0, sizeof(lines[irq]));
 	lines[irq].claimed = 1;
+	lines[irq].cpu = 0xff;          /* (routed at its first bind) */
 	return 0;
 }
 
@@ -91,6 +109,7 @@ int irqobj_bind(struct slot *h, struct slot *ns)
 		return E_RANGE;
 	l = &lines[irq];
 	n = (struct notification *)ns->obj;
+	route_here(irq, l);
 	/* On a claimed line the only handler is ours: registered at the
 	 * first bind, kept until the line is released. */
 	if (!irq_has_handler(irq)) {
@@ -119,6 +138,8 @@ int irqobj_ack(struct slot *h)
 	if (!l->pending)
 		return E_STATE;
 	l->pending = 0;
+	if (__builtin_expect(kernel_lock_on, 0))
+		route_here(irq, l);
 	if (l->ntfn)
 		plat_irq_unmask(irq);
 	return 0;

@@ -11,20 +11,44 @@
  * Decisions are taken at kernel exit (sched_exit): a thread made runnable
  * at a higher priority than the current one, or the end of a turn (the
  * timer tick counts THREAD_TIMESLICE ticks), sets cpu->resched.
+ *
+ * Several CPUs: each has its own queues, and a thread is queued only on
+ * its own CPU's (thread->cpu). All of it is shared data under the kernel
+ * lock: a CPU that makes a thread of another CPU ready queues it there
+ * and, when it should run before that CPU's current thread, sets that
+ * CPU's resched and sends it the reschedule interrupt (sched_kick); the
+ * interrupt's entry takes the lock and its exit picks. A thread runs on
+ * at most one CPU: only the CPU itself changes its cpu->cur (sched_pick,
+ * the fast paths), under the lock, and a runnable thread that is some
+ * CPU's current one is never queued.
  */
 #include <hal/arch.h>
 #include <hal/plat.h>
+#include <hal/uarch.h>
+#include <lib/error.h>
 #include <lib/irq.h>
 #include <lib/log.h>
+#include <lib/spinlock.h>
 #include <lib/string.h>
 #include <sched/thread.h>
 
 struct cpu cpus[HAL_MAX_CPUS];
 
+bool kernel_lock_on;
+uint8_t sched_boot_cpu;
+static struct spinlock kernel_lock;
+static int kernel_lock_owner = -1;      /* CPU index holding it (assertions) */
+
 void sched_init(void)
 {
 	memset(cpus, 0, sizeof(cpus));
+	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
+		cpus[i].index = (uint8_t)i;
+	kernel_lock_on = false;
+	kernel_lock_owner = -1;
 	sched_cpu_init();
+	this_cpu()->online = true;
+	sched_boot_cpu = this_cpu()->index;
 }
 
 /* The struct cpu the assembly entry paths of this CPU use (the svc
@@ -39,6 +63,171 @@ static inline unsigned highest(uint32_t w)
 	return 31u - (unsigned)__builtin_clz(w);
 }
 
+/* ----------------------------------------------------------- the kernel lock */
+
+static void lock_take(struct cpu *c)
+{
+	spin_lock(&kernel_lock);
+	kernel_lock_owner = c->index;
+}
+
+static void lock_give(void)
+{
+	kernel_lock_owner = -1;
+	spin_unlock(&kernel_lock);
+}
+
+void kernel_enter(struct cpu *c)
+{
+	if (!kernel_lock_on)
+		return;
+	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
+	lock_take(c);
+}
+
+void kernel_exit(struct cpu *c)
+{
+	if (!kernel_lock_on)
+		return;
+	/* Set while the lock is still held: a CPU that gets it next and
+	 * finds in_user set knows this CPU's thread may be running. */
+	__atomic_store_n(&c->in_user, true, __ATOMIC_RELAXED);
+	lock_give();
+}
+
+bool kernel_lock_held(void)
+{
+	return !kernel_lock_on || kernel_lock_owner == (int)this_cpu()->index;
+}
+
+static void ipi_taken(unsigned irq, void *arg)
+{
+	struct cpu *c = this_cpu();
+
+	(void)irq;
+	(void)arg;
+	c->ipis++;
+	c->resched = true;
+}
+
+/* The ASID allocator's probe (uarch_set_space_probe). */
+static struct uarch_vs *active_space(unsigned index)
+{
+	const struct thread *t;
+
+	if (!kernel_lock_on || index >= HAL_MAX_CPUS || index == this_cpu()->index)
+		return NULL;
+	t = cpus[index].cur;
+	if (!t || !thread_vspace(t))
+		return NULL;
+	return &thread_vspace(t)->arch;
+}
+
+void sched_smp_start(uint32_t online)
+{
+	struct cpu *me = this_cpu();
+	int err;
+
+	if (online == (1u << me->index))
+		return;                 /* one CPU: no lock, as before */
+	err = irq_register(plat_ipi_irq(), ipi_taken, NULL);
+	if (err)
+		pr_warn("smp: the reschedule interrupt %u: %s", plat_ipi_irq(), err_name(err));
+	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
+		cpus[i].online = (online >> i) & 1u;
+	uarch_set_space_probe(active_space);
+	kernel_lock_on = true;
+	lock_take(me);
+}
+
+
+void sched_kick(struct cpu *c)
+{
+	if (c == this_cpu())
+		return;
+	plat_ipi_send(c->index);
+}
+
+struct cpu *sched_running_cpu(const struct thread *t)
+{
+	struct cpu *me = this_cpu();
+
+	if (me->cur == t)
+		return me;
+	if (!kernel_lock_on)
+		return NULL;
+	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
+		if (cpus[i].cur == t)
+			return &cpus[i];
+	return NULL;
+}
+
+void sched_stall(struct thread *t)
+{
+	struct cpu *rc = sched_running_cpu(t);
+
+	if (!rc || rc == this_cpu())
+		return;
+	rc->resched = true;
+	if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
+		sched_kick(rc);
+		/* It takes the interrupt in user mode (interrupts are never
+		 * masked there), saves t's registers and clears in_user
+		 * before it waits for the lock this CPU holds. */
+		while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
+			;
+	}
+}
+
+static void ready_remote(struct cpu *tc, struct thread *t);
+
+int sched_set_cpu(struct thread *t, unsigned index)
+{
+	struct cpu *rc;
+
+	if (index >= HAL_MAX_CPUS || !cpus[index].online)
+		return E_RANGE;
+	if (t->cpu == index)
+		return 0;
+	if (t->tflags & THREAD_F_QUEUED) {
+		sched_dequeue(&cpus[t->cpu], t);
+		t->cpu = (uint8_t)index;
+		sched_enqueue(&cpus[index], t, false);
+		if (!cpus[index].cur || t->prio > cpus[index].cur->prio) {
+			cpus[index].resched = true;
+			sched_kick(&cpus[index]);
+		}
+		return 0;
+	}
+	if (t == this_cpu()->next) {
+		this_cpu()->next = NULL;
+		t->cpu = (uint8_t)index;
+		ready_remote(&cpus[index], t);
+		return 0;
+	}
+	t->cpu = (uint8_t)index;
+	/* Running: its CPU's next pick sends it to its new one. */
+	rc = sched_running_cpu(t);
+	if (rc) {
+		rc->resched = true;
+		sched_kick(rc);
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- queues */
+
+/* t becomes ready on another CPU than this one: its queue there, and
+ * that CPU told when t should run before its current thread. */
+static void ready_remote(struct cpu *tc, struct thread *t)
+{
+	sched_enqueue(tc, t, false);
+	if (!tc->cur || tc->cur->state != TS_RUNNABLE || t->prio > tc->cur->prio) {
+		tc->resched = true;
+		sched_kick(tc);
+	}
+}
+
 void sched_ready(struct thread *t)
 {
 	struct cpu *c = this_cpu();
@@ -46,6 +235,14 @@ void sched_ready(struct thread *t)
 	t->state = TS_RUNNABLE;
 	t->wait_obj = NULL;
 	if (t == c->cur || t == c->next || (t->tflags & THREAD_F_QUEUED))
+		return;
+	if (__builtin_expect(t->cpu != c->index, 0)) {
+		if (sched_running_cpu(t))
+			return;             /* (stalled there, and resumed) */
+		ready_remote(&cpus[t->cpu], t);
+		return;
+	}
+	if (kernel_lock_on && sched_running_cpu(t))
 		return;
 	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio)
 		c->resched = true;
@@ -62,27 +259,41 @@ void sched_ready(struct thread *t)
 
 void sched_unready(struct thread *t)
 {
-	struct cpu *c = this_cpu();
+	struct cpu *c = this_cpu(), *rc;
 
 	if (t == c->next)
 		c->next = NULL;
-	sched_dequeue(c, t);
+	sched_dequeue(&cpus[t->cpu], t);
 	if (t == c->cur)
 		c->resched = true;
+	else if (kernel_lock_on && (rc = sched_running_cpu(t)) != NULL)
+		rc->resched = true;     /* (stalled: sched_stall came first) */
 }
 
 /* Change t's priority keeping its queue position consistent. */
 void sched_set_prio(struct thread *t, unsigned prio)
 {
-	struct cpu *c = this_cpu();
+	struct cpu *c = this_cpu(), *tc = &cpus[t->cpu], *rc;
 	bool queued = t->tflags & THREAD_F_QUEUED;
 
 	if (queued)
-		sched_dequeue(c, t);
+		sched_dequeue(tc, t);
 	t->prio = (uint8_t)prio;
 	if (queued)
-		sched_enqueue(c, t, false);
+		sched_enqueue(tc, t, false);
 	c->resched = true;
+	if (!kernel_lock_on)
+		return;
+	/* Another CPU's decision may change: its current thread lowered, or
+	 * one of its queue raised. */
+	rc = sched_running_cpu(t);
+	if (rc && rc != c) {
+		rc->resched = true;
+		sched_kick(rc);
+	} else if (queued && tc != c && (!tc->cur || t->prio > tc->cur->prio)) {
+		tc->resched = true;
+		sched_kick(tc);
+	}
 }
 
 void sched_yield(void)
@@ -98,7 +309,7 @@ void sched_tick(void)
 {
 	struct cpu *c = this_cpu();
 
-	/* (Read whole by other CPUs: the smp suite.) */
+	/* (Read whole by other CPUs: the cpus suite.) */
 	__atomic_store_n(&c->ticks, c->ticks + 1, __ATOMIC_RELAXED);
 	/* A thread the IPC fast path switched to may have no turn left (it
 	 * does not hand out turns): that counts as the end of its turn. */
@@ -117,6 +328,11 @@ struct thread *sched_pick(void)
 		return cur;
 	}
 	c->resched = false;
+	if (__builtin_expect(cur && cur->state == TS_RUNNABLE && cur->cpu != c->index, 0)) {
+		/* Moved to another CPU (SYS_THREAD_SET_CPU): it runs there. */
+		ready_remote(&cpus[cur->cpu], cur);
+		cur = NULL;
+	}
 	if (c->ready_top) {
 		unsigned g = highest(c->ready_top);
 
@@ -185,12 +401,40 @@ struct uctx *sched_exit(void)
 			uint32_t t0 = (uint32_t)arch_cycles();
 
 			flags = arch_irq_save();
-			arch_irq_enable();
-			if (!obj_reap_pending())
-				arch_wait_for_interrupt();
+			if (kernel_lock_on) {
+				/* Without the lock while it waits; interrupts are
+				 * taken only with it held (so every handler runs
+				 * under it): WFI wakes on one pending even while
+				 * masked. A thread made ready here by another CPU
+				 * comes with an interrupt, which ends the wait. */
+				uarch_vs_activate(NULL);    /* no space of this CPU's while idle */
+				lock_give();
+				if (!__atomic_load_n(&c->resched, __ATOMIC_RELAXED) &&
+				    !obj_reap_pending())
+					arch_wait_for_interrupt();
+				lock_take(c);
+				arch_irq_enable();
+			} else {
+				arch_irq_enable();
+				if (!obj_reap_pending())
+					arch_wait_for_interrupt();
+			}
 			arch_irq_restore(flags);
 			/* Waiting, and the interrupts taken while waiting. */
 			c->idle_cycles += (uint32_t)arch_cycles() - t0;
 		}
 	}
+}
+
+struct uctx *sched_secondary_run(void)
+{
+	struct cpu *c = this_cpu();
+	struct uctx *ctx;
+
+	plat_irq_unmask(plat_ipi_irq());
+	uarch_init_cpu();
+	lock_take(c);
+	ctx = sched_exit();
+	kernel_exit(c);
+	return ctx;
 }

@@ -64,6 +64,7 @@ int thread_create(struct account *a, struct thread **out)
 	if (err)
 		return err;
 	t->state = TS_INACTIVE;
+	t->cpu = sched_boot_cpu;
 	/* User mode from the start: resumed before THREAD_SET_REGS, a thread
 	 * runs at pc 0 in user mode (and faults there), never with the
 	 * zeroed object's cpsr, whose mode field is no user mode. */
@@ -135,13 +136,19 @@ int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct 
 		if (!slot_empty(&t->tslot[TSLOT_VSPACE]))
 			cap_delete(&t->tslot[TSLOT_VSPACE]);
 		err = install_internal(t, TSLOT_VSPACE, vs, R_ALL);
-		if (!err && t == cur_thread()) {
-			/* Its new space takes effect at this kernel exit:
-			 * sched_exit switches TTBR0, so that no entry ever
-			 * starts with vs_dirty set (the IPC fast paths rely on
-			 * TTBR0 holding the running thread's space). */
-			this_cpu()->vs_dirty = true;
-			this_cpu()->resched = true;
+		if (!err) {
+			/* Its new space takes effect at the kernel exit of the
+			 * CPU it runs on: sched_exit switches TTBR0, so that no
+			 * entry ever starts with vs_dirty set (the IPC fast
+			 * paths rely on TTBR0 holding the running thread's
+			 * space). On another CPU it is stopped first. */
+			struct cpu *rc = sched_running_cpu(t);
+
+			if (rc) {
+				sched_stall(t);
+				rc->vs_dirty = true;
+				rc->resched = true;
+			}
 		}
 	}
 	if (!err && ipcbuf) {
@@ -185,8 +192,12 @@ static void slot_lost(struct slot *slots, unsigned which)
 				which == TSLOT_CSPACE ? "CSpace" : "address space");
 			thread_suspend(t);
 		}
-		if (which == TSLOT_VSPACE && t == cur_thread())
-			this_cpu()->vs_dirty = true;
+		if (which == TSLOT_VSPACE) {
+			struct cpu *rc = sched_running_cpu(t);
+
+			if (rc)
+				rc->vs_dirty = true;
+		}
 		break;
 	}
 }
@@ -207,6 +218,9 @@ int thread_suspend(struct thread *t)
 	switch (t->state) {
 	case TS_INACTIVE:
 		return 0;
+	case TS_RUNNABLE:
+		sched_stall(t);         /* running on another CPU: stopped there first */
+		break;
 	case TS_BLOCKED_SEND:
 	case TS_BLOCKED_RECV:
 	case TS_BLOCKED_REPLY:
@@ -254,9 +268,17 @@ static bool thread_destroy(struct kobj *o, unsigned *work, unsigned budget)
 		all_threads = t->all_next;
 	if (t->all_next)
 		t->all_next->all_prev = t->all_prev;
-	if (this_cpu()->cur == t) {
-		this_cpu()->cur = NULL;
-		this_cpu()->resched = true;
+	{
+		/* The current thread of a CPU (this one, or another that
+		 * thread_suspend stalled): that CPU runs something else next
+		 * and never touches t again. */
+		struct cpu *rc = sched_running_cpu(t);
+
+		if (rc) {
+			rc->cur = NULL;
+			rc->resched = true;
+			rc->vs_dirty = true;
+		}
 	}
 	return true;
 }
@@ -276,7 +298,15 @@ int thread_each_internal(cap_visit_fn visit, void *arg)
 
 /* ----------------------------------------------------------- check */
 
-static const char *check_thread(const struct cpu *c, const struct thread *t)
+static bool running_anywhere(const struct thread *t)
+{
+	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
+		if (cpus[i].cur == t)
+			return true;
+	return false;
+}
+
+static const char *check_thread(const struct thread *t)
 {
 	static const uint8_t role[TSLOT_COUNT] = {
 		[TSLOT_CSPACE] = CAP_CSPACE,
@@ -285,16 +315,21 @@ static const char *check_thread(const struct cpu *c, const struct thread *t)
 		[TSLOT_FAULT] = CAP_ENDPOINT,
 	};
 	bool queued = t->tflags & THREAD_F_QUEUED;
+	bool running = running_anywhere(t);
+	const struct cpu *c;
 
 	if (t->obj.type != CAP_THREAD)
 		return "a thread on the thread list is no thread";
 	if (t->state > TS_FAULTED)
 		return "a thread in no known state";
+	if (t->cpu >= HAL_MAX_CPUS || !cpus[t->cpu].online)
+		return "a thread of a CPU that runs no threads";
+	c = &cpus[t->cpu];
 	if (t->slice > THREAD_TIMESLICE)
 		return "a thread's turn is longer than a time slice";
-	if (queued && (t->state != TS_RUNNABLE || t == c->cur || t == c->next))
+	if (queued && (t->state != TS_RUNNABLE || running || t == c->next))
 		return "a queued thread that is not runnable, or running";
-	if (t->state == TS_RUNNABLE && !queued && t != c->cur && t != c->next &&
+	if (t->state == TS_RUNNABLE && !queued && !running && t != c->next &&
 	    !(t->obj.flags & KOBJ_DYING))
 		return "a runnable thread on no ready queue (it would never run)";
 	if ((t->state == TS_BLOCKED_SEND || t->state == TS_BLOCKED_RECV ||
@@ -313,9 +348,43 @@ static const char *check_thread(const struct cpu *c, const struct thread *t)
 	return NULL;
 }
 
+/* One CPU's ready queues and bitmaps; *in_queues counts their threads. */
+static const char *check_queues(const struct cpu *c, uint32_t threads, uint32_t *items,
+				uint32_t *in_queues)
+{
+	for (unsigned p = 0; p < PRIO_COUNT; p++) {
+		const struct thread *last = NULL;
+		bool bit = c->ready_bits[p >> 5] & (1u << (p & 31));
+
+		if (bit != (c->ready_head[p] != NULL))
+			return "a ready bit differs from its queue";
+		for (const struct thread *t = c->ready_head[p]; t; t = t->qnext) {
+			(*items)++;
+			if (++*in_queues > threads)
+				return "the ready queues hold more than every thread (a loop)";
+			if (t->qprev != last)
+				return "a ready queue's back link is wrong";
+			if (t->prio != p || !(t->tflags & THREAD_F_QUEUED))
+				return "a thread on the ready queue of another priority, or unmarked";
+			if (t->cpu != c->index)
+				return "a thread on the ready queue of another CPU than its own";
+			last = t;
+		}
+		if (c->ready_tail[p] != last)
+			return "a ready queue's tail is not its last thread";
+	}
+	for (unsigned g = 0; g < PRIO_COUNT / 32; g++)
+		if (((c->ready_top >> g) & 1u) != (c->ready_bits[g] != 0))
+			return "a ready group bit differs from its levels";
+	if (c->cur && (c->cur->tflags & THREAD_F_QUEUED))
+		return "the running thread is on a ready queue";
+	if (c->ready_top && !c->online)
+		return "threads queued on a CPU that runs none";
+	return NULL;
+}
+
 int sched_check(uint32_t *items, const char **why)
 {
-	const struct cpu *c = this_cpu();
 	const struct thread *prev = NULL;
 	uint32_t threads = 0, queued = 0, in_queues = 0;
 	const char *w = NULL;
@@ -327,36 +396,18 @@ int sched_check(uint32_t *items, const char **why)
 		else if (t->all_prev != prev)
 			w = "the thread list's back link is wrong";
 		else
-			w = check_thread(c, t);
+			w = check_thread(t);
 		queued += (t->tflags & THREAD_F_QUEUED) != 0;
 		prev = t;
 	}
-	for (unsigned p = 0; p < PRIO_COUNT && !w; p++) {
-		const struct thread *last = NULL;
-		bool bit = c->ready_bits[p >> 5] & (1u << (p & 31));
-
-		if (bit != (c->ready_head[p] != NULL))
-			w = "a ready bit differs from its queue";
-		for (const struct thread *t = c->ready_head[p]; t && !w; t = t->qnext) {
-			(*items)++;
-			if (++in_queues > threads)
-				w = "the ready queues hold more than every thread (a loop)";
-			else if (t->qprev != last)
-				w = "a ready queue's back link is wrong";
-			else if (t->prio != p || !(t->tflags & THREAD_F_QUEUED))
-				w = "a thread on the ready queue of another priority, or unmarked";
-			last = t;
-		}
-		if (!w && c->ready_tail[p] != last)
-			w = "a ready queue's tail is not its last thread";
-	}
-	for (unsigned g = 0; g < PRIO_COUNT / 32 && !w; g++)
-		if (((c->ready_top >> g) & 1u) != (c->ready_bits[g] != 0))
-			w = "a ready group bit differs from its levels";
+	for (unsigned i = 0; i < HAL_MAX_CPUS && !w; i++)
+		w = check_queues(&cpus[i], threads, items, &in_queues);
+	for (unsigned i = 0; i < HAL_MAX_CPUS && !w; i++)
+		for (unsigned j = i + 1; j < HAL_MAX_CPUS && !w; j++)
+			if (cpus[i].cur && cpus[i].cur == cpus[j].cur)
+				w = "a thread is the current one of two CPUs";
 	if (!w && queued != in_queues)
 		w = "threads marked queued differ from those on the ready queues";
-	if (!w && c->cur && (c->cur->tflags & THREAD_F_QUEUED))
-		w = "the running thread is on a ready queue";
 	if (w) {
 		*why = w;
 		return E_FORMAT;

@@ -472,6 +472,7 @@ static int sys_thread_set_regs(struct thread *t, struct uctx *c)
 		return E_RANGE;
 	if (target == t)
 		return E_STATE;         /* the caller's own registers are its own */
+	sched_stall(target);            /* running on another CPU: its registers saved first */
 	target->ctx.pc = c->r[1];
 	target->ctx.sp = c->r[2];
 	target->ctx.r[0] = c->r[3];
@@ -488,6 +489,8 @@ static int sys_thread_get_regs(struct thread *t, struct uctx *c)
 	target = lookup_thread(t, c->r[0], R_READ, &err);
 	if (!target)
 		return err;
+	if (target != t)
+		sched_stall(target);
 	c->r[1] = target->ctx.pc;
 	c->r[2] = target->ctx.sp;
 	c->r[3] = target->ctx.r[0];
@@ -525,7 +528,26 @@ static int sys_thread_info(struct thread *t, struct uctx *c)
 	c->r[1] = target->state | (uint32_t)target->prio << 8 | (uint32_t)target->mcp << 16;
 	c->r[2] = target->fault_kind;
 	c->r[3] = target->fault_addr;
+	{
+		const struct cpu *rc = sched_running_cpu(target);
+
+		c->r[4] = target->cpu | (uint32_t)(rc ? rc->index : 0xff) << 8;
+	}
 	return 0;
+}
+
+/* SYS_THREAD_SET_CPU: r0 thread (R_WRITE), r1 CPU index. The thread joins
+ * that CPU's ready queues; running elsewhere, it moves at its CPU's next
+ * decision (at once: that CPU is interrupted). */
+static int sys_thread_set_cpu(struct thread *t, struct uctx *c)
+{
+	struct thread *target;
+	int err = 0;
+
+	target = lookup_thread(t, c->r[0], R_WRITE, &err);
+	if (!target)
+		return err;
+	return sched_set_cpu(target, c->r[1]);
 }
 
 /* ----------------------------------------------------------- interrupts */
@@ -651,6 +673,19 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		return 0;
 	case SYSINFO_CHECK:
 		return sys_kcheck(t, c);
+	case SYSINFO_CPUS: {
+		uint32_t mask = 0, ipis = 0;
+
+		for (unsigned i = 0; i < HAL_MAX_CPUS; i++) {
+			mask |= (uint32_t)cpus[i].online << i;
+			ipis += cpus[i].ipis;
+		}
+		c->r[1] = (uint32_t)__builtin_popcount(mask);
+		c->r[2] = mask;
+		c->r[3] = this_cpu()->index;
+		c->r[4] = ipis;
+		return 0;
+	}
 	}
 	if (c->r[0] >= SYSINFO_POOL && c->r[0] < SYSINFO_POOL + POOL_COUNT) {
 		const struct pool *p = pool_get(c->r[0] - SYSINFO_POOL);
@@ -910,6 +945,7 @@ static const sys_fn sys_table[SYS_COUNT] = {
 	[SYS_THREAD_SET_PRIO] = sys_thread_prio,
 	[SYS_THREAD_INFO] = sys_thread_info,
 	[SYS_THREAD_BIND] = sys_thread_bind,
+	[SYS_THREAD_SET_CPU] = sys_thread_set_cpu,
 	[SYS_IRQ_GET] = sys_irq_get,
 	[SYS_IRQ_BIND] = sys_irq_bind,
 	[SYS_IRQ_ACK] = sys_irq_ack,
@@ -1124,4 +1160,73 @@ struct uctx *kentry_fault(struct uctx *c, const struct ufault *f)
 	if (t)
 		fault_deliver(t, f);
 	return sched_exit();
+}
+
+/*
+ * Several CPUs (the arch's second set of entries, taken once
+ * sched_smp_start turned the kernel lock on): the same paths under the
+ * lock. An entry can find that its thread is no longer its CPU's current
+ * one, or no longer runnable: another CPU stopped it (sched_stall) after
+ * it trapped and before it got the lock -- suspended it, or destroyed it.
+ * Its call then has not happened (a suspended thread makes it again when
+ * resumed: its pc goes back to the svc) and its context is not touched.
+ */
+static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx *c)
+{
+	const struct thread *t = (const struct thread *)((const char *)c -
+							 offsetof(struct thread, ctx));
+
+	return cpu->cur != t || t->state != TS_RUNNABLE;
+}
+
+struct uctx *kentry_syscall_smp(struct uctx *c)
+{
+	struct cpu *cpu = this_cpu();
+	uint32_t n = c->r[7];
+	struct uctx *r;
+
+	if (n == SYS_NULL) {
+		c->r[0] = 0;            /* the caller's own registers: no lock */
+		return c;
+	}
+	kernel_enter(cpu);
+	if (entry_thread_stopped(cpu, c)) {
+		if (cpu->cur)           /* suspended (a destroyed one is no CPU's) */
+			c->pc -= 4;
+		r = sched_exit();
+	} else {
+		r = kentry_syscall(c);
+	}
+	kernel_exit(cpu);
+	return r;
+}
+
+struct uctx *kentry_irq_smp(struct uctx *c)
+{
+	struct cpu *cpu = this_cpu();
+	struct uctx *r;
+
+	kernel_enter(cpu);
+	plat_irq_dispatch();
+	if (!cpu->resched && !obj_reap_pending() && !entry_thread_stopped(cpu, c)) {
+		sched_settle(cpu);
+		r = c;
+	} else {
+		r = sched_exit();
+	}
+	kernel_exit(cpu);
+	return r;
+}
+
+struct uctx *kentry_fault_smp(struct uctx *c, const struct ufault *f)
+{
+	struct cpu *cpu = this_cpu();
+	struct uctx *r;
+
+	kernel_enter(cpu);
+	/* A stopped thread's fault is taken again when it runs (its pc is
+	 * the faulting instruction). */
+	r = entry_thread_stopped(cpu, c) ? sched_exit() : kentry_fault(c, f);
+	kernel_exit(cpu);
+	return r;
 }

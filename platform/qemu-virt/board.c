@@ -150,6 +150,23 @@ unsigned plat_irq_limit(void)
 	return gic_num_irqs();
 }
 
+#define IPI_SGI 0u      /* the reschedule interrupt */
+
+void plat_ipi_send(unsigned index)
+{
+	gic_send_sgi(IPI_SGI, index);
+}
+
+unsigned plat_ipi_irq(void)
+{
+	return IPI_SGI;
+}
+
+void plat_irq_route(unsigned irq, unsigned index)
+{
+	gic_route(irq, index);
+}
+
 /* ---- timer ---- */
 
 int plat_timer_init(const struct dt_info *dt, unsigned hz)

@@ -10,7 +10,9 @@
  * interrupts 0-31 (SGIs, PPIs: enable, pending, priority) are banked per
  * core at the same addresses, so each secondary sets up its own bank
  * (gic_init_cpu) after the boot CPU's gic_init; enabling a PPI enables it
- * for the calling core only. SPIs stay routed to CPU 0.
+ * for the calling core only. SPIs are routed to CPU 0 until
+ * gic_route sends one to another core (the CPU of the thread that
+ * handles it). SGI 0 is the reschedule interrupt between cores.
  */
 #include "gic.h"
 
@@ -55,4 +57,20 @@ void gic_init_cpu(void)
 	gic_w32(gic_cpu, GICC_PMR, 0xf0);
 	gic_w32(gic_cpu, GICC_BPR, 0);
 	gic_w32(gic_cpu, GICC_CTLR, 1);
+}
+
+void gic_send_sgi(unsigned sgi, unsigned cpu)
+{
+	/* TargetListFilter 0: the CPUs of the list; the write is the
+	 * interrupt, so everything before it must be visible first. */
+	__asm__ volatile("dsb ishst" ::: "memory");
+	gic_w32(gic_dist, GICD_SGIR, (1u << (16 + cpu)) | (sgi & 0xfu));
+}
+
+void gic_route(unsigned irq, unsigned cpu)
+{
+	volatile uint8_t *t = (volatile uint8_t *)(gic_dist + GICD_ITARGETSR + irq);
+
+	if (irq >= GIC_SPI_BASE && irq < gic_nirqs && cpu < 8)
+		*t = (uint8_t)(1u << cpu);
 }

@@ -18,6 +18,7 @@
 #define GICD_ICPENDR 0x280
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
+#define GICD_SGIR 0xf00
 
 #define GICC_CTLR 0x000
 #define GICC_PMR 0x004
@@ -44,6 +45,10 @@ void gic_init(volatile void *dist, volatile void *cpu);
 unsigned gic_num_irqs(void);
 /* A secondary CPU's own interface and banked distributor registers. */
 void gic_init_cpu(void);
+/* Raise software-generated interrupt sgi (0-15) on CPU cpu. */
+void gic_send_sgi(unsigned sgi, unsigned cpu);
+/* Deliver shared interrupt irq to CPU cpu only. */
+void gic_route(unsigned irq, unsigned cpu);
 
 static inline void gic_enable(unsigned irq)
 {

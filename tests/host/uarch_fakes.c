@@ -12,6 +12,7 @@
 #include <hal/plat.h>
 #include <lib/error.h>
 #include <lib/irq.h>
+#include <lib/spinlock.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,41 @@ void arch_irq_enable(void)
 
 void arch_wait_for_interrupt(void)
 {
+}
+
+/* One CPU on the host: nothing ever waits for a lock or an interrupt
+ * from another CPU. */
+void arch_spin_wait(void)
+{
+}
+
+void arch_spin_signal(void)
+{
+}
+
+void plat_ipi_send(unsigned index)
+{
+	(void)index;
+}
+
+unsigned plat_ipi_irq(void)
+{
+	return 0;
+}
+
+void plat_irq_route(unsigned irq, unsigned index)
+{
+	(void)irq;
+	(void)index;
+}
+
+void uarch_init_cpu(void)
+{
+}
+
+void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
+{
+	(void)probe;
 }
 
 void arch_pmu_user_access(bool on)

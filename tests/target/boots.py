@@ -57,7 +57,7 @@ def kernel_boot(name, mem, heap_kib, uboot=True, args="ktest=all", extra=(), **k
 
 
 def smp_checks(n):
-    """The smp suite saw each of the n CPUs count its own ticks."""
+    """The cpus suite saw each of the n CPUs count its own ticks."""
     return [("ticks_cpu%d" % i, r"^ +# cpu %d: [0-9]+ ticks \([0-9]+ during the test\)$" % i)
             for i in range(n)] + [("every_cpu_ticks", r"^ +ok [0-9]+ test_every_cpu_ticks$")]
 
@@ -327,14 +327,14 @@ def smp_boots():
     import hostile
 
     boots = [
-        kernel_boot("boot_direct_smp2", "1G", 16384, uboot=False, smp=2, args="ktest=smp,timer",
+        kernel_boot("boot_direct_smp2", "1G", 16384, uboot=False, smp=2, args="ktest=cpus,smp,timer",
                     extra=[("cpus", r"cpus: 2 online$")] + smp_checks(2)),
         kernel_boot("boot_direct_smp8", "1G", 16384, uboot=False, smp=8, timeout=90,
-                    args="ktest=smp,timer,uipc",
+                    args="ktest=cpus,smp,timer,uipc",
                     extra=[("cpus", r"cpus: 8 online$")] + smp_checks(8)),
-        kernel_boot("boot_uboot_smp4", "1G", 16384, smp=4, args="ktest=smp,boot",
+        kernel_boot("boot_uboot_smp4", "1G", 16384, smp=4, args="ktest=cpus,smp,boot",
                     extra=[("cpus", r"cpus: 4 online$")] + smp_checks(4)),
-        kernel_boot("boot_uboot_hyp_smp2", "512M", 8192, smp=2, virt=True, args="ktest=smp",
+        kernel_boot("boot_uboot_hyp_smp2", "512M", 8192, smp=2, virt=True, args="ktest=cpus,smp",
                     extra=[("hyp", r"entered in HYP mode"), ("cpus", r"cpus: 2 online$")]
                     + smp_checks(2)),
     ]
@@ -348,7 +348,7 @@ def smp_boots():
     # A CPU that starts but never checks in (smp.hold=2 makes CPU 2 hold
     # before it): the bound, the report, the three others running.
     boots.append(kernel_boot("boot_direct_smp4_hold", "1G", 16384, uboot=False, smp=4,
-                             args="ktest=smp smp.hold=2", extra=[
+                             args="ktest=cpus,smp smp.hold=2", extra=[
                                  ("no_checkin", r"warning: cpu 2: did not come up \(no check-in "
                                                 r"within 1000 ms\)$"),
                                  ("cpus", r"cpus: 3 online \(of 4 in the device tree\)$"),
@@ -357,7 +357,7 @@ def smp_boots():
     for uboot in (False, True):
         mode = "uboot" if uboot else "direct"
         boots.append(kernel_boot(f"hostile_cpus_{mode}", "1G", 16384, uboot=uboot, smp=2,
-                                 args="ktest=smp", dtb=hostile.dtb("absent_cpus"),
+                                 args="ktest=cpus,smp", dtb=hostile.dtb("absent_cpus"),
                                  extra=absent + smp_checks(2)))
     return boots
 

@@ -133,6 +133,8 @@ int sys_thread_info(cptr_t t, struct thread_info *ti)
 			ti->mcp = (s.r[1] >> 16) & 0xff;
 			ti->fault_kind = s.r[2];
 			ti->fault_addr = s.r[3];
+			ti->cpu = s.r[4] & 0xff;
+			ti->running_on = (s.r[4] >> 8) & 0xff;
 		}
 	}
 	return err;

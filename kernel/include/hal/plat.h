@@ -47,6 +47,13 @@ uint64_t plat_timer_cpu_ticks(unsigned index);
 int plat_cpu_on(uint64_t mpidr, paddr_t entry, uint32_t ctx);
 const char *plat_psci_error_name(int err);
 int plat_irq_init_cpu(void);
+/* Several CPUs: plat_ipi_send raises the reschedule interrupt on CPU
+ * index (it arrives there as interrupt plat_ipi_irq(), banked per CPU:
+ * each CPU unmasks it for itself); plat_irq_route delivers a device
+ * interrupt to CPU index only. */
+void plat_ipi_send(unsigned index);
+unsigned plat_ipi_irq(void);
+void plat_irq_route(unsigned irq, unsigned index);
 int plat_timer_init_cpu(void);
 
 /* PSCI: method from the device tree ("hvc"/"smc"); SYSTEM_OFF. */

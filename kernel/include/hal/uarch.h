@@ -74,6 +74,23 @@ struct ufault {
 	char what[96];          /* decoded, e.g. "translation fault, level 3, write" */
 };
 struct uctx *kentry_fault(struct uctx *ctx, const struct ufault *f);
+/* The same entries once several CPUs run threads (uarch_smp_entries):
+ * each takes the kernel lock (SYS_NULL excepted) and gives it back. */
+struct uctx *kentry_syscall_smp(struct uctx *ctx);
+struct uctx *kentry_irq_smp(struct uctx *ctx);
+struct uctx *kentry_fault_smp(struct uctx *ctx, const struct ufault *f);
+/* On each CPU, before it runs a thread with several CPUs running threads:
+ * its entries from user mode become the _smp ones above (ARM: a second
+ * vector table, so that one CPU pays nothing for the lock). */
+void uarch_smp_entries(void);
+/* On a secondary CPU before it runs a thread: user address spaces on (it
+ * came up with TTBR0 walks off), as the boot CPU's uarch_init did. */
+void uarch_init_cpu(void);
+/* Several CPUs: the kernel tells the ASID allocator, through probe, the
+ * address space CPU index's current thread runs in (NULL: none, or the
+ * calling CPU), so that a rollover keeps those spaces' ASIDs valid. */
+struct uarch_vs;
+void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index));
 
 /* ----------------------------------------------------------- address spaces
  *

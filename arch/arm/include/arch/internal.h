@@ -43,6 +43,7 @@ void uarch_init(void);
 /* Traps from user mode other than the svc path (uarch.c, from vectors.S). */
 struct uctx;
 struct uctx *arch_user_trap(struct uctx *ctx, uint32_t kind);
+struct uctx *arch_user_trap_smp(struct uctx *ctx, uint32_t kind);
 
 /*
  * Running user code from a kernel self-test, without threads: enter ctx

@@ -22,8 +22,18 @@ unsigned smp_boot(const struct dt_info *dt);
 
 /* A secondary CPU's portable entry (from the architecture's entry code,
  * on its own stack with its MMU on): its struct cpu, its interrupt
- * controller interface and tick, the check-in, then idle for good. */
-NORETURN void smp_secondary_main(uint32_t index);
+ * controller interface and tick, the check-in; then it idles until
+ * smp_start_threads, then returns the first thread the scheduler gives it
+ * (the architecture enters it; from then on this CPU runs threads). */
+struct uctx;
+struct uctx *smp_secondary_main(uint32_t index);
+
+/* On the boot CPU, as it leaves boot for the first thread: every CPU
+ * online runs threads from now on (the kernel lock on, held by the boot
+ * CPU until its first exit to user mode). Nothing with one CPU. */
+void smp_start_threads(void);
+/* smp_start_threads ran with more than one CPU online. */
+bool smp_threads_running(void);
 
 /* CPUs online (bit i: the CPU of index i) and how many. */
 uint32_t smp_online_mask(void);

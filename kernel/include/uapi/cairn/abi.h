@@ -88,6 +88,7 @@ enum sys {
 	SYS_THREAD_SET_PRIO = 35,
 	SYS_THREAD_INFO = 36,
 	SYS_THREAD_BIND = 37,
+	SYS_THREAD_SET_CPU = 38,
 	/* interrupts */
 	SYS_IRQ_GET = 40,
 	SYS_IRQ_BIND = 41,
@@ -247,6 +248,9 @@ enum thread_state {
 				   * r1 walkers run, r2 items visited; E_FORMAT: r1 the
 				   * failing walker's index, r2 its item, r3..r6 its name
 				   * (16 bytes, NUL padded); the reason is in the log */
+#define SYSINFO_CPUS 9            /* r1 CPUs running threads, r2 their mask (bit i: CPU i,
+				   * SYS_THREAD_SET_CPU's index), r3 the caller's CPU, r4
+				   * reschedule interrupts taken by all CPUs so far */
 #define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
 				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
 #define SYSINFO_POOL 0x200        /* + POOL_ID_*: r1 free units (pages; heap: bytes), r2 charged

@@ -102,8 +102,8 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	r = ep->head;
 	/* A queued receiver has no caller (receiving drops it) and has an
 	 * address space (losing it takes a thread off every queue). */
-	if (ep->state != EP_RECV || r->prio < t->prio)
-		return NULL;
+	if (ep->state != EP_RECV || r->prio < t->prio || r->cpu != c->index)
+		return NULL;            /* (a receiver of another CPU runs there) */
 	/* Dequeue the receiver. */
 	ep->head = r->qnext;
 	if (ep->head)
@@ -145,7 +145,8 @@ ipc_fastpath_reply_recv(struct thread *t)
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_ENDPOINT | (R_READ << 8)))
 		return NULL;
 	ep = (struct endpoint *)s->obj;
-	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_queued())
+	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_queued() ||
+	    caller->cpu != c->index)
 		return NULL;
 	/* The reply. */
 	caller->ctx.r[0] = 0;
@@ -177,7 +178,7 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(s
 		return NULL;
 	n = (struct notification *)s->obj;
 	w = n->head;
-	if (!w || w->prio <= t->prio)
+	if (!w || w->prio <= t->prio || w->cpu != c->index)
 		return NULL;
 	/* The first waiter takes every bit (notification_signal). */
 	n->head = w->qnext;

@@ -74,7 +74,8 @@ struct irq_line {
 	uint32_t bits;               /* badge bits signalled */
 	uint8_t claimed;             /* a handler capability exists */
 	uint8_t pending;             /* delivered, not yet acknowledged */
-	uint16_t reserved;
+	uint8_t cpu;                 /* the CPU it is delivered to (that of its last bind or ack) */
+	uint8_t reserved;
 	uint64_t delivered;
 };
 int irqobj_get(unsigned irq, struct slot *dst);       /* IRQ_GET */

@@ -8,9 +8,12 @@
  * one preempts it at the next kernel exit.
  *
  * Per-CPU state (current thread, ready queues, idle) lives in struct cpu,
- * one per CPU (cpus[], by the HAL's CPU index). Today only the boot CPU
- * runs threads; a secondary's struct cpu sees only its own ticks
- * (docs/architecture.md, "Multiprocessor").
+ * one per CPU (cpus[], by the HAL's CPU index). A thread joins the ready
+ * queues of its own CPU (thread->cpu, the boot CPU until SYS_THREAD_SET_CPU
+ * moves it) and runs only there; making it ready from another CPU queues
+ * it there and interrupts that CPU (an SGI) when it should run at once.
+ * With more than one CPU running threads every kernel entry from user
+ * mode holds the kernel lock (docs/architecture.md, "Multiprocessor").
  */
 #ifndef CAIRN_THREAD_H
 #define CAIRN_THREAD_H
@@ -46,7 +49,8 @@ struct thread {
 	uint32_t ipc_badge;          /* badge of the cap used to send (while blocked to send) */
 	uint8_t ipc_call;            /* blocked sending a call (expects a reply) */
 	uint8_t ipc_grant;           /* the send capability had R_GRANT */
-	uint16_t reserved;
+	uint8_t cpu;                 /* the CPU whose ready queues it joins (SYS_THREAD_SET_CPU) */
+	uint8_t reserved;
 	struct thread *caller;       /* the thread waiting for our reply, or NULL */
 	struct thread *callee;       /* while BLOCKED_REPLY: who holds our reply right */
 	struct slot *reply_cap;      /* a CAP_REPLY slot naming us as caller, or NULL */
@@ -96,6 +100,12 @@ struct cpu {
 	uint32_t switches;
 	uint32_t idle_cycles;        /* cycle counter time spent idle (wraps) */
 	uint64_t ticks;
+	/* Several CPUs (after the assembly's offsets above). */
+	uint8_t index;               /* its HAL CPU index: cpus[index] */
+	bool in_user;                /* between its exit to user mode and its next kernel lock */
+	bool online;                 /* runs threads */
+	uint8_t reserved;
+	uint32_t ipis;               /* reschedule interrupts taken */
 };
 extern struct cpu cpus[HAL_MAX_CPUS];
 static inline struct cpu *this_cpu(void) { return (struct cpu *)arch_cpu_local(); }
@@ -141,6 +151,44 @@ int thread_each_internal(cap_visit_fn visit, void *arg);
  * word set; sched_cpu_init: a secondary's local word. */
 void sched_init(void);
 void sched_cpu_init(void);
+
+/*
+ * The kernel lock (docs/architecture.md, "Multiprocessor"). Off while
+ * one CPU runs threads; sched_smp_start turns it on, held by the boot
+ * CPU, before any other CPU runs a thread, and from then on:
+ * kernel_enter is the first thing every entry from user mode does after
+ * the thread's registers are saved (the system calls that read only the
+ * caller's own registers excepted), kernel_exit the last thing before the
+ * return to user mode; the idle loop gives the lock up while it waits.
+ * kernel_enter clears the CPU's in_user flag before it waits for the lock
+ * (with release order: the saved registers are visible first), which is
+ * what sched_stall waits for.
+ */
+extern bool kernel_lock_on;
+/* The CPU new threads join (the boot CPU's index). */
+extern uint8_t sched_boot_cpu;
+void kernel_enter(struct cpu *c);
+void kernel_exit(struct cpu *c);
+/* The lock, held by the running CPU (assertions). */
+bool kernel_lock_held(void);
+/* On the boot CPU before the first thread runs: the lock on, taken, and
+ * each CPU of `online` (a mask) marked to run threads. */
+void sched_smp_start(uint32_t online);
+/* A secondary, once started: its reschedule interrupt unmasked, the lock
+ * taken, the first thread to run (after idling as long as there is none),
+ * the lock given back: the context to enter. */
+struct uctx *sched_secondary_run(void);
+/* The CPU t is the current thread of, or NULL. */
+struct cpu *sched_running_cpu(const struct thread *t);
+/* t, running on another CPU, stops there: the call returns once that CPU
+ * is in the kernel with t's registers saved, waiting for the lock this
+ * CPU holds; after it gets the lock it sees whatever was done to t (it
+ * is told to reschedule). Nothing when t runs on no other CPU. */
+void sched_stall(struct thread *t);
+/* Move t to CPU index's ready queues (SYS_THREAD_SET_CPU). */
+int sched_set_cpu(struct thread *t, unsigned index);
+/* CPU c should reschedule: from another CPU, by an interrupt. */
+void sched_kick(struct cpu *c);
 void sched_ready(struct thread *t);          /* state RUNNABLE, enqueue */
 void sched_unready(struct thread *t);        /* dequeue (state set by caller) */
 void sched_yield(void);

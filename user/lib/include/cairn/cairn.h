@@ -296,12 +296,21 @@ static inline int sys_thread_set_prio(cptr_t t, unsigned prio, cptr_t authority)
 {
 	return SYSCALL(SYS_THREAD_SET_PRIO, t, prio, authority);
 }
+/* SYS_THREAD_SET_CPU: r0 thread, r1 CPU index (E_RANGE: no such CPU
+ * running threads). The thread runs on that CPU from its next turn. */
+static inline int sys_thread_set_cpu(cptr_t t, unsigned cpu)
+{
+	return SYSCALL(SYS_THREAD_SET_CPU, t, cpu);
+}
 /* SYS_THREAD_INFO: r0 thread -> r1 state | prio << 8 | mcp << 16,
- * r2 fault kind, r3 fault address (decoded into *ti). */
+ * r2 fault kind, r3 fault address, r4 its CPU | the CPU running it now
+ * << 8 (0xff: none) (decoded into *ti). */
 struct thread_info {
 	unsigned state, prio, mcp;      /* enum thread_state */
 	unsigned fault_kind;            /* enum fault_kind of the last fault */
 	uint32_t fault_addr;
+	unsigned cpu;                   /* the CPU it runs on (SYS_THREAD_SET_CPU) */
+	unsigned running_on;            /* the CPU running it at the call, or 0xff */
 };
 int sys_thread_info(cptr_t t, struct thread_info *ti);
 /* SYS_THREAD_BIND: r0 thread, r1 notification (0: unbind). While t waits
