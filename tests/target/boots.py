@@ -319,6 +319,33 @@ BOOTS = [
                  ("monitor_errors", r"^monitor: .*([Ee]rror|failed|[Uu]nknown)"),
                  ("no_other_fault", r"root: server (?!rng: data abort).*(abort|fault)"),
                  ("watch_refused", r"rng: the bus server cannot tell us")]),
+    # A device present at start behind a hot-plug port is removed like a
+    # hot-added one, and the slot takes a new card afterwards.
+    dict(name="pci_hotplug_at_start", uboot=False, mem="1G", smp=1, args="", timeout=60,
+         status=0, ktap=False, disk=True,
+         devices=("pcie-root-port,id=rp0,chassis=1,slot=2", "virtio-rng-pci,bus=rp0,id=cold"),
+         steps=[
+             (r"Cairn shell", "input", "rng\n"),
+             (r"^rng:( [0-9a-f]{2}){16}$", "monitor", "device_del cold"),
+             (r"pci: slot 2: empty, powered off$", "input", "rng\ndevices\n"),
+             (r"^  slot 2 hot-plug: empty", "monitor", "device_add virtio-rng-pci,bus=rp0,id=hot"),
+             (r"rng: virtio-rng-pci at 01:00\.0: 16 bytes from the device", "input",
+              "rng\npoweroff\n"),
+         ],
+         expect=[
+             ("at_start", r"^pci: slot 2 at 00:02\.0: native hot-plug, bus 01, .*; a card is in "
+                          r"it$"),
+             ("removed", r"pci: slot 2: 01:00\.0 1af4:1044 removed \(attention button\): 2 "
+                         r"BAR capabilities revoked from rng, its interrupt no longer "
+                         r"forwarded$"),
+             ("driver_told", r"rng: virtio-rng-pci at 01:00\.0 is gone: detached \(its BAR "
+                             r"capabilities were revoked\)$"),
+             ("no_bytes_when_gone", r"^rng: no random bytes \(-4\)$"),
+             ("added_again", r"pci: slot 2: 01:00\.0 1af4:1044 added, its driver told$"),
+             ("poweroff", r"^powering off$"),
+         ],
+         same=[("bytes_before_and_after", r"^rng:(?: [0-9a-f]{2}){16}$", 2)],
+         reject=[("no_panic", r"PANIC:"), ("no_fault", r"root: server .*(abort|fault)")]),
     # The bus server's authority seen by clients (user suite `pci`): no
     # grant, no device; the granted driver gets exactly its BARs.
     dict(name="pci_devices_ktest", uboot=False, mem="256M", smp=1, args="ktest=pci",
