@@ -29,6 +29,21 @@ Each entry of BOOTS is a dict:
   initrd   a callable (the qemu.Boot) -> path of the boot archive, or False
            for none (tools/lib/hostile_archive.py makes hostile ones)
   devices  more QEMU -device options (PCI devices behind the host bridge)
+  steps    [(regex, kind, text)]: things done while the machine runs, in
+           order. Each step waits for a console line matching regex that
+           comes after the previous step was taken, then either types text
+           on the console (kind "input") or runs it as a command of QEMU's
+           human monitor (kind "monitor", e.g. "device_add
+           virtio-rng-pci,bus=rp0,id=hp1"; the harness opens the monitor on
+           a Unix socket of its own, -monitor unix:PATH,server,nowait). The
+           monitor's answer joins the console lines as "monitor> COMMAND"
+           then "monitor: LINE", for expect and reject to look at. A step
+           still waiting when the machine stops fails the check `steps`.
+           Let each step wait for the guest's answer to the one before (not
+           for the echo of typed input), so that nothing races.
+  same     [(check_name, regex, n)]: regex must match at least n console
+           lines, all with the same groups (figures that must come back to
+           the same value: a regex without groups only counts lines)
 
 Every check is one test: `ok boot_uboot.banner`; the exit status is the test
 `exit_status`; KTAP results are reported as `BOOT/suite.test`.
@@ -217,6 +232,120 @@ BOOTS = [
              ("poweroff", r"^powering off$"),
          ],
          reject=[("no_panic", r"PANIC:"), ("unassigned", r"unassigned")]),
+    # Run-time add and remove of a PCIe device (the root port's native
+    # hot-plug, its interrupt on the port's INTx): added with QEMU's
+    # monitor into an empty pcie-root-port, the device gets BARs in the
+    # port's windows and its driver, works (`rng`); removed (device_del:
+    # the attention button, the bus server revokes the BAR capabilities,
+    # then powers the slot off, which is when QEMU lets the card go), the
+    # driver is told and lets go; the driver touching its old mapping
+    # faults and is restarted; added, used and removed again; a card
+    # whose BAR does not fit the port's window is refused; one no driver
+    # knows is held by pci and removed; a bridge is refused (no bus
+    # numbers are kept for one). The kernel heap and frame table
+    # figures are the same before the first add and after the last remove.
+    dict(name="pci_hotplug", uboot=False, mem="1G", smp=1, args="", timeout=90, status=0,
+         ktap=False, disk=True,
+         devices=("pcie-root-port,id=rp0,chassis=1,slot=1",),
+         steps=[
+             (r"Cairn shell", "input", "kmem\ndevices\n"),
+             (r"^  slot 1 hot-plug: empty", "monitor",
+              "device_add virtio-rng-pci,bus=rp0,id=hp1"),
+             (r"rng: virtio-rng-pci at 01:00\.0: 16 bytes from the device", "input",
+              "rng\ndevices\n"),
+             (r"^01:00\.0 .* rng \(hot-added\)$", "monitor", "device_del hp1"),
+             (r"pci: slot 1: empty, powered off$", "input", "rng\n"),
+             (r"^rng: no random bytes", "input", "rng probe\n"),
+             (r"root: server rng: data abort", "input", "ps\n"),
+             (r"^rng +[0-9]+ ", "monitor", "device_add virtio-rng-pci,bus=rp0,id=hp2"),
+             (r"rng: virtio-rng-pci at 01:00\.0: 16 bytes from the device", "input",
+              "rng\n"),
+             (r"^rng:( [0-9a-f]{2}){16}$", "monitor", "device_del hp2"),
+             (r"pci: slot 1: empty, powered off$", "monitor",
+              "device_add pci-testdev,bus=rp0,id=big,membar=134217728"),
+             (r"pci: slot 1: empty, powered off$", "monitor",
+              "device_add pci-testdev,bus=rp0,id=nodrv"),
+             (r"pci: slot 1: 01:00\.0 1b36:0005 added", "monitor", "device_del nodrv"),
+             (r"pci: slot 1: empty, powered off$", "monitor",
+              "device_add pcie-pci-bridge,bus=rp0,id=br"),
+             (r"pci: slot 1: empty, powered off$", "input", "devices\nkmem\n"),
+             (r"^kmem: heap", "input", "poweroff\n"),
+         ],
+         expect=[
+             ("empty_slot_listed", r"^  slot 1 hot-plug: empty, powered off; room for "
+                                   r"mem32 8192K, mem64 pref 65536K, io 4096B$"),
+             ("slot_found", r"pci: slot 1 at 00:0[0-9a-f]\.0: native hot-plug, bus 01, "
+                            r"interrupt on INT[A-D]"),
+             ("added", r"pci: slot 1: 01:00\.0 1af4:1044 added, its driver told$"),
+             ("bar_mem32_in_window", r"pci:   BAR1 mem32 4K at 0x0010[89a-f][0-9a-f]{5}$"),
+             ("bar_mem64_in_window", r"pci:   BAR4 mem64 pref 16K at 0x8004000000$"),
+             ("listed_hot_added", r"^01:00\.0 +1af4:1044 00ff00 INTA rng \(hot-added\)$"),
+             ("slot_listed_on", r"^  slot 1 hot-plug: bus 01, powered on$"),
+             ("rng_shell", r"^rng:( [0-9a-f]{2}){16}$"),
+             ("driver_told", r"rng: virtio-rng-pci at 01:00\.0 is gone: detached \(its BAR "
+                            r"capabilities were revoked\)$"),
+             ("no_bytes_when_gone", r"^rng: no random bytes \(-4\)$"),
+             ("probe_after_remove", r"rng: probing the device's status register at "
+                                    r"0x2[0-5][0-9a-f]{6} \(the device is gone\)$"),
+             # A translation fault (LPAE status 0x205..0x207): no mapping
+             # is left of the BAR, not a device that stopped answering.
+             ("fault_reported", r"root: server rng: data abort at pc 0x[0-9a-f]{8}, "
+                                r"address 0x2[0-5][0-9a-f]{6} \(status 0x20[5-7]\); "
+                                r"restarting it$"),
+             # (pci-testdev's membar is a 32-bit prefetchable BAR)
+             ("refused_too_big", r"pci: slot 1: device refused: 01:00\.0 BAR2 mem32 pref "
+                                 r"131072K does not fit the port's mem32 window \(8192K\); "
+                                 r"slot powered off$"),
+             ("no_driver_added", r"pci: slot 1: 01:00\.0 1b36:0005 added: no driver for "
+                                 r"it, held by pci$"),
+             ("no_driver_removed", r"pci: slot 1: 01:00\.0 1b36:0005 removed \(attention "
+                                   r"button\): no driver held it$"),
+             ("refused_bridge", r"pci: slot 1: device refused: 01:00\.0 is a bridge \(header "
+                                r"type 1\): no bus numbers are kept for one; slot powered off$"),
+             ("empty_again", r"^  slot 1 hot-plug: empty, powered off; room for mem32 8192K"),
+             ("poweroff", r"^powering off$"),
+         ],
+         same=[
+             ("kernel_memory_same", r"^kmem: heap ([0-9]+) bytes free, frame table ([0-9]+) "
+                                    r"bytes backed$", 2),
+             ("attached_twice", r"rng: virtio-rng-pci at 01:00\.0: 16 bytes from the "
+                                r"device:", 2),
+             ("revoked_twice", r"pci: slot 1: 01:00\.0 1af4:1044 removed \(attention "
+                               r"button\): 2 BAR capabilities revoked from rng, its "
+                               r"interrupt no longer forwarded$", 2),
+             ("emptied_five_times", r"pci: slot 1: empty, powered off$", 5),
+         ],
+         reject=[("no_panic", r"PANIC:"), ("unassigned", r"unassigned"),
+                 ("monitor_errors", r"^monitor: .*([Ee]rror|failed|[Uu]nknown)"),
+                 ("no_other_fault", r"root: server (?!rng: data abort).*(abort|fault)"),
+                 ("watch_refused", r"rng: the bus server cannot tell us")]),
+    # A device present at start behind a hot-plug port is removed like a
+    # hot-added one, and the slot takes a new card afterwards.
+    dict(name="pci_hotplug_at_start", uboot=False, mem="1G", smp=1, args="", timeout=60,
+         status=0, ktap=False, disk=True,
+         devices=("pcie-root-port,id=rp0,chassis=1,slot=2", "virtio-rng-pci,bus=rp0,id=cold"),
+         steps=[
+             (r"Cairn shell", "input", "rng\n"),
+             (r"^rng:( [0-9a-f]{2}){16}$", "monitor", "device_del cold"),
+             (r"pci: slot 2: empty, powered off$", "input", "rng\ndevices\n"),
+             (r"^  slot 2 hot-plug: empty", "monitor", "device_add virtio-rng-pci,bus=rp0,id=hot"),
+             (r"rng: virtio-rng-pci at 01:00\.0: 16 bytes from the device", "input",
+              "rng\npoweroff\n"),
+         ],
+         expect=[
+             ("at_start", r"^pci: slot 2 at 00:02\.0: native hot-plug, bus 01, .*; a card is in "
+                          r"it$"),
+             ("removed", r"pci: slot 2: 01:00\.0 1af4:1044 removed \(attention button\): 2 "
+                         r"BAR capabilities revoked from rng, its interrupt no longer "
+                         r"forwarded$"),
+             ("driver_told", r"rng: virtio-rng-pci at 01:00\.0 is gone: detached \(its BAR "
+                             r"capabilities were revoked\)$"),
+             ("no_bytes_when_gone", r"^rng: no random bytes \(-4\)$"),
+             ("added_again", r"pci: slot 2: 01:00\.0 1af4:1044 added, its driver told$"),
+             ("poweroff", r"^powering off$"),
+         ],
+         same=[("bytes_before_and_after", r"^rng:(?: [0-9a-f]{2}){16}$", 2)],
+         reject=[("no_panic", r"PANIC:"), ("no_fault", r"root: server .*(abort|fault)")]),
     # The bus server's authority seen by clients (user suite `pci`): no
     # grant, no device; the granted driver gets exactly its BARs.
     dict(name="pci_devices_ktest", uboot=False, mem="256M", smp=1, args="ktest=pci",

@@ -11,6 +11,9 @@ A Boot describes one boot of the `virt` machine (cortex-a15):
   args    kernel command line (-append, ends up in /chosen/bootargs)
   gdb     None, or a TCP port for QEMU's gdb stub (QEMU then waits: -S)
   devices more -device options (PCI devices: the device tree stays the same)
+  monitor None, or a path: QEMU's human monitor on a Unix socket there
+          (-monitor unix:PATH,server,nowait), for device_add / device_del
+          at run time (see Monitor, and run_console's steps)
   disk    None, or a raw image for the virtio block device; with
           disk_private, QEMU's snapshot mode: the image is only read, the
           guest's writes go to a temporary overlay of this QEMU process
@@ -30,6 +33,7 @@ import hashlib
 import os
 import re
 import shlex
+import socket
 import subprocess
 import threading
 import time
@@ -92,6 +96,7 @@ class Boot:
                             # through U-Boot, bootz is given it (see handed_dtb_args)
     devices: tuple = ()     # more QEMU -device options, e.g. "virtio-rng-pci" (PCI
                             # devices sit behind the host bridge: the tree is the same)
+    monitor: Path = None    # QEMU's human monitor on this Unix socket (None: none)
 
     @property
     def mem_mib(self):
@@ -261,6 +266,8 @@ def command(boot, dtb=True):
                 "-device", "virtio-blk-device,drive=disk0"]
     for dev in boot.devices:
         cmd += ["-device", dev]
+    if boot.monitor is not None:
+        cmd += ["-monitor", f"unix:{str(boot.monitor).replace(',', ',,')},server,nowait"]
     cmd += SEMIHOSTING
     if boot.icount:
         cmd += ICOUNT
@@ -401,6 +408,63 @@ def qemu_errors(lines):
     return [l for l in lines if re.match(r"qemu-system-\w+: ", l)]
 
 
+ANSI_ESCAPE = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]|\x1b[()][A-Za-z0-9]")
+MONITOR_PROMPT = b"(qemu) "
+
+
+class Monitor:
+    """QEMU's human monitor (HMP) on a Unix socket: one command at a time,
+    its answer read up to the next prompt. QEMU echoes what it is sent
+    with terminal escapes; those are dropped, and the echo of the command
+    itself is left out of the answer."""
+
+    def __init__(self, path, timeout=10.0):
+        self.path = str(path)
+        self.timeout = timeout
+        self.sock = None
+
+    def _connect(self):
+        deadline = time.monotonic() + self.timeout
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.path)
+                break
+            except OSError:
+                s.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        s.settimeout(self.timeout)
+        self.sock = s
+        self._read_to_prompt()          # the banner
+
+    def _read_to_prompt(self):
+        data = b""
+        while not data.endswith(MONITOR_PROMPT):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            data = ANSI_ESCAPE.sub(b"", data)
+        return data[:-len(MONITOR_PROMPT)] if data.endswith(MONITOR_PROMPT) else data
+
+    def command(self, text):
+        """Run one monitor command; its answer as a list of lines."""
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(text.encode() + b"\n")
+        out = self._read_to_prompt().decode("utf-8", "replace").replace("\r", "")
+        # The first line is QEMU's echo of the command (redrawn as it was
+        # typed); the answer follows.
+        return [l for l in out.split("\n")[1:] if l.strip()]
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 @dataclass
 class RunResult:
     status: int            # QEMU's exit status (None if killed)
@@ -408,14 +472,23 @@ class RunResult:
     timed_out: bool
     seconds: float
     killed_reason: str = ""
+    steps_left: int = 0    # run_console's steps never taken
 
 
-def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send=None):
+def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send=None,
+                steps=(), monitor=None):
     """Run QEMU with stdin=/dev/null, capturing the console (stdout+stderr).
 
     send: (matcher, bytes): console input, written to QEMU's stdin once a
     console line matches (the guest's UART receives it; stdin then stays
     open until QEMU exits).
+    steps: [(matcher, kind, text)], taken in order: each waits for a console
+    line (after the previous step was taken) that matches, then either
+    writes text to the console (kind "input") or runs it as a command of
+    QEMU's monitor (kind "monitor": needs monitor, the socket's path, which
+    the command line must open with -monitor). The monitor's answer is put
+    among the console lines (and in the log) as "monitor: LINE", after a
+    "monitor> COMMAND" line, so that checks can look at it.
     timeout: seconds, then QEMU is killed (timed_out=True).
     kill_on: [(matcher, grace_seconds)], matcher having .search(line) (a compiled
     regex, say); when one matches a console line, QEMU is killed grace seconds
@@ -427,28 +500,58 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send
     """
     start = time.monotonic()
     log = open(log_path, "w", encoding="utf-8", errors="replace") if log_path else None
-    proc = procs.spawn(cmd, stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+    proc = procs.spawn(cmd, stdin=subprocess.PIPE if send or steps else subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = []
     tripped = []
     pending = [send] if send else []
+    todo = list(steps)
+    mon = Monitor(monitor) if monitor is not None else None
+
+    def note(line):
+        lines.append(line)
+        if log:
+            log.write(line + "\n")
+            log.flush()
+
+    def write_input(data):
+        try:
+            proc.stdin.write(data)
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def take_step(kind, text):
+        if kind == "input":
+            write_input(text.encode())
+            return []
+        try:
+            answer = mon.command(text) if mon else ["no monitor socket for this run"]
+        except OSError as e:
+            answer = [f"the monitor did not answer: {e}"]
+        return [f"monitor> {text}"] + [f"monitor: {l}" for l in answer]
+
+    def steps_on(line):
+        # A monitor's answer is a line like any other: a step may wait for it.
+        more = [line]
+        while more:
+            l = more.pop(0)
+            if todo and todo[0][0].search(l):
+                _, kind, text = todo.pop(0)
+                for m in take_step(kind, text):
+                    note(m)
+                    more.append(m)
 
     def reader():
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n").replace("\r", "")
-            lines.append(line)
-            if log:
-                log.write(line + "\n")
-                log.flush()
+            note(line)
             if on_line:
                 on_line(line)
             if pending and pending[0][0].search(line):
-                try:
-                    proc.stdin.write(pending[0][1])
-                    proc.stdin.flush()
-                except (BrokenPipeError, OSError):
-                    pass
+                write_input(pending[0][1])
                 pending.clear()
+            steps_on(line)
             if not tripped:
                 for matcher, grace in kill_on:
                     if matcher.search(line):
@@ -477,6 +580,8 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send
     finally:
         procs.kill(proc)
         t.join(timeout=5)
+        if mon:
+            mon.close()
         if log:
             if reason:
                 log.write(f"### {reason}\n")
@@ -484,4 +589,5 @@ def run_console(cmd, timeout=None, log_path=None, kill_on=(), on_line=None, send
     if proc.returncode == -9 and not reason:
         reason = "killed (the run was stopped)"
     status = None if reason else proc.returncode
-    return RunResult(status, lines, timed_out, time.monotonic() - start, reason)
+    return RunResult(status, lines, timed_out, time.monotonic() - start, reason,
+                     steps_left=len(todo))

@@ -11,6 +11,17 @@
  * memory, and serves the "rng" protocol: RNG_READ answers up to 16
  * bytes the device wrote, each read one request completed by the
  * device's interrupt.
+ *
+ * The device may come and go at run time (a hot-plug slot). Before
+ * claiming, the driver gives the bus server a notification (PCI_WATCH):
+ * the bus server signals it when a device it may claim is added and when
+ * the one it claimed is removed. By then the bus server has revoked the
+ * BAR capabilities (the mappings are gone) and ended the claim; the
+ * driver, at its next request or while waiting for the device, sees the
+ * signal, finds its claim ended (E_STATE), lets go of its queue page and
+ * claims again when told of a new device. The driver is restarted by the
+ * root task after a fault: it then starts from nothing (its CSpace and
+ * globals are left as they were, so it clears them first).
  */
 #include <cairn/cairn.h>
 #include <cairn/server.h>
@@ -20,8 +31,13 @@
 #define PCI SRV_USES(0)
 #define BAR_SLOT(i) (SRV_FIRST_FREE + (i))
 #define MEM_SLOT (SRV_FIRST_FREE + 6)
-#define NTFN_SLOT (SRV_FIRST_FREE + 7)
-#define NTFN_SEND (SRV_FIRST_FREE + 8)
+#define NTFN_SEND (SRV_FIRST_FREE + 8)  /* the interrupt's (badge IRQ_BIT), given away */
+#define WATCH_SEND (SRV_FIRST_FREE + 9) /* PCI_WATCH's (badge WATCH_BIT), given away */
+/* Both are copies of SRV_NTFN, the notification bound to our thread: a
+ * signal ends a wait for requests too. (No device ranges: bits 0..7, the
+ * device interrupts', are unused.) */
+#define IRQ_BIT (1u << 16)
+#define WATCH_BIT (1u << 17)
 #define BAR_VA(i) (0x20000000u + (i) * 0x01000000u)
 #define DMA_VA 0x30000000u
 #define QSIZE 4
@@ -59,6 +75,8 @@ static uint64_t dma_pa;
 static uint16_t last_used;
 static uint8_t *buf;
 static char bdf[16];
+static int attached = E_NOENT;          /* 0: driving a device; else why not */
+static uintptr_t probe_va;              /* the registers' address, for RNG_PROBE */
 
 static int pci_call(struct msg *m, unsigned op, uint32_t a0, unsigned ncaps)
 {
@@ -140,6 +158,7 @@ static int attach(void)
 	}
 	if (!common || !isr || !notify)
 		return E_NOENT;
+	probe_va = (uintptr_t)common;
 
 	/* Reset, acknowledge, features (VERSION_1 only). */
 	w8(common + C_STATUS, 0);
@@ -185,10 +204,9 @@ static int attach(void)
 	notify += qnotify * notify_mul;
 	w16(common + C_QENABLE, 1);
 
-	/* The interrupt: a notification of ours, signalled by the bus server. */
-	e = sys_obj_create(SRV_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, NTFN_SLOT, 0);
-	if (!e)
-		e = sys_cap_mint(NTFN_SLOT, CPTR_SELF, NTFN_SEND, R_WRITE, 0, 0);
+	/* The interrupt: our notification, signalled by the bus server. */
+	sys_cap_delete(CPTR_SELF, NTFN_SEND);
+	e = sys_cap_mint(SRV_NTFN, CPTR_SELF, NTFN_SEND, R_WRITE, IRQ_BIT, 0);
 	if (e)
 		return e;
 	cairn_ipcbuf->caps[0] = NTFN_SEND;
@@ -198,6 +216,96 @@ static int attach(void)
 	w8(common + C_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return 0;
 }
+
+/* Let go of what the device had of ours: the queue page, the interrupt's
+ * send capability, the register pointers. The BAR capabilities are not
+ * ours to let go: the bus server revoked them when the device went, and
+ * with them our mappings. Returns how many BAR slots still hold one (0
+ * once the bus server has done its part). */
+static unsigned detach(void)
+{
+	unsigned held = 0;
+
+	sys_unmap(MEM_SLOT);
+	sys_cap_delete(CPTR_SELF, MEM_SLOT);
+	sys_cap_delete(CPTR_SELF, NTFN_SEND);
+	for (unsigned i = 0; i < 6; i++) {
+		struct cap_info ci;
+
+		held += sys_cap_inspect(BAR_SLOT(i), &ci) == 0;
+	}
+	common = isr = notify = NULL;
+	last_used = 0;
+	attached = E_NOENT;
+	return held;
+}
+
+/* Our copies of the BAR capabilities, given back (after a failed attach,
+ * or at start after a restart: the device may still be there). */
+static void release_bars(void)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		sys_unmap(BAR_SLOT(i));
+		sys_cap_delete(CPTR_SELF, BAR_SLOT(i));
+	}
+}
+
+/* The device is gone (our claim ended): say so, and let go. */
+static void gone(void)
+{
+	unsigned held = detach();
+
+	if (held)
+		uprintf("rng: virtio-rng-pci at %s is gone: detached, but %u BAR capabilit%s "
+			"still here: not revoked\n", bdf, held, held == 1 ? "y is" : "ies are");
+	else
+		uprintf("rng: virtio-rng-pci at %s is gone: detached (its BAR capabilities "
+			"were revoked)\n", bdf);
+}
+
+static int request(unsigned want, uint32_t *got);
+
+/* Claim a device, and read from it once to show it works. */
+static void attach_and_say(void)
+{
+	uint32_t got = 0;
+	char hex[3 * 16 + 1];
+	size_t n = 0;
+	int err;
+
+	err = attach();
+	if (err) {
+		uprintf("rng: no virtio-rng-pci to drive (%d)\n", err);
+		detach();
+		release_bars();
+		attached = err;
+		return;
+	}
+	attached = 0;
+	err = request(16, &got);
+	hex[0] = '\0';
+	for (unsigned i = 0; !err && i < got && i < 16; i++)
+		n += (size_t)snprintf(hex + n, sizeof(hex) - n, " %02x", buf[i]);
+	if (err)
+		uprintf("rng: virtio-rng-pci at %s: the first request failed (%d)\n", bdf, err);
+	else
+		uprintf("rng: virtio-rng-pci at %s: %u bytes from the device:%s\n", bdf,
+			(unsigned)got, hex);
+}
+
+/* The bus server said something changed (WATCH_BIT): a device we drive
+ * that is gone (our claim ended: E_STATE) is let go; with none, a device
+ * that came is claimed. */
+static void watch_event(void)
+{
+	struct msg m;
+
+	if (!attached && pci_call(&m, PCI_CFG_READ, 0, 0) == E_STATE)
+		gone();
+	if (attached)
+		attach_and_say();
+}
+
 
 /* One request: the device fills up to 16 bytes of buf; the length. */
 static int request(unsigned want, uint32_t *got)
@@ -217,8 +325,17 @@ static int request(unsigned want, uint32_t *got)
 	while (used[1] == last_used) {
 		struct msg m;
 
-		if (sys_wait(NTFN_SLOT, &bits))
+		if (sys_wait(SRV_NTFN, &bits))
 			return E_CANCELLED;
+		if (bits & WATCH_BIT) {
+			/* Removed while we wait? Then the registers are gone. */
+			if (pci_call(&m, PCI_CFG_READ, 0, 0) == E_STATE) {
+				gone();
+				return E_CANCELLED;
+			}
+		}
+		if (!(bits & IRQ_BIT))
+			continue;
 		(void)r8(isr);                          /* read to clear: INTx deasserts */
 		pci_call(&m, PCI_IRQ_ACK, 0, 0);
 	}
@@ -228,31 +345,58 @@ static int request(unsigned want, uint32_t *got)
 	return 0;
 }
 
+/* Start from nothing: after a restart the CSpace and the globals are as
+ * the last run left them. */
+static int start(void)
+{
+	struct msg m;
+	int e;
+
+	detach();
+	release_bars();
+	probe_va = 0;
+	sys_cap_delete(CPTR_SELF, WATCH_SEND);
+	sys_poll(SRV_NTFN, NULL);                       /* a last run's bits */
+	e = sys_cap_mint(SRV_NTFN, CPTR_SELF, WATCH_SEND, R_WRITE, WATCH_BIT, 0);
+	if (e)
+		return e;
+	cairn_ipcbuf->caps[0] = WATCH_SEND;
+	return pci_call(&m, PCI_WATCH, 0, 1);
+}
+
+#define CONSOLE SRV_USES(1)
+
+/* Our messages on the console once started (a device added or removed is
+ * told as it happens, also after the uart server owns the console);
+ * before, and without a console service, to the kernel log. */
+static void console_out(const char *s, size_t len)
+{
+	console_write(CONSOLE, s, (unsigned int)len);
+}
+
+static void use_console(void)
+{
+	struct cap_info ci;
+
+	if (sys_cap_inspect(CONSOLE, &ci) == 0 && ci.type == CAP_ENDPOINT)
+		cairn_out = console_out;
+}
+
 int cairn_main(uint32_t arg)
 {
 	struct msg m;
-	int attached, err;
+	int err;
 
 	(void)arg;
-	attached = attach();
-	if (attached) {
-		uprintf("rng: no virtio-rng-pci to drive (%d)\n", attached);
-	} else {
-		uint32_t got = 0;
-
-		char hex[3 * 16 + 1];
-		size_t n = 0;
-
-		err = request(16, &got);
-		hex[0] = '\0';
-		for (unsigned i = 0; !err && i < got && i < 16; i++)
-			n += (size_t)snprintf(hex + n, sizeof(hex) - n, " %02x", buf[i]);
-		if (err)
-			uprintf("rng: virtio-rng-pci at %s: the first request failed (%d)\n", bdf, err);
-		else
-			uprintf("rng: virtio-rng-pci at %s: %u bytes from the device:%s\n", bdf,
-				(unsigned)got, hex);
-	}
+	err = start();
+	if (err)
+		uprintf("rng: the bus server cannot tell us of devices coming and going (%d)\n",
+			err);
+	attach_and_say();
+	/* What happens from now on (a device coming or going) on the
+	 * console; what was said at start is in the kernel log (the console
+	 * is still the kernel's while the servers start, or a test's). */
+	use_console();
 	err = sys_recv(SRV_SERVICE, &m);
 	for (;;) {
 		if (err) {
@@ -260,6 +404,17 @@ int cairn_main(uint32_t arg)
 			continue;
 		}
 		if (MSG_LABEL(m.info) == MSG_LABEL_NOTIFY) {
+			/* Told while waiting for requests. An interrupt bit
+			 * now is a late one of a request that ended: the
+			 * device asserts nothing we still wait for. */
+			if (m.badge & WATCH_BIT)
+				watch_event();
+			if ((m.badge & IRQ_BIT) && !attached) {
+				struct msg a;
+
+				(void)r8(isr);
+				pci_call(&a, PCI_IRQ_ACK, 0, 0);
+			}
 			err = sys_recv(SRV_SERVICE, &m);
 			continue;
 		}
@@ -276,9 +431,16 @@ int cairn_main(uint32_t arg)
 			} else {
 				msg_put_data(&m, 0, 0, buf, got);
 			}
+		} else if (op == RNG_PROBE && probe_va) {
+			/* On purpose through the old mapping, told or not. */
+			uprintf("rng: probing the device's status register at 0x%08x (%s)\n",
+				(unsigned)(probe_va + C_STATUS), attached ? "the device is gone" :
+				"the device is there");
+			m.info = MSG_INFO(0, 1, 0);
+			m.mr[0] = r8((volatile uint8_t *)(probe_va + C_STATUS));
 		} else {
 			m.info = MSG_INFO(1, 1, 0);
-			m.mr[0] = (uint32_t)(op == RNG_READ ? attached : E_NOSYS);
+			m.mr[0] = (uint32_t)(op == RNG_READ || op == RNG_PROBE ? attached : E_NOSYS);
 		}
 		err = sys_reply_recv(SRV_SERVICE, &m);
 	}

@@ -74,8 +74,10 @@ int sysdesc_hardware(char *err, size_t errlen);
 int sysdesc_load(const void *blob, size_t size, char *err, size_t errlen);
 int sysdesc_load_archive(char *err, size_t errlen);
 int sysdesc_start(char *err, size_t errlen);
-/* Start all but the servers that use the service skip_user_of (tests run
- * without the interactive shell). */
+/* Start all but the clients of the service skip_user_of: the servers that
+ * use it and provide nothing themselves (tests run without the
+ * interactive shell; the pci and rng servers, which use the console only
+ * to tell of devices coming and going, still start). */
 int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of);
 cptr_t sysdesc_client(const char *service);
 /* A capability to `service` with the badge its provider sees for `server`

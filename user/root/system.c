@@ -673,7 +673,10 @@ static int start_one(struct server *s, unsigned idx)
 	TRY("its capabilities", sys_cap_copy(s->p.thread, s->p.cspace, SRV_THREAD));
 	TRY("its capabilities", sys_cap_copy(s->account, s->p.cspace, SRV_ACCOUNT));
 	TRY("its notification", sys_obj_create(s->account, CAP_NOTIFICATION, CPTR_SELF, ntfn, 0));
-	TRY("its notification", sys_cap_mint(ntfn, s->p.cspace, SRV_NTFN, R_READ, 0, 0));
+	/* Read (wait, poll) and write: a server may give badged send copies
+	 * of it away (a PCI driver to the bus server, say), so that what it
+	 * is told ends its wait for requests too. */
+	TRY("its notification", sys_cap_mint(ntfn, s->p.cspace, SRV_NTFN, R_READ | R_WRITE, 0, 0));
 	TRY("its notification", sys_thread_bind(s->p.thread, ntfn));
 	for (unsigned p = 0; p < s->nprovides; p++) {
 		s->service[p] = slot_alloc();
@@ -838,7 +841,7 @@ int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of)
 			pci_grants(provider("pci"));
 		if (s->refused[0] || (pass == 0) != (s == provider("pci")))
 			continue;
-		for (unsigned u = 0; skip_user_of && u < s->nuses; u++)
+		for (unsigned u = 0; skip_user_of && !s->nprovides && u < s->nuses; u++)
 			skip |= strcmp(s->uses[u], skip_user_of) == 0;
 		if (skip) {
 			s->stopped = true;
@@ -860,6 +863,7 @@ int sysdesc_start_some(char *err, size_t errlen, const char *skip_user_of)
 }
 
 static void handle_fault(unsigned idx, const struct msg *m);
+static bool serving;                    /* in sysdesc_serve: the console is the uart server's */
 
 /* For the tests: a send capability to a service, the capability of a
  * server's device the root task holds (its copy's parent), and the next
@@ -1058,19 +1062,42 @@ static int row_caps(const char *name, unsigned row, char *buf, size_t len)
 	return row == 0 ? snprintf(buf, len, "no server named \"%s\"", name) : -1;
 }
 
+static bool provides(const struct server *s, const char *service)
+{
+	for (unsigned p = 0; p < s->nprovides; p++)
+		if (strcmp(s->provides[p], service) == 0)
+			return true;
+	return false;
+}
+
 static void handle_fault(unsigned idx, const struct msg *m)
 {
 	static const char *const kinds[] = { "none", "data abort", "prefetch abort",
 					     "undefined instruction", "unknown system call",
 					     "alignment fault" };
+	static cptr_t console;
 	struct server *s = &servers[idx];
 	unsigned kind = MSG_LABEL(m->info) - FAULT_LABEL_BASE;
 	struct msg r = { MSG_INFO(1, 0, 0), { 0 }, 0 };
+	char text[160];
+	int n;
 
 	s->faults++;
-	uprintf("root: server %s: %s at pc 0x%08x, address 0x%08x (status 0x%x); %s\n", s->name,
-		kind < 6 ? kinds[kind] : "fault", (unsigned)m->mr[0], (unsigned)m->mr[1],
-		(unsigned)m->mr[2], s->restart ? "restarting it" : "left stopped");
+	n = snprintf(text, sizeof(text), "root: server %s: %s at pc 0x%08x, address 0x%08x "
+		     "(status 0x%x); %s\n", s->name, kind < 6 ? kinds[kind] : "fault",
+		     (unsigned)m->mr[0], (unsigned)m->mr[1], (unsigned)m->mr[2],
+		     s->restart ? "restarting it" : "left stopped");
+	uprintf("%s", text);
+	/* Once the uart server owns the console the line above went to the
+	 * kernel log; say it on the console as well, unless the server that
+	 * faulted is the console's own. */
+	if (serving && !provides(s, "console")) {
+		if (!console)
+			console = sysdesc_client("console");
+		if (console && n > 0)
+			console_write(console, text, (unsigned)(n < (int)sizeof(text) ? n :
+								(int)sizeof(text) - 1));
+	}
 	sys_reply(&r);                          /* non-zero label: it stays stopped */
 	if (s->restart && proc_restart(&s->p, 0) == 0)
 		s->restarts++;
@@ -1080,6 +1107,7 @@ static void handle_fault(unsigned idx, const struct msg *m)
 
 void sysdesc_serve(void)
 {
+	serving = true;
 	for (;;) {
 		struct msg m, r;
 		char text[MSG_TEXT_MAX + 1];

@@ -299,6 +299,38 @@ static void cmd_rng(void)
 	out("\n");
 }
 
+/* rng probe: the driver reads its device's status register through its
+ * mapping even when the device is gone (a test of revocation: the
+ * access then faults, the root task reports it and restarts the driver). */
+static void cmd_rng_probe(void)
+{
+	struct msg m = { MSG_INFO(RNG_PROBE, 0, 0), { 0 }, 0 };
+	int e = sys_call(RNG, &m);
+
+	if (e)
+		out("rng probe: no answer (%d): the driver stopped during the access\n", e);
+	else if (MSG_LABEL(m.info))
+		out("rng probe: refused (%d)\n", (int)m.mr[0]);
+	else
+		out("rng probe: status 0x%02x\n", (unsigned)m.mr[0] & 0xff);
+}
+
+/* The kernel's own figures, exactly (bytes): what must come back to the
+ * same value once everything a test made is gone. */
+static void cmd_kmem(void)
+{
+	uint32_t heap = 0, ft = 0;
+	int e = sys_system_info(SYSINFO_HEAP_FREE, &heap);
+
+	if (!e)
+		e = sys_system_info(SYSINFO_FRAME_TABLE, &ft);
+	if (e)
+		out("kmem: the kernel did not answer (%d)\n", e);
+	else
+		out("kmem: heap %u bytes free, frame table %u bytes backed\n", (unsigned)heap,
+		    (unsigned)ft);
+}
+
 static void help(void)
 {
 	static const char text[] =
@@ -307,10 +339,12 @@ static void help(void)
 	    "  ps            servers: priority, state, memory and heap used/limit, faults\n"
 	    "  devices       device ranges, their size, attributes and holder; PCI devices\n"
 	    "  mem           RAM, kernel heap, the pools of the root task's account\n"
+	    "  kmem          kernel heap free and frame table backed, in bytes\n"
 	    "  caps NAME     the capabilities server NAME was given\n"
 	    "  date          the time of day (rtc server)\n"
 	    "  blk read N    sector N of the disk, in hex (blk server)\n"
 	    "  rng           16 random bytes from the virtio-rng-pci device (rng server)\n"
+	    "  rng probe     the rng driver reads its device's registers, there or not\n"
 	    "  log           the kernel log\n"
 	    "  test [SUITE]  user-level suites runtime, cap_revoke, faults (KTAP)\n"
 	    "  bench         boot, console and disk figures (instructions under -icount)\n"
@@ -356,6 +390,10 @@ int cairn_main(uint32_t arg)
 			rows(ROOT_CAPS, rest);
 		else if (strcmp(cmd, "date") == 0)
 			cmd_date();
+		else if (strcmp(cmd, "kmem") == 0)
+			cmd_kmem();
+		else if (strcmp(cmd, "rng") == 0 && rest && strcmp(rest, "probe") == 0)
+			cmd_rng_probe();
 		else if (strcmp(cmd, "rng") == 0)
 			cmd_rng();
 		else if (strcmp(cmd, "blk") == 0)

@@ -35,6 +35,7 @@ static void test_no_grant_no_device(struct utest *t)
 	UT_EQ(pci_op(c, PCI_BAR, 4, &m), E_PERM);
 	UT_EQ(pci_op(c, PCI_CFG_READ, 0, &m), E_PERM);
 	UT_EQ(pci_op(c, PCI_IRQ_ACK, 0, &m), E_PERM);
+	UT_EQ(pci_op(c, PCI_WATCH, 0, &m), E_PERM);
 	/* Only the root task's own capability (badge 0) grants. */
 	m.info = MSG_INFO(PCI_GRANT, 2, 0);
 	m.mr[0] = 0x4001;
@@ -154,7 +155,7 @@ static void test_stray_capabilities_do_not_stick(struct utest *t)
 	UT_ASSERT(nobody && drv && n);
 	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
 	cairn_ipcbuf->caps[0] = n;
-	for (unsigned op = PCI_LIST; op <= PCI_IRQ; op++) {
+	for (unsigned op = PCI_LIST; op <= PCI_WATCH; op++) {
 		m.info = MSG_INFO(op, 1, 1);
 		m.mr[0] = 0;
 		UT_EQ(sys_call(nobody, &m), 0);
@@ -164,6 +165,8 @@ static void test_stray_capabilities_do_not_stick(struct utest *t)
 	m.mr[0] = 0;
 	UT_EQ(sys_call(drv, &m), 0);
 	UT_EQ(pci_op(drv, PCI_CLAIM, 0, &m), 0);
+	/* PCI_WATCH takes one: without, E_INVAL (the driver's stays). */
+	UT_EQ(pci_op(drv, PCI_WATCH, 0, &m), E_INVAL);
 	cairn_ipcbuf->caps[0] = n;
 	m.info = MSG_INFO(PCI_IRQ, 1, 1);
 	m.mr[0] = 0;

@@ -63,6 +63,11 @@ enum pci_op {
 				 * function's INTx line fires; the line stays masked until
 				 * PCI_IRQ_ACK */
 	PCI_IRQ_ACK = 6,
+	PCI_WATCH = 7,          /* with one capability, a notification: signalled when a
+				 * function the caller may claim is added at run time, and
+				 * when the one it claimed is removed (its claim then ends:
+				 * every call but PCI_CLAIM and PCI_WATCH is E_STATE);
+				 * allowed before claiming. docs/writing-a-driver.md */
 	PCI_GRANT = 16,         /* from the root task only (badge 0): MR0 = a client's badge,
 				 * MR1 = vendor << 16 | device it may claim, MR2..MR7 its
 				 * name (24 bytes, NUL padded) */
@@ -71,6 +76,10 @@ enum pci_op {
 /* Random-number protocol ("rng" service, user/rng). */
 enum rng_op {
 	RNG_READ = 1,           /* MR0 = bytes wanted (<= 16): reply MR0 = length, bytes from MR1 */
+	RNG_PROBE = 2,          /* a test of revocation: read the device's status register
+				 * through the mapping the driver last made of it, even
+				 * after the bus server said the device is gone (then the
+				 * access faults); reply MR0 = the byte read */
 };
 
 /* Root service (what the shell asks the root task). Reply: MR0 = length,
