@@ -12,9 +12,9 @@
  * line is unbound and masked; when a bound notification dies the line is
  * unbound (and stays masked until bound again).
  *
- * Several CPUs: a line is delivered to the CPU of the thread that last
- * bound or acknowledged it (its driver), so that the interrupt is taken
- * where its handler thread runs; IRQ_ACK moves it when that thread moved.
+ * Several CPUs: a line is delivered to the CPU of the thread that bound
+ * it (its driver), so that the interrupt is taken where its handler
+ * thread runs; a driver moved to another CPU binds again to move it.
  */
 #include <hal/plat.h>
 #include <ipc/ipc.h>
@@ -138,8 +138,6 @@ int irqobj_ack(struct slot *h)
 	if (!l->pending)
 		return E_STATE;
 	l->pending = 0;
-	if (__builtin_expect(kernel_lock_on, 0))
-		route_here(irq, l);
 	if (l->ntfn)
 		plat_irq_unmask(irq);
 	return 0;

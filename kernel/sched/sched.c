@@ -180,6 +180,7 @@ void sched_stall(struct thread *t)
 }
 
 static void ready_remote(struct cpu *tc, struct thread *t);
+static bool ready_elsewhere(struct thread *t);
 
 int sched_set_cpu(struct thread *t, unsigned index)
 {
@@ -218,14 +219,29 @@ int sched_set_cpu(struct thread *t, unsigned index)
 /* ----------------------------------------------------------- queues */
 
 /* t becomes ready on another CPU than this one: its queue there, and
- * that CPU told when t should run before its current thread. */
-static void ready_remote(struct cpu *tc, struct thread *t)
+ * that CPU told when t should run before its current thread. (Out of
+ * line and cold: the one-CPU paths keep their code and frames.) */
+static __attribute__((noinline, cold)) void ready_remote(struct cpu *tc, struct thread *t)
 {
 	sched_enqueue(tc, t, false);
 	if (!tc->cur || tc->cur->state != TS_RUNNABLE || t->prio > tc->cur->prio) {
 		tc->resched = true;
 		sched_kick(tc);
 	}
+}
+
+/* sched_ready with several CPUs: t is some CPU's current thread (stalled
+ * there, and resumed: it goes on), or belongs to another CPU (queued
+ * there): true, nothing more to do here. */
+static __attribute__((noinline, cold)) bool ready_elsewhere(struct thread *t)
+{
+	if (sched_running_cpu(t))
+		return true;
+	if (t->cpu != this_cpu()->index) {
+		ready_remote(&cpus[t->cpu], t);
+		return true;
+	}
+	return false;
 }
 
 void sched_ready(struct thread *t)
@@ -236,13 +252,7 @@ void sched_ready(struct thread *t)
 	t->wait_obj = NULL;
 	if (t == c->cur || t == c->next || (t->tflags & THREAD_F_QUEUED))
 		return;
-	if (__builtin_expect(t->cpu != c->index, 0)) {
-		if (sched_running_cpu(t))
-			return;             /* (stalled there, and resumed) */
-		ready_remote(&cpus[t->cpu], t);
-		return;
-	}
-	if (kernel_lock_on && sched_running_cpu(t))
+	if (__builtin_expect(kernel_lock_on, 0) && ready_elsewhere(t))
 		return;
 	if (!c->cur || c->cur->state != TS_RUNNABLE || t->prio > c->cur->prio)
 		c->resched = true;
@@ -257,17 +267,28 @@ void sched_ready(struct thread *t)
 	c->next = t;
 }
 
+/* sched_unready of a thread that is not this CPU's current one, with
+ * several CPUs: another CPU's (stalled: sched_stall came first). */
+static __attribute__((noinline, cold)) void unready_elsewhere(struct thread *t)
+{
+	struct cpu *rc = sched_running_cpu(t);
+
+	if (rc)
+		rc->resched = true;
+}
+
 void sched_unready(struct thread *t)
 {
-	struct cpu *c = this_cpu(), *rc;
+	struct cpu *c = this_cpu();
 
 	if (t == c->next)
 		c->next = NULL;
-	sched_dequeue(&cpus[t->cpu], t);
+	if (t->tflags & THREAD_F_QUEUED)
+		sched_dequeue(&cpus[t->cpu], t);
 	if (t == c->cur)
 		c->resched = true;
-	else if (kernel_lock_on && (rc = sched_running_cpu(t)) != NULL)
-		rc->resched = true;     /* (stalled: sched_stall came first) */
+	else if (__builtin_expect(kernel_lock_on, 0))
+		unready_elsewhere(t);
 }
 
 /* Change t's priority keeping its queue position consistent. */
@@ -328,7 +349,8 @@ struct thread *sched_pick(void)
 		return cur;
 	}
 	c->resched = false;
-	if (__builtin_expect(cur && cur->state == TS_RUNNABLE && cur->cpu != c->index, 0)) {
+	if (__builtin_expect(kernel_lock_on, 0) && cur && cur->state == TS_RUNNABLE &&
+	    cur->cpu != c->index) {
 		/* Moved to another CPU (SYS_THREAD_SET_CPU): it runs there. */
 		ready_remote(&cpus[cur->cpu], cur);
 		cur = NULL;

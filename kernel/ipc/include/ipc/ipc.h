@@ -74,7 +74,7 @@ struct irq_line {
 	uint32_t bits;               /* badge bits signalled */
 	uint8_t claimed;             /* a handler capability exists */
 	uint8_t pending;             /* delivered, not yet acknowledged */
-	uint8_t cpu;                 /* the CPU it is delivered to (that of its last bind or ack) */
+	uint8_t cpu;                 /* the CPU it is delivered to (that of its last bind) */
 	uint8_t reserved;
 	uint64_t delivered;
 };
