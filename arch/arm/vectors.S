@@ -83,6 +83,20 @@ vectors:
 	b \common
 .endm
 
+	/* svc: the registers straight into the thread's uctx (SP_svc points
+	 * just past it while user code runs); from kernel mode, the general
+	 * path. */
+.macro svc_save
+	srsdb sp!, #0x13
+	sub sp, sp, #64
+	stmia sp, {r0-r12}
+	add ip, sp, #52
+	stmia ip, {sp, lr}^
+	mrs ip, spsr
+	tst ip, #0xf                    /* USR is the only mode with low bits 0 */
+	bne svc_kernel
+.endm
+
 vec_reset:
 	trap_entry 0, TRAP_RESET
 vec_undef:
@@ -94,14 +108,7 @@ vec_svc:
 	 * the kernel stack, kentry_syscall, and out through the context it
 	 * returns. An svc from kernel mode (self-tests, the semihosting
 	 * probe) takes the general path. */
-	srsdb sp!, #0x13
-	sub sp, sp, #64
-	stmia sp, {r0-r12}
-	add ip, sp, #52
-	stmia ip, {sp, lr}^
-	mrs ip, spsr
-	tst ip, #0xf                    /* USR is the only mode with low bits 0 */
-	bne svc_kernel
+	svc_save
 	/* fp keeps the user's value: the unwinder ignores frame pointers
 	 * outside the kernel's stack and image. r7 holds the call number. */
 	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
@@ -407,14 +414,7 @@ vec_irq_smp:
 vec_fiq_smp:
 	trap_entry 4, TRAP_FIQ, trap_common_smp
 vec_svc_smp:
-	srsdb sp!, #0x13
-	sub sp, sp, #64
-	stmia sp, {r0-r12}
-	add ip, sp, #52
-	stmia ip, {sp, lr}^
-	mrs ip, spsr
-	tst ip, #0xf
-	bne svc_kernel
+	svc_save
 	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4
 	bl kentry_syscall_smp

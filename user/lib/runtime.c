@@ -247,6 +247,24 @@ int console_write(cptr_t con, const char *s, unsigned int len)
 	return done;
 }
 
+static cptr_t out_console;
+
+static void console_out(const char *s, size_t len)
+{
+	console_write(out_console, s, (unsigned int)len);
+}
+
+bool console_use(cptr_t con)
+{
+	struct cap_info ci;
+
+	if (sys_cap_inspect(con, &ci) || ci.type != CAP_ENDPOINT)
+		return false;
+	out_console = con;
+	cairn_out = console_out;
+	return true;
+}
+
 __attribute__((weak, noreturn)) void cairn_exit(int status)
 {
 	(void)status;

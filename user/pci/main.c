@@ -1078,22 +1078,6 @@ static int serve_driver(struct msg *m)
 
 #define CONSOLE SRV_USES(0)
 
-/* Our messages on the console once we serve (hot-plug events are told as
- * they happen, also after the uart server owns the console); before, and
- * without a console service, to the kernel log. */
-static void console_out(const char *s, size_t len)
-{
-	console_write(CONSOLE, s, (unsigned int)len);
-}
-
-static void use_console(void)
-{
-	struct cap_info ci;
-
-	if (sys_cap_inspect(CONSOLE, &ci) == 0 && ci.type == CAP_ENDPOINT)
-		cairn_out = console_out;
-}
-
 int cairn_main(uint32_t arg)
 {
 	struct msg m;
@@ -1119,7 +1103,7 @@ int cairn_main(uint32_t arg)
 	/* From now on through the console: the root task's grants come
 	 * first (it finds us waiting for requests only if nothing else
 	 * blocked us on the way here). */
-	use_console();
+	console_use(CONSOLE);     /* device news on the console as it happens */
 	/* A driver's notification (PCI_IRQ) lands in RECV_SLOT. */
 	cairn_ipcbuf->recv_cspace = CPTR_SELF;
 	cairn_ipcbuf->recv_slot = RECV_SLOT;

@@ -366,22 +366,6 @@ static int start(void)
 
 #define CONSOLE SRV_USES(1)
 
-/* Our messages on the console once started (a device added or removed is
- * told as it happens, also after the uart server owns the console);
- * before, and without a console service, to the kernel log. */
-static void console_out(const char *s, size_t len)
-{
-	console_write(CONSOLE, s, (unsigned int)len);
-}
-
-static void use_console(void)
-{
-	struct cap_info ci;
-
-	if (sys_cap_inspect(CONSOLE, &ci) == 0 && ci.type == CAP_ENDPOINT)
-		cairn_out = console_out;
-}
-
 int cairn_main(uint32_t arg)
 {
 	struct msg m;
@@ -396,7 +380,7 @@ int cairn_main(uint32_t arg)
 	/* What happens from now on (a device coming or going) on the
 	 * console; what was said at start is in the kernel log (the console
 	 * is still the kernel's while the servers start, or a test's). */
-	use_console();
+	console_use(CONSOLE);     /* device news on the console as it happens */
 	err = sys_recv(SRV_SERVICE, &m);
 	for (;;) {
 		if (err) {

@@ -31,6 +31,10 @@ enum console_op {
  * service con, in as many requests as it takes; returns the bytes the
  * server took (its MR0 summed), or the error of a failed call. */
 int console_write(unsigned int con, const char *s, unsigned int len);
+/* From now on the program's output (uprintf, cairn_out) goes through the
+ * console service con -- seen on the console also after a driver owns it;
+ * false (output unchanged: the kernel log) when con is no endpoint. */
+bool console_use(cptr_t con);
 
 /* Time protocol ("time" service). */
 enum time_op {
