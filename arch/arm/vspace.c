@@ -1052,8 +1052,6 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 	memset(vs, 0, sizeof(*vs));
 }
 
-/* A new generation: off every old ASID first (no speculative walk may tag
- * an entry with one after the flush), then an empty TLB. */
 static struct uarch_vs *(*space_probe)(unsigned index);
 
 void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
@@ -1061,6 +1059,8 @@ void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
 	space_probe = probe;
 }
 
+/* A new generation: off every old ASID first (no speculative walk may tag
+ * an entry with one after the flush), then an empty TLB. */
 static void asid_rollover(void)
 {
 	switch_to_empty();

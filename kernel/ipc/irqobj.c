@@ -21,7 +21,6 @@
 #include <lib/irq.h>
 #include <lib/log.h>
 #include <lib/string.h>
-#include <sched/thread.h>
 
 static struct irq_line lines[IRQ_MAX];
 static uint16_t handler_caps[IRQ_MAX];      /* capabilities per claimed line */

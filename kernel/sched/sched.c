@@ -37,7 +37,6 @@ struct cpu cpus[HAL_MAX_CPUS];
 bool kernel_lock_on;
 uint8_t sched_boot_cpu;
 static struct spinlock kernel_lock;
-static int kernel_lock_owner = -1;      /* CPU index holding it (assertions) */
 
 void sched_init(void)
 {
@@ -45,7 +44,6 @@ void sched_init(void)
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		cpus[i].index = (uint8_t)i;
 	kernel_lock_on = false;
-	kernel_lock_owner = -1;
 	sched_cpu_init();
 	this_cpu()->online = true;
 	sched_boot_cpu = this_cpu()->index;
@@ -65,24 +63,12 @@ static inline unsigned highest(uint32_t w)
 
 /* ----------------------------------------------------------- the kernel lock */
 
-static void lock_take(struct cpu *c)
-{
-	spin_lock(&kernel_lock);
-	kernel_lock_owner = c->index;
-}
-
-static void lock_give(void)
-{
-	kernel_lock_owner = -1;
-	spin_unlock(&kernel_lock);
-}
-
 void kernel_enter(struct cpu *c)
 {
 	if (!kernel_lock_on)
 		return;
 	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
-	lock_take(c);
+	spin_lock(&kernel_lock);
 }
 
 void kernel_exit(struct cpu *c)
@@ -92,12 +78,7 @@ void kernel_exit(struct cpu *c)
 	/* Set while the lock is still held: a CPU that gets it next and
 	 * finds in_user set knows this CPU's thread may be running. */
 	__atomic_store_n(&c->in_user, true, __ATOMIC_RELAXED);
-	lock_give();
-}
-
-bool kernel_lock_held(void)
-{
-	return !kernel_lock_on || kernel_lock_owner == (int)this_cpu()->index;
+	spin_unlock(&kernel_lock);
 }
 
 static void ipi_taken(unsigned irq, void *arg)
@@ -115,7 +96,7 @@ static struct uarch_vs *active_space(unsigned index)
 {
 	const struct thread *t;
 
-	if (!kernel_lock_on || index >= HAL_MAX_CPUS || index == this_cpu()->index)
+	if (index >= HAL_MAX_CPUS || index == this_cpu()->index)
 		return NULL;
 	t = cpus[index].cur;
 	if (!t || !thread_vspace(t))
@@ -137,9 +118,8 @@ void sched_smp_start(uint32_t online)
 		cpus[i].online = (online >> i) & 1u;
 	uarch_set_space_probe(active_space);
 	kernel_lock_on = true;
-	lock_take(me);
+	spin_lock(&kernel_lock);
 }
-
 
 void sched_kick(struct cpu *c)
 {
@@ -184,24 +164,19 @@ static bool ready_elsewhere(struct thread *t);
 
 int sched_set_cpu(struct thread *t, unsigned index)
 {
-	struct cpu *rc;
+	struct cpu *c = this_cpu(), *rc;
 
 	if (index >= HAL_MAX_CPUS || !cpus[index].online)
 		return E_RANGE;
 	if (t->cpu == index)
 		return 0;
-	if (t->tflags & THREAD_F_QUEUED) {
-		sched_dequeue(&cpus[t->cpu], t);
-		t->cpu = (uint8_t)index;
-		sched_enqueue(&cpus[index], t, false);
-		if (!cpus[index].cur || t->prio > cpus[index].cur->prio) {
-			cpus[index].resched = true;
-			sched_kick(&cpus[index]);
-		}
-		return 0;
-	}
-	if (t == this_cpu()->next) {
-		this_cpu()->next = NULL;
+	if ((t->tflags & THREAD_F_QUEUED) || t == c->next) {
+		/* Ready: from its old CPU's queue (or this entry's next) to
+		 * its new CPU's. */
+		if (t == c->next)
+			c->next = NULL;
+		else
+			sched_dequeue(&cpus[t->cpu], t);
 		t->cpu = (uint8_t)index;
 		ready_remote(&cpus[index], t);
 		return 0;
@@ -218,8 +193,9 @@ int sched_set_cpu(struct thread *t, unsigned index)
 
 /* ----------------------------------------------------------- queues */
 
-/* t becomes ready on another CPU than this one: its queue there, and
- * that CPU told when t should run before its current thread. (Out of
+/* t becomes ready on CPU tc (another than this one, but for
+ * sched_set_cpu): its queue there, and tc told when t should run before
+ * its current thread. (Out of
  * line and cold: the one-CPU paths keep their code and frames.) */
 static __attribute__((noinline, cold)) void ready_remote(struct cpu *tc, struct thread *t)
 {
@@ -430,11 +406,11 @@ struct uctx *sched_exit(void)
 				 * masked. A thread made ready here by another CPU
 				 * comes with an interrupt, which ends the wait. */
 				uarch_vs_activate(NULL);    /* no space of this CPU's while idle */
-				lock_give();
+				spin_unlock(&kernel_lock);
 				if (!__atomic_load_n(&c->resched, __ATOMIC_RELAXED) &&
 				    !obj_reap_pending())
 					arch_wait_for_interrupt();
-				lock_take(c);
+				spin_lock(&kernel_lock);
 				arch_irq_enable();
 			} else {
 				arch_irq_enable();
@@ -455,7 +431,7 @@ struct uctx *sched_secondary_run(void)
 
 	plat_irq_unmask(plat_ipi_irq());
 	uarch_init_cpu();
-	lock_take(c);
+	spin_lock(&kernel_lock);
 	ctx = sched_exit();
 	kernel_exit(c);
 	return ctx;

@@ -298,14 +298,6 @@ int thread_each_internal(cap_visit_fn visit, void *arg)
 
 /* ----------------------------------------------------------- check */
 
-static bool running_anywhere(const struct thread *t)
-{
-	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
-		if (cpus[i].cur == t)
-			return true;
-	return false;
-}
-
 static const char *check_thread(const struct thread *t)
 {
 	static const uint8_t role[TSLOT_COUNT] = {
@@ -315,7 +307,7 @@ static const char *check_thread(const struct thread *t)
 		[TSLOT_FAULT] = CAP_ENDPOINT,
 	};
 	bool queued = t->tflags & THREAD_F_QUEUED;
-	bool running = running_anywhere(t);
+	bool running = sched_running_cpu(t) != NULL;
 	const struct cpu *c;
 
 	if (t->obj.type != CAP_THREAD)

@@ -489,8 +489,7 @@ static int sys_thread_get_regs(struct thread *t, struct uctx *c)
 	target = lookup_thread(t, c->r[0], R_READ, &err);
 	if (!target)
 		return err;
-	if (target != t)
-		sched_stall(target);
+	sched_stall(target);            /* running on another CPU: its registers saved first */
 	c->r[1] = target->ctx.pc;
 	c->r[2] = target->ctx.sp;
 	c->r[3] = target->ctx.r[0];

@@ -169,8 +169,6 @@ extern bool kernel_lock_on;
 extern uint8_t sched_boot_cpu;
 void kernel_enter(struct cpu *c);
 void kernel_exit(struct cpu *c);
-/* The lock, held by the running CPU (assertions). */
-bool kernel_lock_held(void);
 /* On the boot CPU before the first thread runs: the lock on, taken, and
  * each CPU of `online` (a mask) marked to run threads. */
 void sched_smp_start(uint32_t online);
