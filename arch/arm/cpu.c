@@ -52,6 +52,11 @@ void arch_spin_signal(void)
 	__asm__ volatile("dsb ishst\n\tsev" ::: "memory");
 }
 
+void arch_spin_relax(void)
+{
+	__asm__ volatile("yield" ::: "memory");
+}
+
 void arch_pmu_init(void)
 {
 	/* PMCR: E (enable), C (reset cycle counter); count every cycle. */

@@ -1276,7 +1276,7 @@ IPC_CASE(test_fastpath_round_trip)
 		cpu->resched = false;
 		c->ctx.r[0] = 3;
 		msg(c, MSG_INFO(5, 2, 0), i, i + 1, i + 2, i + 3);
-		u = ipc_fastpath_call(c);
+		u = ipc_fastpath_call(c, FAST_ALONE);
 		KT_ASSERT_MSG(t, u == &r->ctx, "call %u: fast path not taken", (unsigned)i);
 		KT_ASSERT(t, cpu->cur == r);
 		KT_EQ(t, r->state, TS_RUNNABLE);
@@ -1292,7 +1292,7 @@ IPC_CASE(test_fastpath_round_trip)
 
 		r->ctx.r[0] = 4;
 		msg(r, MSG_INFO(0, 1, 0), 77 + i, 0, 0, 0);
-		u = ipc_fastpath_reply_recv(r);
+		u = ipc_fastpath_reply_recv(r, FAST_ALONE);
 		KT_ASSERT_MSG(t, u == &c->ctx, "reply_recv %u: fast path not taken", (unsigned)i);
 		KT_ASSERT(t, cpu->cur == c);
 		KT_EQ(t, c->state, TS_RUNNABLE);
@@ -1340,7 +1340,7 @@ IPC_CASE(test_fastpath_declines)
 	for (unsigned i = 0; i < ARRAY_SIZE(no); i++) {
 		c->ctx.r[0] = no[i].cptr;
 		c->ctx.r[1] = no[i].info;
-		KT_ASSERT_MSG(t, ipc_fastpath_call(c) == NULL, "case %u taken", i);
+		KT_ASSERT_MSG(t, ipc_fastpath_call(c, FAST_ALONE) == NULL, "case %u taken", i);
 		KT_ASSERT(t, cpu->cur == c);
 		KT_EQ(t, c->state, TS_RUNNABLE);
 		KT_EQ(t, r->state, TS_BLOCKED_RECV);
@@ -1351,7 +1351,7 @@ IPC_CASE(test_fastpath_declines)
 	r->prio = 5;
 	c->ctx.r[0] = 3;
 	c->ctx.r[1] = MSG_INFO(1, 0, 0);
-	KT_ASSERT(t, ipc_fastpath_call(c) == NULL);
+	KT_ASSERT(t, ipc_fastpath_call(c, FAST_ALONE) == NULL);
 	KT_EQ(t, r->state, TS_BLOCKED_RECV);
 	r->prio = 10;
 	/* The general path: same result. */
@@ -1366,20 +1366,20 @@ IPC_CASE(test_fastpath_declines)
 	x->state = TS_RUNNABLE;
 	sched_enqueue(cpu, x, false);
 	cpu->resched = false;
-	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
+	KT_ASSERT(t, ipc_fastpath_reply_recv(r, FAST_ALONE) == NULL);
 	KT_EQ(t, c->state, TS_BLOCKED_REPLY);
 	sched_unready(x);
 	x->state = TS_INACTIVE;
 	/* A long reply; a sender queued on the endpoint; no caller. */
 	r->ctx.r[1] = MSG_INFO(0, 5, 0);
-	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
+	KT_ASSERT(t, ipc_fastpath_reply_recv(r, FAST_ALONE) == NULL);
 	r->ctx.r[1] = MSG_INFO(0, 0, 0);
 	run(x);
 	KT_EQ(t, thread_configure(x, cs, NULL, NULL, NULL), 0);
 	KT_EQ(t, ipc_send(x, cslot(cs, 3), true, false), 0);
 	KT_EQ(t, EP(ep)->state, EP_SEND);
 	run(r);
-	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
+	KT_ASSERT(t, ipc_fastpath_reply_recv(r, FAST_ALONE) == NULL);
 	KT_EQ(t, c->state, TS_BLOCKED_REPLY);
 	KT_ASSERT(t, EP(ep)->head == x);
 	/* The general path again: reply, then take x's message. */
@@ -1388,7 +1388,7 @@ IPC_CASE(test_fastpath_declines)
 	KT_EQ(t, r->state, TS_RUNNABLE);
 	KT_EQ(t, x->state, TS_RUNNABLE);
 	KT_ASSERT(t, r->caller == NULL);
-	KT_ASSERT(t, ipc_fastpath_reply_recv(r) == NULL);
+	KT_ASSERT(t, ipc_fastpath_reply_recv(r, FAST_ALONE) == NULL);
 }
 
 /* Signal and wait: the fast paths hand the CPU over as sched_pick would. */

@@ -63,12 +63,51 @@ static inline unsigned highest(uint32_t w)
 
 /* ----------------------------------------------------------- the kernel lock */
 
+/*
+ * Two ways to hold it (docs/architecture.md, "Stage 3"). Alone: the
+ * ticket lock, and then no CPU in a shared section. Shared: this CPU's
+ * in_fast flag, set while nobody holds or waits for the ticket lock; the
+ * same-CPU IPC fast paths run so, beside each other. Each side writes its
+ * mark (the flag; its ticket) and then, after a full barrier, reads the
+ * other's: of a sharer and a CPU taking the lock, at least one sees the
+ * other, so either the sharer backs off (and takes the lock alone) or the
+ * taker waits for the flag to clear. A sharer never waits, so a shared
+ * section always ends; a CPU that wants the lock keeps new sharers out
+ * from the moment it has a ticket.
+ */
+static void kernel_lock_take(void)
+{
+	unsigned me = this_cpu()->index;
+
+	spin_lock(&kernel_lock);        /* (its acquire is a full barrier after the ticket) */
+	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
+		if (i != me)
+			while (__atomic_load_n(&cpus[i].in_fast, __ATOMIC_ACQUIRE))
+				arch_spin_relax();
+}
+
+bool kernel_share(struct cpu *c)
+{
+	__atomic_store_n(&c->in_fast, true, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(!spin_is_locked(&kernel_lock), 1))
+		return true;
+	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELAXED);
+	return false;
+}
+
+void kernel_unshare(struct cpu *c)
+{
+	/* Everything the section wrote is seen before the flag clears. */
+	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELEASE);
+}
+
 void kernel_enter(struct cpu *c)
 {
 	if (!kernel_lock_on)
 		return;
 	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
-	spin_lock(&kernel_lock);
+	kernel_lock_take();
 }
 
 void kernel_exit(struct cpu *c)
@@ -118,7 +157,7 @@ void sched_smp_start(uint32_t online)
 		cpus[i].online = (online >> i) & 1u;
 	uarch_set_space_probe(active_space);
 	kernel_lock_on = true;
-	spin_lock(&kernel_lock);
+	kernel_lock_take();
 }
 
 void sched_kick(struct cpu *c)
@@ -410,7 +449,7 @@ struct uctx *sched_exit(void)
 				if (!__atomic_load_n(&c->resched, __ATOMIC_RELAXED) &&
 				    !obj_reap_pending())
 					arch_wait_for_interrupt();
-				spin_lock(&kernel_lock);
+				kernel_lock_take();
 				arch_irq_enable();
 			} else {
 				arch_irq_enable();
@@ -431,7 +470,7 @@ struct uctx *sched_secondary_run(void)
 
 	plat_irq_unmask(plat_ipi_irq());
 	uarch_init_cpu();
-	spin_lock(&kernel_lock);
+	kernel_lock_take();
 	ctx = sched_exit();
 	kernel_exit(c);
 	return ctx;

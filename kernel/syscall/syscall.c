@@ -683,6 +683,7 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		c->r[2] = mask;
 		c->r[3] = this_cpu()->index;
 		c->r[4] = ipis;
+		c->r[5] = this_cpu()->fast_shared;
 		return 0;
 	}
 	}
@@ -1056,14 +1057,14 @@ _Static_assert(sizeof(((struct thread *)0)->state) == 1 && sizeof(((struct threa
  * fault, so no backtrace ever crosses them. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_call(struct uctx *c)
 {
-	struct uctx *r = ipc_fastpath_call(cur_thread());
+	struct uctx *r = ipc_fastpath_call(cur_thread(), FAST_ALONE);
 
 	return r ? r : kentry_syscall_slow(c, SYS_CALL);
 }
 
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(struct uctx *c)
 {
-	struct uctx *r = ipc_fastpath_reply_recv(cur_thread());
+	struct uctx *r = ipc_fastpath_reply_recv(cur_thread(), FAST_ALONE);
 
 	return r ? r : kentry_syscall_slow(c, SYS_REPLY_RECV);
 }
@@ -1178,6 +1179,26 @@ static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx
 	return cpu->cur != t || t->state != TS_RUNNABLE;
 }
 
+/* Call and reply-receive with the lock shared (ipc/fastpath.h,
+ * FAST_SHARED): NULL when declined, or when the lock could not be shared. */
+static __attribute__((noinline)) struct uctx *kentry_ipc_shared(struct cpu *cpu, struct uctx *c,
+								uint32_t n)
+{
+	struct uctx *r = NULL;
+
+	if (!kernel_share(cpu))
+		return NULL;
+	/* A reschedule another CPU asked for comes first (its interrupt is
+	 * on its way), and so does a stop (the path alone sees to it). */
+	if (!__atomic_load_n(&cpu->resched, __ATOMIC_RELAXED) && !entry_thread_stopped(cpu, c))
+		r = n == SYS_CALL ? ipc_fastpath_call(cpu->cur, FAST_SHARED)
+				  : ipc_fastpath_reply_recv(cpu->cur, FAST_SHARED);
+	if (r)
+		cpu->fast_shared++;
+	kernel_unshare(cpu);
+	return r;
+}
+
 struct uctx *kentry_syscall_smp(struct uctx *c)
 {
 	struct cpu *cpu = this_cpu();
@@ -1187,6 +1208,11 @@ struct uctx *kentry_syscall_smp(struct uctx *c)
 	if (n == SYS_NULL) {
 		c->r[0] = 0;            /* the caller's own registers: no lock */
 		return c;
+	}
+	if (n <= SYS_REPLY_RECV) {
+		r = kentry_ipc_shared(cpu, c, n);
+		if (r)
+			return r;
 	}
 	kernel_enter(cpu);
 	if (entry_thread_stopped(cpu, c)) {

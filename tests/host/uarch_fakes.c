@@ -237,6 +237,9 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 		active = NULL;
 }
 
+/* (Read only by the shared fast paths, which never run here.) */
+uint32_t uarch_asid_gen = 0;
+
 void uarch_vs_activate(struct uarch_vs *vs)
 {
 	active = vs;
@@ -301,6 +304,10 @@ void arch_spin_wait(void)
 }
 
 void arch_spin_signal(void)
+{
+}
+
+void arch_spin_relax(void)
 {
 }
 

@@ -165,6 +165,25 @@ int cairn_main(uint32_t arg)
 		case WK_EXHAUST:
 			exhaust(m.mr[0], m.mr[1], m.mr[2], &r);
 			break;
+		case WK_CALLS: {
+			struct sysregs before = { { SYSINFO_CPUS } }, after = { { SYSINFO_CPUS } };
+
+			cairn_syscall(SYS_SYSTEM_INFO, &before);
+			for (uint32_t i = 0; i < m.mr[1]; i++) {
+				struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
+
+				err = sys_call(m.mr[0], &x);
+				if (err) {
+					r.mr[0] = (uint32_t)err;
+					break;
+				}
+				r.mr[0] += x.mr[0] != i + 1;
+			}
+			cairn_syscall(SYS_SYSTEM_INFO, &after);
+			r.mr[1] = after.r[5] - before.r[5];
+			r.mr[2] = after.r[3];
+			break;
+		}
 		case WK_SPIN: {
 			/* The victim's loop in the dos suite, word for word:
 			 * 1024 additions, then a look at the clock. */

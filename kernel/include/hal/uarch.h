@@ -171,6 +171,14 @@ void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta);
  * ASID on first use or after a rollover). NULL: no user space (TTBR0
  * walks disabled). */
 void uarch_vs_activate(struct uarch_vs *vs);
+/* Whether uarch_vs_activate(vs) is the one register write (vs has an
+ * ASID of the current generation), which a path that may not reach the
+ * ASID allocator can make. */
+extern uint32_t uarch_asid_gen;
+static inline bool uarch_vs_quick(const struct uarch_vs *vs)
+{
+	return vs->asid_gen == uarch_asid_gen;
+}
 
 /* ----------------------------------------------------------- user memory
  * Copy to/from the *current* user address space with the user's

@@ -263,6 +263,53 @@ static void test_calls_cross_cpus(struct utest *t)
 	}
 }
 
+/* A client and its server on each other CPU, all pairs at once: every
+ * reply right, and most of each CPU's calls and reply-receives taken with
+ * the kernel lock shared -- the pairs do not wait for each other (with the
+ * lock only held alone, no call would count). The root task waits for
+ * the reports blocked, so that its own calls do not take the lock meanwhile. */
+#define SMP_PAIR_CALLS 2000
+
+static void test_same_cpu_pairs_beside_each_other(struct utest *t)
+{
+	struct worker srv[SMP_MAX], cli[SMP_MAX];
+	cptr_t ep[SMP_MAX];
+	unsigned cpu[SMP_MAX], m = others(cpu);
+
+	if (!need_cpus(t, 2))
+		return;
+	for (unsigned i = 1; i <= m; i++) {
+		struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
+
+		ep[i] = slot_alloc();
+		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0), 0);
+		UT_EQ(worker_on(&srv[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(worker_on(&cli[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+		UT_EQ(sys_cap_mint(ep[i], cli[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
+		UT_EQ(sys_send(srv[i].cmd, &serve), 0);
+	}
+	for (unsigned i = 1; i <= m; i++)
+		UT_EQ(go(&cli[i], WK_CALLS, WK_FIRST_FREE, SMP_PAIR_CALLS, 0), 0);
+	for (unsigned i = 1; i <= m; i++) {
+		struct msg r;
+
+		UT_EQ(sys_recv(cli[i].report, &r), 0);
+		UT_EQ(r.badge, WK_BADGE_REPORT);
+		SMP_ASSERT(r.mr[0] == 0, "CPU %u: %u wrong replies (or error %d)", cpu[i - 1],
+			   (unsigned)r.mr[0], (int)r.mr[0]);
+		UT_EQ(r.mr[2], cpu[i - 1]);
+		SMP_ASSERT(r.mr[1] >= SMP_PAIR_CALLS, "CPU %u: %u of %u calls and reply-receives "
+			   "with the lock shared", cpu[i - 1], (unsigned)r.mr[1],
+			   2 * SMP_PAIR_CALLS);
+	}
+	for (unsigned i = 1; i <= m; i++) {
+		worker_free(&cli[i]);
+		worker_free(&srv[i]);
+		sys_cap_delete(CPTR_SELF, ep[i]);
+	}
+}
+
 /* A thread waiting on another CPU: woken by a signal from this one, and
  * cancelled (E_CANCELLED) when the endpoint it waits on goes. */
 static void test_wakeups_cross_cpus(struct utest *t)
@@ -426,6 +473,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_set_cpu_errors),
 	UT_CASE(test_every_cpu_runs_threads),
 	UT_CASE(test_calls_cross_cpus),
+	UT_CASE(test_same_cpu_pairs_beside_each_other),
 	UT_CASE(test_wakeups_cross_cpus),
 	UT_CASE(test_revoke_stops_every_cpu),
 	UT_CASE(test_capability_churn_on_every_cpu),

@@ -27,7 +27,52 @@
 #ifndef CAIRN_FASTPATH_H
 #define CAIRN_FASTPATH_H
 
+#include <hal/uarch.h>
 #include <ipc/ipc.h>
+
+/*
+ * Several CPUs: call and reply-receive between two threads of the CPU
+ * they run on also run with the kernel lock shared (kernel_share), beside
+ * the same paths on other CPUs (FAST_SHARED); everything else, the other
+ * fast paths included, holds it alone (FAST_ALONE, also one CPU's mode).
+ * A shared section only reads what changes under the lock held alone
+ * (slots, CSpaces, priorities, thread CPUs, another CPU's queues and
+ * flags, the ASID generation), and writes only what no other sharer can
+ * reach at that time:
+ *   - its own CPU's struct cpu and TTBR0 (and its current thread);
+ *   - an endpoint whose home is its CPU: shared sections use an endpoint
+ *     only from its home, and the home changes only under the lock held
+ *     alone (any fast path alone makes its CPU the endpoint's home), so at
+ *     most one sharer uses it at a time;
+ *   - the partner thread: a receiver waiting on that endpoint, or the
+ *     caller waiting for this thread's reply, both of this CPU.
+ * It declines (and the path holding the lock alone runs instead) when it
+ * would need more: an endpoint of another home, a partner of another
+ * CPU, a space without an ASID of this generation (the allocator), a
+ * reschedule asked for by another CPU, a thread stopped by another CPU.
+ */
+enum fast_mode { FAST_ALONE, FAST_SHARED };
+
+static inline __attribute__((always_inline)) bool fast_ep_home(const struct cpu *c,
+							       struct endpoint *ep,
+							       enum fast_mode mode)
+{
+	if (mode == FAST_SHARED)
+		return ep->home == c->index;
+	ep->home = c->index;
+	return true;
+}
+
+/* The switch to `to` needs no ASID allocation (only then may a shared
+ * section make it). */
+static inline __attribute__((always_inline)) bool fast_space_ok(const struct thread *from,
+								const struct thread *to,
+								enum fast_mode mode)
+{
+	const struct vspace *b = thread_vspace(to);
+
+	return mode == FAST_ALONE || thread_vspace(from) == b || uarch_vs_quick(&b->arch);
+}
 
 /* The bits of a message info word that are neither label, capability
  * count nor length: the general path delivers them as 0 (MSG_INFO), and
@@ -83,7 +128,8 @@ static inline __attribute__((always_inline)) void fast_preempt(struct cpu *c, st
 	switch_to(c, t, next);
 }
 
-static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(struct thread *t)
+static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(struct thread *t,
+									   enum fast_mode mode)
 {
 	struct cpu *c = this_cpu();
 	uint32_t info = t->ctx.r[1] & ~MSG_INFO_UNUSED;
@@ -104,6 +150,8 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	 * address space (losing it takes a thread off every queue). */
 	if (ep->state != EP_RECV || r->prio < t->prio || r->cpu != c->index)
 		return NULL;            /* (a receiver of another CPU runs there) */
+	if (!fast_space_ok(t, r, mode) || !fast_ep_home(c, ep, mode))
+		return NULL;
 	/* Dequeue the receiver. */
 	ep->head = r->qnext;
 	if (ep->head)
@@ -128,7 +176,7 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 }
 
 static inline __attribute__((always_inline)) struct uctx *
-ipc_fastpath_reply_recv(struct thread *t)
+ipc_fastpath_reply_recv(struct thread *t, enum fast_mode mode)
 {
 	struct cpu *c = this_cpu();
 	uint32_t info = t->ctx.r[1] & ~MSG_INFO_UNUSED;
@@ -146,7 +194,8 @@ ipc_fastpath_reply_recv(struct thread *t)
 		return NULL;
 	ep = (struct endpoint *)s->obj;
 	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_queued() ||
-	    caller->cpu != c->index)
+	    caller->cpu != c->index || !fast_space_ok(t, caller, mode) ||
+	    !fast_ep_home(c, ep, mode))
 		return NULL;
 	/* The reply. */
 	caller->ctx.r[0] = 0;

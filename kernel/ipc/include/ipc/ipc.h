@@ -19,7 +19,8 @@ struct endpoint {
 	struct thread *head;         /* blocked senders or receivers */
 	struct thread *tail;
 	uint8_t state;               /* EP_IDLE, EP_SEND, EP_RECV */
-	uint8_t reserved[3];
+	uint8_t home;                /* the one CPU whose shared fast paths may use it (fastpath.h) */
+	uint8_t reserved[2];
 };
 enum { EP_IDLE = 0, EP_SEND = 1, EP_RECV = 2 };
 

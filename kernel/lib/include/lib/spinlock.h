@@ -23,6 +23,9 @@
 
 void arch_spin_wait(void);
 void arch_spin_signal(void);
+/* One turn of a wait for something no SEV announces (YIELD on ARM: never
+ * sleeps, and lets an emulator run the other CPUs). */
+void arch_spin_relax(void);
 
 struct spinlock {
 	uint32_t word;          /* next << 16 | owner */

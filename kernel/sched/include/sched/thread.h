@@ -104,8 +104,9 @@ struct cpu {
 	uint8_t index;               /* its HAL CPU index: cpus[index] */
 	bool in_user;                /* between its exit to user mode and its next kernel lock */
 	bool online;                 /* runs threads */
-	uint8_t reserved;
+	bool in_fast;                /* holds the kernel lock shared (kernel_share) */
 	uint32_t ipis;               /* reschedule interrupts taken */
+	uint32_t fast_shared;        /* calls and reply-receives taken with the lock shared */
 };
 extern struct cpu cpus[HAL_MAX_CPUS];
 static inline struct cpu *this_cpu(void) { return (struct cpu *)arch_cpu_local(); }
@@ -169,6 +170,13 @@ extern bool kernel_lock_on;
 extern uint8_t sched_boot_cpu;
 void kernel_enter(struct cpu *c);
 void kernel_exit(struct cpu *c);
+/* The kernel lock shared, for the fast paths that run beside each other
+ * (ipc/fastpath.h, FAST_SHARED): true if taken, false (nothing taken) if
+ * some CPU holds or waits for the lock -- then kernel_enter instead. A
+ * shared section reads any kernel state and writes only what no other
+ * sharer can reach (see FAST_SHARED). kernel_unshare ends it. */
+bool kernel_share(struct cpu *c);
+void kernel_unshare(struct cpu *c);
 /* On the boot CPU before the first thread runs: the lock on, taken, and
  * each CPU of `online` (a mask) marked to run threads. */
 void sched_smp_start(uint32_t online);

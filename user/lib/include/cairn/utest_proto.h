@@ -49,6 +49,10 @@ enum wk_cmd {
 	WK_CHURN = 19,          /* forever: an endpoint from WK_ACCOUNT at slot mr0, mr1
 				 * copies of it after it, revoke, delete; rounds counted in
 				 * the word at mr2 (0: none) */
+	WK_CALLS = 20,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE):
+				 * mr0 = wrong replies or the first error, mr1 = calls and
+				 * reply-receives its CPU took with the kernel lock shared
+				 * meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
 };
 
 /* What WK_EXHAUST allocates, each from the account at WK_ACCOUNT. */
