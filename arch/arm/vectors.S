@@ -155,22 +155,22 @@ svc_kernel:
 
 	/* A short message: at most MSG_REG_WORDS words, no capabilities.
 	 * The info word's unused bits are delivered as 0 (MSG_INFO). */
-.macro ipc_short_message
+.macro ipc_short_message fail
 	bic r1, r1, #AO_MSG_INFO_UNUSED
 	ubfx r8, r1, #0, #9             /* length and capability count */
 	cmp r8, #AO_MSG_REG_WORDS
-	bhi ipc_slow
+	bhi \fail
 .endm
 
 	/* fast_lookup of the slot named by r0 (the bounds of cspace_lookup),
 	 * then an endpoint capability with \rights: the slot in r10. */
-.macro ipc_lookup rights
+.macro ipc_lookup rights, fail
 	ldr r9, [sp, #TC(AO_T_CSPACE)]  /* a running thread has its CSpace */
 	sub r10, r0, #1
 	ldr r8, [r9, #AO_CS_LIMIT]
 	sub r8, r8, #1
 	cmp r10, r8
-	bhs ipc_slow                    /* 0 (CPTR_NULL), or not below limit */
+	bhs \fail                       /* 0 (CPTR_NULL), or not below limit */
 	cmp r0, #(1 << AO_CNODE_BITS)
 	ldrlo r10, [r9, #AO_CS_LEAF0]   /* slots 0..63: one load */
 	blo 90f
@@ -178,49 +178,108 @@ svc_kernel:
 	add r8, r9, r8, lsl #2
 	ldr r8, [r8, #AO_CS_MID]
 	cmp r8, #0
-	beq ipc_slow
+	beq \fail
 	ubfx r10, r0, #AO_CNODE_BITS, #AO_CNODE_BITS
 	ldr r10, [r8, r10, lsl #2]
 90:	cmp r10, #0
-	beq ipc_slow                    /* no leaf */
+	beq \fail                       /* no leaf */
 	and r8, r0, #((1 << AO_CNODE_BITS) - 1)
 	add r8, r8, r8, lsl #2
 	add r10, r10, r8, lsl #3        /* + AO_SLOT_SIZE (40) * index */
 	ldr r8, [r10, #AO_SLOT_INFO]
 	and r9, r8, #0xff
 	cmp r9, #AO_CAP_ENDPOINT
-	bne ipc_slow
+	bne \fail
 	tst r8, #(\rights << 8)
-	beq ipc_slow
+	beq \fail
 .endm
 
-ipc_fast:
-	beq rr_fast                     /* (flags of the compare with SYS_REPLY_RECV) */
+	/* Several CPUs (ipc/fastpath.h, FAST_SHARED): this CPU's struct cpu
+	 * in r12 for the whole path, the kernel lock shared -- the flag set,
+	 * a full barrier, then the lock word read: held or wanted (its halves
+	 * differ) and the path declines -- and no reschedule asked for by
+	 * another CPU (which also marks a thread stopped there: sched_stall). */
+.macro smp_share fail, busy
+	mrc p15, 0, r12, c13, c0, 4
+	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
+	mov r6, #AO_SHARE_TRIES
+\busy:
+	mov r8, #1
+	strb r8, [r12, #AO_CPU_IN_FAST]
+	dmb ish
+	movw r8, #:lower16:kernel_lock
+	movt r8, #:upper16:kernel_lock
+	ldr r8, [r8]
+	eor r8, r8, r8, ror #16
+	lsls r8, r8, #16                /* 0: next == owner, nobody holds or waits */
+	bne \busy\()_wait
+	dmb ish                         /* (acquire: nothing below is read before the lock word) */
+	ldrb r8, [r12, #AO_CPU_RESCHED]
+	cmp r8, #0
+	bne \fail
+.endm
+
+	/* ... and the partner (r11) a thread of this CPU, the endpoint (r9)
+	 * homed here, the partner's space with an ASID of this generation
+	 * (the switch then needs no allocator). r6, r8 scratch. */
+.macro smp_partner_checks fail
+	ldrb r6, [r12, #AO_CPU_INDEX]
+	ldrb r8, [r11, #AO_T_CPU]
+	cmp r8, r6
+	bne \fail
+	ldrb r8, [r9, #AO_EP_HOME]
+	cmp r8, r6
+	bne \fail
+	ldr r6, [r11, #AO_T_VSPACE]
+	ldr r6, [r6, #AO_VS_ASID_GEN]
+	movw r8, #:lower16:uarch_asid_gen
+	movt r8, #:upper16:uarch_asid_gen
+	ldr r8, [r8]
+	cmp r6, r8
+	bne \fail
+.endm
+
+/*
+ * CALL and REPLY_RECV, \smp = 0 for one CPU (labels ipc_*), 1 for the
+ * shared fast paths of several CPUs (labels ipc_*_smp): the same code but
+ * for the sharing, the checks above, and a switch that needs no ASID test.
+ */
+.macro ipc_fast_paths smp, sfx
+ipc_fast\sfx:
+	.if \smp
+	/* (the flags of the compare with SYS_REPLY_RECV are lost below) */
+	smp_share ipc_decline\sfx, ipc_share\sfx
+	cmp r7, #AO_SYS_REPLY_RECV
+	.endif
+	beq rr_fast\sfx
 	/* CALL: a receiver waits on the endpoint, at the caller's priority
 	 * or above (so it is the thread sched_pick would run); it has no
 	 * caller (receiving drops it) and an address space (losing it takes
 	 * a thread off every queue). */
-	ipc_short_message
-	ipc_lookup AO_R_WRITE
+	ipc_short_message ipc_decline\sfx
+	ipc_lookup AO_R_WRITE, ipc_decline\sfx
 	ldr r9, [r10, #AO_SLOT_OBJ]     /* the endpoint */
 	ldrb r8, [r9, #AO_EP_STATE]
 	cmp r8, #AO_EP_RECV
-	bne ipc_slow
+	bne ipc_decline\sfx
 	ldr r11, [r9, #AO_EP_HEAD]      /* the receiver */
 	ldrb r8, [sp, #TC(AO_T_PRIO)]
-	ldrb r12, [r11, #AO_T_PRIO]
-	cmp r12, r8
-	blo ipc_slow
+	ldrb r6, [r11, #AO_T_PRIO]
+	cmp r6, r8
+	blo ipc_decline\sfx
+	.if \smp
+	smp_partner_checks ipc_decline\sfx
+	.endif
 	/* Taken: nothing below declines. The receiver off the queue. */
 	ldr r8, [r11, #AO_T_QNEXT]
-	mov r12, #0
+	mov r6, #0
 	str r8, [r9, #AO_EP_HEAD]
 	cmp r8, #0
-	strne r12, [r8, #AO_T_QPREV]
-	streq r12, [r9, #AO_EP_TAIL]
-	strbeq r12, [r9, #AO_EP_STATE]  /* EP_IDLE (0) */
-	str r12, [r11, #AO_T_QNEXT]
-	str r12, [r11, #AO_T_WAIT_OBJ]
+	strne r6, [r8, #AO_T_QPREV]
+	streq r6, [r9, #AO_EP_TAIL]
+	strbeq r6, [r9, #AO_EP_STATE]   /* EP_IDLE (0) */
+	str r6, [r11, #AO_T_QNEXT]
+	str r6, [r11, #AO_T_WAIT_OBJ]
 	/* The badge, the reply right (and whether the reply may carry
 	 * capabilities: the caller's R_GRANT), the states. */
 	ldr r6, [r10, #AO_SLOT_A]
@@ -234,17 +293,20 @@ ipc_fast:
 	strb r8, [r11, #AO_T_STATE]
 	mov r8, #AO_TS_BLOCKED_REPLY
 	strb r8, [sp, #TC(AO_T_STATE)]
+	.if !\smp
 	mrc p15, 0, r12, c13, c0, 4     /* TPIDRPRW: the kernel stack top, */
 	ldr r12, [r12, #AO_CPU_LOCAL_CPU] /* where this CPU's struct cpu is named */
+	.endif
 	/* Switch to r11 (this CPU's struct cpu in r12): cpu->cur, and TTBR0
 	 * when the spaces differ. No entry starts with cpu->vs_dirty set
 	 * (thread.c), so TTBR0 holds the current thread's space. */
-ipc_switch:
+ipc_switch\sfx:
 	str r11, [r12, #AO_CPU_CUR]
 	ldr r8, [sp, #TC(AO_T_VSPACE)]
 	ldr r10, [r11, #AO_T_VSPACE]
 	cmp r8, r10
-	beq ipc_exit
+	beq ipc_exit\sfx
+	.if !\smp
 	/* uarch_vs_activate: an ASID of this generation is one write. */
 	movw r8, #:lower16:uarch_asid_gen
 	movt r8, #:upper16:uarch_asid_gen
@@ -252,11 +314,22 @@ ipc_switch:
 	ldr r8, [r8]
 	cmp r8, r9
 	bne ipc_activate_slow
+	.endif
 	ldrd r8, r9, [r10, #AO_VS_TTBR]
 	mcrr p15, 0, r8, r9, c2         /* TTBR0; no ISB: the exception return synchronizes */
 	/* Into r11: r0 = 0, r1..r5 the message, r6 the badge, the rest
 	 * from its uctx; SP_svc ends just past that uctx. */
-ipc_exit:
+ipc_exit\sfx:
+	.if \smp
+	/* Counted, then the lock no longer shared: everything written
+	 * above is seen before the flag clears. */
+	ldr r8, [r12, #AO_CPU_FAST_SHARED]
+	add r8, r8, #1
+	str r8, [r12, #AO_CPU_FAST_SHARED]
+	mov r8, #0
+	dmb ish
+	strb r8, [r12, #AO_CPU_IN_FAST]
+	.endif
 	add sp, r11, #(AO_T_CTX + 28)
 	ldmia sp!, {r7-r12}
 	ldmia sp, {sp, lr}^
@@ -264,50 +337,36 @@ ipc_exit:
 	add sp, sp, #12
 	rfeia sp!
 
-	/* A space without an ASID of this generation: uarch_vs_activate
-	 * on the kernel stack, keeping the message. */
-ipc_activate_slow:
-	mrc p15, 0, sp, c13, c0, 4
-	push {r1-r6, r11, r12}
-	add r0, r10, #AO_VS_ARCH
-	bl uarch_vs_activate
-	pop {r1-r6, r11, r12}
-	b ipc_exit
-
-	/* Declined: the general path, from the registers saved in the uctx. */
-ipc_slow:
-	mov r0, sp
-	mrc p15, 0, sp, c13, c0, 4
-	mov r1, r7
-	bl kentry_syscall_slow
-	b svc_resume
-
 	/* REPLY_RECV: a caller waits for the reply and it is not a fault
 	 * message; no bound notification has bits pending (the general path
 	 * delivers those first); the endpoint holds no senders (the receive
 	 * would take one); the caller at least as high as every queued ready
 	 * thread (no decision is pending at an entry: the running thread is
 	 * at least as high as every ready one, and cpu->next is empty). */
-rr_fast:
-	ipc_short_message
+rr_fast\sfx:
+	ipc_short_message ipc_decline\sfx
 	ldr r11, [sp, #TC(AO_T_CALLER)]
 	cmp r11, #0
-	beq ipc_slow
+	beq ipc_decline\sfx
 	ldrb r8, [r11, #AO_T_TFLAGS]
 	tst r8, #AO_THREAD_F_FAULT
-	bne ipc_slow
+	bne ipc_decline\sfx
 	ldr r8, [sp, #TC(AO_T_BOUND)]
 	cmp r8, #0
 	ldrne r8, [r8, #AO_NTFN_WORD]
 	cmpne r8, #0
-	bne ipc_slow
-	ipc_lookup AO_R_READ
+	bne ipc_decline\sfx
+	ipc_lookup AO_R_READ, ipc_decline\sfx
 	ldr r9, [r10, #AO_SLOT_OBJ]     /* the endpoint */
 	ldrb r8, [r9, #AO_EP_STATE]
 	cmp r8, #AO_EP_SEND
-	beq ipc_slow
+	beq ipc_decline\sfx
+	.if \smp
+	smp_partner_checks ipc_decline\sfx
+	.else
 	mrc p15, 0, r12, c13, c0, 4     /* this CPU's struct cpu (as above) */
 	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
+	.endif
 	ldr r8, [r12, #AO_CPU_READY_TOP]
 	cmp r8, #0
 	beq 1f
@@ -320,7 +379,7 @@ rr_fast:
 	orr r8, r10, r8, lsl #5         /* highest queued priority */
 	ldrb r10, [r11, #AO_T_PRIO]
 	cmp r10, r8
-	blo ipc_slow
+	blo ipc_decline\sfx
 1:	/* Taken. The reply: the caller runnable, the reply right gone. */
 	mov r10, #0
 	str r10, [r11, #AO_T_CALLEE]
@@ -342,7 +401,47 @@ rr_fast:
 	mov r8, #AO_TS_BLOCKED_RECV
 	strb r8, [sp, #TC(AO_T_STATE)]
 	mov r6, #0                      /* a reply has no badge */
-	b ipc_switch
+	b ipc_switch\sfx
+.endm
+
+/*
+ * The IPC fast path of CALL and REPLY_RECV, without a C frame. The same
+ * decisions as ipc_fastpath_call / ipc_fastpath_reply_recv (ipc/fastpath.h,
+ * which kentry_call and kentry_reply_recv run; docs/performance.md lists
+ * every check and why it is enough), made on registers: the thread's
+ * registers are already saved in its uctx, so r6, r8..r12 and lr are
+ * free, r0 (the slot index) is only read and r7 (the call number, for
+ * the general path) kept until the switch is certain, while r1..r5 (the
+ * info word and MR0..MR3) stay live and are handed to the thread
+ * switched to as they are. Every check comes before
+ * the first store; a refusal leaves everything as it was and goes to the
+ * general path (kentry_syscall_slow) with r7 still the call number.
+ * Offsets and constants: syscall/asm_offsets.h, checked in syscall.c.
+ *
+ *   sp   the current thread's uctx: its fields are at TC(offset)
+ *   r11  the thread to switch to (receiver, or caller answered)
+ *   r10  the slot, then that thread's address space
+ *   r9   the CSpace, then the endpoint
+ */
+	ipc_fast_paths 0, ""
+
+	/* A space without an ASID of this generation: uarch_vs_activate
+	 * on the kernel stack, keeping the message. */
+ipc_activate_slow:
+	mrc p15, 0, sp, c13, c0, 4
+	push {r1-r6, r11, r12}
+	add r0, r10, #AO_VS_ARCH
+	bl uarch_vs_activate
+	pop {r1-r6, r11, r12}
+	b ipc_exit
+
+	/* Declined: the general path, from the registers saved in the uctx. */
+ipc_decline:
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	mov r1, r7
+	bl kentry_syscall_slow
+	b svc_resume
 
 vec_pabt:
 	trap_entry 4, TRAP_PABT
@@ -387,9 +486,10 @@ user_trap:
 /*
  * The entries once several CPUs run threads (uarch_smp_entries switches
  * each CPU's VBAR here): the same frames, but every entry from user mode
- * goes to the C entries that take the kernel lock (kentry_*_smp), and
- * the svc vector has no IPC fast path of its own (the C fast paths run
- * under the lock). One CPU keeps the table above and pays nothing.
+ * goes to the C entries that take the kernel lock (kentry_*_smp), but
+ * for the svc vector's IPC fast paths, which run with the lock shared
+ * (ipc_fast_paths 1: beside the same paths on other CPUs, between threads
+ * of this CPU). One CPU keeps the table above and pays nothing.
  */
 	.balign 32
 	.global vectors_smp
@@ -415,10 +515,40 @@ vec_fiq_smp:
 	trap_entry 4, TRAP_FIQ, trap_common_smp
 vec_svc_smp:
 	svc_save
+	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
+	bls ipc_fast_smp
+ipc_slow_smp:
 	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4
 	bl kentry_syscall_smp
 	b svc_resume
+
+	/* Declined with the lock shared: the flag cleared (nothing was
+	 * written), then the entry that takes the lock. */
+ipc_decline_smp:
+	mov r8, #0
+	strb r8, [r12, #AO_CPU_IN_FAST]
+	b ipc_slow_smp
+
+	/* The lock held or wanted: the flag cleared, and while it stays so
+	 * (at most AO_SHARE_TRIES looks) a wait without a ticket -- a CPU
+	 * that queued for it here would hold every other sharer back too --
+	 * then the sharing tried again; after that, the lock taken. */
+ipc_share_smp_wait:
+	mov r8, #0
+	strb r8, [r12, #AO_CPU_IN_FAST]
+1:	subs r6, r6, #1
+	beq ipc_slow_smp
+	yield
+	movw r8, #:lower16:kernel_lock
+	movt r8, #:upper16:kernel_lock
+	ldr r8, [r8]
+	eor r8, r8, r8, ror #16
+	lsls r8, r8, #16
+	bne 1b
+	b ipc_share_smp
+
+	ipc_fast_paths 1, _smp
 
 trap_common_smp:
 	ldr r2, [sp, #68]

@@ -1354,6 +1354,16 @@ IPC_CASE(test_fastpath_declines)
 	KT_ASSERT(t, ipc_fastpath_call(c, FAST_ALONE) == NULL);
 	KT_EQ(t, r->state, TS_BLOCKED_RECV);
 	r->prio = 10;
+	/* With the lock shared: an endpoint homed on another CPU, a receiver
+	 * of another CPU (the decisions of the svc vector's smp copy). */
+	EP(ep)->home = (uint8_t)(cpu->index + 1);
+	KT_ASSERT(t, ipc_fastpath_call(c, FAST_SHARED) == NULL);
+	EP(ep)->home = cpu->index;
+	r->cpu = (uint8_t)(cpu->index + 1);
+	KT_ASSERT(t, ipc_fastpath_call(c, FAST_SHARED) == NULL);
+	r->cpu = cpu->index;
+	KT_EQ(t, r->state, TS_BLOCKED_RECV);
+	KT_ASSERT(t, EP(ep)->head == r && cpu->cur == c);
 	/* The general path: same result. */
 	KT_EQ(t, ipc_send(c, cslot(cs, 3), true, true), 0);
 	KT_EQ(t, c->state, TS_BLOCKED_REPLY);

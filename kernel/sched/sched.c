@@ -36,7 +36,8 @@ struct cpu cpus[HAL_MAX_CPUS];
 
 bool kernel_lock_on;
 uint8_t sched_boot_cpu;
-static struct spinlock kernel_lock;
+/* (Global: the svc vector's shared fast paths read its word.) */
+struct spinlock kernel_lock;
 
 void sched_init(void)
 {
@@ -65,15 +66,17 @@ static inline unsigned highest(uint32_t w)
 
 /*
  * Two ways to hold it (docs/architecture.md, "Stage 3"). Alone: the
- * ticket lock, and then no CPU in a shared section. Shared: this CPU's
+ * ticket lock, and then no CPU in a shared section. Shared: the CPU's
  * in_fast flag, set while nobody holds or waits for the ticket lock; the
- * same-CPU IPC fast paths run so, beside each other. Each side writes its
- * mark (the flag; its ticket) and then, after a full barrier, reads the
- * other's: of a sharer and a CPU taking the lock, at least one sees the
- * other, so either the sharer backs off (and takes the lock alone) or the
- * taker waits for the flag to clear. A sharer never waits, so a shared
- * section always ends; a CPU that wants the lock keeps new sharers out
- * from the moment it has a ticket.
+ * svc vector's IPC fast paths between threads of one CPU run so, beside
+ * each other (arch/arm/vectors.S, smp_share; ipc/fastpath.h, FAST_SHARED,
+ * says what they may touch). Each side writes its mark (the flag; its
+ * ticket) and then, after a full barrier, reads the other's: of a sharer
+ * and a CPU taking the lock, at least one sees the other, so either the
+ * sharer backs off or the taker waits for the flag to clear. A sharer
+ * never waits with its flag set, so a shared section always ends; a CPU
+ * that wants the lock keeps new sharers out from the moment it has a
+ * ticket.
  */
 static void kernel_lock_take(void)
 {
@@ -84,22 +87,6 @@ static void kernel_lock_take(void)
 		if (i != me)
 			while (__atomic_load_n(&cpus[i].in_fast, __ATOMIC_ACQUIRE))
 				arch_spin_relax();
-}
-
-bool kernel_share(struct cpu *c)
-{
-	__atomic_store_n(&c->in_fast, true, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__builtin_expect(!spin_is_locked(&kernel_lock), 1))
-		return true;
-	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELAXED);
-	return false;
-}
-
-void kernel_unshare(struct cpu *c)
-{
-	/* Everything the section wrote is seen before the flag clears. */
-	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELEASE);
 }
 
 void kernel_enter(struct cpu *c)

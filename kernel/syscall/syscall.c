@@ -1044,11 +1044,20 @@ AO_CHECK(NTFN_WORD, struct notification, word);
 AO_CHECK(CPU_CUR, struct cpu, cur);
 AO_CHECK(CPU_READY_TOP, struct cpu, ready_top);
 AO_CHECK(CPU_READY_BITS, struct cpu, ready_bits);
+AO_CHECK(CPU_RESCHED, struct cpu, resched);
+AO_CHECK(CPU_INDEX, struct cpu, index);
+AO_CHECK(CPU_IN_FAST, struct cpu, in_fast);
+AO_CHECK(CPU_FAST_SHARED, struct cpu, fast_shared);
+AO_CHECK(T_CPU, struct thread, cpu);
+AO_CHECK(EP_HOME, struct endpoint, home);
 AO_CHECK(VS_ARCH, struct vspace, arch);
 AO_CHECK(VS_ASID_GEN, struct vspace, arch.asid_gen);
 AO_CHECK(VS_TTBR, struct vspace, arch.ttbr);
 _Static_assert(sizeof(((struct thread *)0)->state) == 1 && sizeof(((struct thread *)0)->prio) == 1 &&
-	       sizeof(((struct thread *)0)->tflags) == 1 && sizeof(((struct endpoint *)0)->state) == 1,
+	       sizeof(((struct thread *)0)->tflags) == 1 && sizeof(((struct endpoint *)0)->state) == 1 &&
+	       sizeof(((struct thread *)0)->cpu) == 1 && sizeof(((struct endpoint *)0)->home) == 1 &&
+	       sizeof(((struct cpu *)0)->resched) == 1 && sizeof(((struct cpu *)0)->in_fast) == 1 &&
+	       sizeof(((struct cpu *)0)->index) == 1,
 	       "asm: byte fields");
 #undef AO_CHECK
 #endif
@@ -1179,26 +1188,6 @@ static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx
 	return cpu->cur != t || t->state != TS_RUNNABLE;
 }
 
-/* Call and reply-receive with the lock shared (ipc/fastpath.h,
- * FAST_SHARED): NULL when declined, or when the lock could not be shared. */
-static __attribute__((noinline)) struct uctx *kentry_ipc_shared(struct cpu *cpu, struct uctx *c,
-								uint32_t n)
-{
-	struct uctx *r = NULL;
-
-	if (!kernel_share(cpu))
-		return NULL;
-	/* A reschedule another CPU asked for comes first (its interrupt is
-	 * on its way), and so does a stop (the path alone sees to it). */
-	if (!__atomic_load_n(&cpu->resched, __ATOMIC_RELAXED) && !entry_thread_stopped(cpu, c))
-		r = n == SYS_CALL ? ipc_fastpath_call(cpu->cur, FAST_SHARED)
-				  : ipc_fastpath_reply_recv(cpu->cur, FAST_SHARED);
-	if (r)
-		cpu->fast_shared++;
-	kernel_unshare(cpu);
-	return r;
-}
-
 struct uctx *kentry_syscall_smp(struct uctx *c)
 {
 	struct cpu *cpu = this_cpu();
@@ -1208,11 +1197,6 @@ struct uctx *kentry_syscall_smp(struct uctx *c)
 	if (n == SYS_NULL) {
 		c->r[0] = 0;            /* the caller's own registers: no lock */
 		return c;
-	}
-	if (n <= SYS_REPLY_RECV) {
-		r = kentry_ipc_shared(cpu, c, n);
-		if (r)
-			return r;
 	}
 	kernel_enter(cpu);
 	if (entry_thread_stopped(cpu, c)) {

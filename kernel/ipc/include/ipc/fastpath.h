@@ -32,7 +32,8 @@
 
 /*
  * Several CPUs: call and reply-receive between two threads of the CPU
- * they run on also run with the kernel lock shared (kernel_share), beside
+ * they run on also run with the kernel lock shared (the svc vector:
+ * arch/arm/vectors.S, smp_share, makes these decisions), beside
  * the same paths on other CPUs (FAST_SHARED); everything else, the other
  * fast paths included, holds it alone (FAST_ALONE, also one CPU's mode).
  * A shared section only reads what changes under the lock held alone

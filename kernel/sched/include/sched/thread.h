@@ -104,7 +104,7 @@ struct cpu {
 	uint8_t index;               /* its HAL CPU index: cpus[index] */
 	bool in_user;                /* between its exit to user mode and its next kernel lock */
 	bool online;                 /* runs threads */
-	bool in_fast;                /* holds the kernel lock shared (kernel_share) */
+	bool in_fast;                /* holds the kernel lock shared (vectors.S, smp_share) */
 	uint32_t ipis;               /* reschedule interrupts taken */
 	uint32_t fast_shared;        /* calls and reply-receives taken with the lock shared */
 };
@@ -170,13 +170,6 @@ extern bool kernel_lock_on;
 extern uint8_t sched_boot_cpu;
 void kernel_enter(struct cpu *c);
 void kernel_exit(struct cpu *c);
-/* The kernel lock shared, for the fast paths that run beside each other
- * (ipc/fastpath.h, FAST_SHARED): true if taken, false (nothing taken) if
- * some CPU holds or waits for the lock -- then kernel_enter instead. A
- * shared section reads any kernel state and writes only what no other
- * sharer can reach (see FAST_SHARED). kernel_unshare ends it. */
-bool kernel_share(struct cpu *c);
-void kernel_unshare(struct cpu *c);
 /* On the boot CPU before the first thread runs: the lock on, taken, and
  * each CPU of `online` (a mask) marked to run threads. */
 void sched_smp_start(uint32_t online);

@@ -17,6 +17,7 @@
 #define AO_T_QPREV 100
 #define AO_T_WAIT_OBJ 104
 #define AO_T_IPC_GRANT 113      /* uint8_t ipc_grant */
+#define AO_T_CPU 114            /* uint8_t cpu */
 #define AO_T_CALLER 116
 #define AO_T_CALLEE 120
 #define AO_T_BOUND 128
@@ -39,6 +40,7 @@
 #define AO_EP_HEAD 16
 #define AO_EP_TAIL 20
 #define AO_EP_STATE 24
+#define AO_EP_HOME 25
 #define AO_NTFN_WORD 16
 
 /* struct cpu, found through the CPU's local words: TPIDRPRW holds the
@@ -47,6 +49,10 @@
 #define AO_CPU_CUR 0
 #define AO_CPU_READY_TOP 4
 #define AO_CPU_READY_BITS 8
+#define AO_CPU_RESCHED 2092
+#define AO_CPU_INDEX 2112
+#define AO_CPU_IN_FAST 2115
+#define AO_CPU_FAST_SHARED 2120
 
 /* struct vspace */
 #define AO_VS_ARCH 16
@@ -69,5 +75,6 @@
 #define AO_EP_SEND 1
 #define AO_EP_RECV 2
 #define AO_THREAD_F_FAULT 2
+#define AO_SHARE_TRIES 4096     /* looks at a busy kernel lock before a fast path takes it */
 
 #endif
