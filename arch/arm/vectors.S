@@ -207,8 +207,7 @@ svc_kernel:
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
-	movw r8, #:lower16:kernel_lock
-	movt r8, #:upper16:kernel_lock
+	ldr r8, =kernel_lock
 	ldr r8, [r8]
 	eor r8, r8, r8, ror #16
 	lsls r8, r8, #16                /* 0: next == owner, nobody holds or waits */
@@ -232,8 +231,7 @@ svc_kernel:
 	bne \fail
 	ldr r6, [r11, #AO_T_VSPACE]
 	ldr r6, [r6, #AO_VS_ASID_GEN]
-	movw r8, #:lower16:uarch_asid_gen
-	movt r8, #:upper16:uarch_asid_gen
+	ldr r8, =uarch_asid_gen
 	ldr r8, [r8]
 	cmp r6, r8
 	bne \fail
@@ -540,8 +538,7 @@ ipc_share_smp_wait:
 1:	subs r6, r6, #1
 	beq ipc_slow_smp
 	yield
-	movw r8, #:lower16:kernel_lock
-	movt r8, #:upper16:kernel_lock
+	ldr r8, =kernel_lock
 	ldr r8, [r8]
 	eor r8, r8, r8, ror #16
 	lsls r8, r8, #16

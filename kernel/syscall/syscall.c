@@ -1188,16 +1188,11 @@ static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx
 	return cpu->cur != t || t->state != TS_RUNNABLE;
 }
 
-struct uctx *kentry_syscall_smp(struct uctx *c)
+static __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 {
 	struct cpu *cpu = this_cpu();
-	uint32_t n = c->r[7];
 	struct uctx *r;
 
-	if (n == SYS_NULL) {
-		c->r[0] = 0;            /* the caller's own registers: no lock */
-		return c;
-	}
 	kernel_enter(cpu);
 	if (entry_thread_stopped(cpu, c)) {
 		if (cpu->cur)           /* suspended (a destroyed one is no CPU's) */
@@ -1208,6 +1203,17 @@ struct uctx *kentry_syscall_smp(struct uctx *c)
 	}
 	kernel_exit(cpu);
 	return r;
+}
+
+/* The entry: SYS_NULL reads and writes only the caller's own registers,
+ * so it takes no lock, and no frame either (as kentry_syscall). */
+__attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall_smp(struct uctx *c)
+{
+	if (c->r[7] == SYS_NULL) {
+		c->r[0] = 0;
+		return c;
+	}
+	return kentry_syscall_locked(c);
 }
 
 struct uctx *kentry_irq_smp(struct uctx *c)

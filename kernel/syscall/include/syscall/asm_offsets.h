@@ -75,6 +75,6 @@
 #define AO_EP_SEND 1
 #define AO_EP_RECV 2
 #define AO_THREAD_F_FAULT 2
-#define AO_SHARE_TRIES 4096     /* looks at a busy kernel lock before a fast path takes it */
+#define AO_SHARE_TRIES 0x100000 /* looks at a busy kernel lock before a fast path takes it */
 
 #endif
