@@ -202,8 +202,6 @@ svc_kernel:
 .macro smp_share fail, busy
 	mrc p15, 0, r12, c13, c0, 4
 	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
-	mov r6, #AO_SHARE_TRIES
-\busy:
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
@@ -212,6 +210,7 @@ svc_kernel:
 	eor r8, r8, r8, ror #16
 	lsls r8, r8, #16                /* 0: next == owner, nobody holds or waits */
 	bne \busy\()_wait
+\busy:
 	dmb ish                         /* (acquire: nothing below is read before the lock word) */
 	ldrb r8, [r12, #AO_CPU_RESCHED]
 	cmp r8, #0
@@ -529,21 +528,66 @@ ipc_decline_smp:
 	b ipc_slow_smp
 
 	/* The lock held or wanted: the flag cleared, and while it stays so
-	 * (at most AO_SHARE_TRIES looks) a wait without a ticket -- a CPU
-	 * that queued for it here would hold every other sharer back too --
-	 * then the sharing tried again; after that, the lock taken. */
+	 * (until it has gone from holder to holder AO_SHARE_HANDOVERS times)
+	 * a wait without a ticket -- a CPU that queued for it here would hold
+	 * every other sharer back too -- then the sharing tried again; after
+	 * that, the lock taken, in turn with the others. While it
+	 * waits the CPU is in the kernel with its thread's registers saved:
+	 * in_user clear (release order, as kernel_enter), so that a CPU
+	 * stopping that thread (sched_stall) need not wait for it; that CPU
+	 * asks this one to reschedule first, which the section sees and
+	 * declines. Shared again, in_user is set again: the section ends in
+	 * user mode or declines to kernel_enter. */
 ipc_share_smp_wait:
 	mov r8, #0
 	strb r8, [r12, #AO_CPU_IN_FAST]
-1:	subs r6, r6, #1
-	beq ipc_slow_smp
-	yield
+	dmb ish
+	strb r8, [r12, #AO_CPU_IN_USER]
+	ldr r9, =kernel_lock_sharers_waiting    /* seen by the lock's holder and takers */
+2:	ldrex r8, [r9]
+	add r8, r8, #1
+	strex r10, r8, [r9]
+	cmp r10, #0
+	bne 2b
+	ldr r6, =kernel_lock
+	ldrh r6, [r6]                   /* the ticket served now */
+1:	yield
+	ldr r8, =kernel_lock
+	ldr r8, [r8]
+	sub r9, r8, r6
+	uxth r9, r9
+	cmp r9, #AO_SHARE_HANDOVERS
+	bhs ipc_share_smp_give_up
+	eor r8, r8, r8, ror #16
+	lsls r8, r8, #16
+	bne 1b
+	mov r8, #1
+	strb r8, [r12, #AO_CPU_IN_FAST]
+	dmb ish
 	ldr r8, =kernel_lock
 	ldr r8, [r8]
 	eor r8, r8, r8, ror #16
 	lsls r8, r8, #16
+	movne r8, #0
+	strbne r8, [r12, #AO_CPU_IN_FAST]
 	bne 1b
+	mov r8, #1
+	strb r8, [r12, #AO_CPU_IN_USER]
+	ldr r9, =kernel_lock_sharers_waiting
+2:	ldrex r8, [r9]
+	sub r8, r8, #1
+	strex r10, r8, [r9]
+	cmp r10, #0
+	bne 2b
 	b ipc_share_smp
+ipc_share_smp_give_up:
+	ldr r9, =kernel_lock_sharers_waiting
+2:	ldrex r8, [r9]
+	sub r8, r8, #1
+	strex r10, r8, [r9]
+	cmp r10, #0
+	bne 2b
+	b ipc_slow_smp
 
 	ipc_fast_paths 1, _smp
 

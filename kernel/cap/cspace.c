@@ -146,7 +146,7 @@ static bool cspace_destroy(struct kobj *o, unsigned *work, unsigned budget)
 			kcache_free(&cache_mid, m);
 			cs->mid[i / CNODE_SLOTS] = NULL;
 		}
-		if (budget && *work >= budget && uarch_irq_pending())
+		if (budget && *work >= budget && cap_preempt_due())
 			return false;
 	}
 	return true;

@@ -152,7 +152,7 @@ bool obj_reap(unsigned budget)
 				obj_free(o);
 		}
 		if (budget && work >= budget) {
-			if (uarch_irq_pending()) {
+			if (cap_preempt_due()) {
 				reaping = false;
 				return reap_head == NULL;
 			}

@@ -1276,6 +1276,7 @@ IPC_CASE(test_fastpath_round_trip)
 		cpu->resched = false;
 		c->ctx.r[0] = 3;
 		msg(c, MSG_INFO(5, 2, 0), i, i + 1, i + 2, i + 3);
+		c->ipc_grant = true;    /* (left by an earlier call with R_GRANT) */
 		u = ipc_fastpath_call(c, FAST_ALONE);
 		KT_ASSERT_MSG(t, u == &r->ctx, "call %u: fast path not taken", (unsigned)i);
 		KT_ASSERT(t, cpu->cur == r);
@@ -1287,6 +1288,7 @@ IPC_CASE(test_fastpath_round_trip)
 		KT_EQ(t, r->ctx.r[2], i);
 		KT_EQ(t, r->ctx.r[5], i + 3);
 		KT_EQ(t, r->ctx.r[6], 0x11);
+		KT_ASSERT(t, !c->ipc_grant);    /* no R_GRANT: the reply carries no capability */
 		KT_EQ(t, EP(ep)->state, EP_IDLE);
 		KT_EQ(t, sched_highest_ready(), -1);    /* a direct switch: no queue */
 

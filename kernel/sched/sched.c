@@ -36,8 +36,10 @@ struct cpu cpus[HAL_MAX_CPUS];
 
 bool kernel_lock_on;
 uint8_t sched_boot_cpu;
-/* (Global: the svc vector's shared fast paths read its word.) */
+/* (Global: the svc vector's shared fast paths read its word, and count
+ * themselves in the second while they wait for it to be free.) */
 struct spinlock kernel_lock;
+uint32_t kernel_lock_sharers_waiting;
 
 void sched_init(void)
 {
@@ -82,11 +84,30 @@ static void kernel_lock_take(void)
 {
 	unsigned me = this_cpu()->index;
 
+	/* Fast paths waiting for the lock to be free go first (a CPU that
+	 * took it again at once, after a preemption point, say, would keep
+	 * them out): a few turns for them to get in, each a YIELD, which
+	 * also lets an emulator running the CPUs in turn run them. */
+	for (unsigned n = 0; n < 64 && __atomic_load_n(&kernel_lock_sharers_waiting,
+							__ATOMIC_RELAXED); n++)
+		arch_spin_relax();
 	spin_lock(&kernel_lock);        /* (its acquire is a full barrier after the ticket) */
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		if (i != me)
 			while (__atomic_load_n(&cpus[i].in_fast, __ATOMIC_ACQUIRE))
 				arch_spin_relax();
+}
+
+/* The cap layer's preemption probe: while this CPU holds the lock, does
+ * another want it -- a ticket behind this one's, or a fast path waiting
+ * without one? */
+static bool lock_wanted(void)
+{
+	uint32_t w = __atomic_load_n(&kernel_lock.word, __ATOMIC_RELAXED);
+
+	if ((uint16_t)((w >> 16) - w) > 1)
+		return true;
+	return __atomic_load_n(&kernel_lock_sharers_waiting, __ATOMIC_RELAXED) != 0;
 }
 
 void kernel_enter(struct cpu *c)
@@ -143,6 +164,7 @@ void sched_smp_start(uint32_t online)
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		cpus[i].online = (online >> i) & 1u;
 	uarch_set_space_probe(active_space);
+	cap_set_lock_probe(lock_wanted);
 	kernel_lock_on = true;
 	kernel_lock_take();
 }

@@ -663,6 +663,7 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		return 0;
 	case SYSINFO_PREEMPTIONS:
 		c->r[1] = cap_preemptions;
+		c->r[2] = cap_preemptions_for_lock;
 		return 0;
 	case SYSINFO_IDLE_LO:
 		c->r[1] = this_cpu()->idle_cycles;
@@ -1046,6 +1047,7 @@ AO_CHECK(CPU_READY_TOP, struct cpu, ready_top);
 AO_CHECK(CPU_READY_BITS, struct cpu, ready_bits);
 AO_CHECK(CPU_RESCHED, struct cpu, resched);
 AO_CHECK(CPU_INDEX, struct cpu, index);
+AO_CHECK(CPU_IN_USER, struct cpu, in_user);
 AO_CHECK(CPU_IN_FAST, struct cpu, in_fast);
 AO_CHECK(CPU_FAST_SHARED, struct cpu, fast_shared);
 AO_CHECK(T_CPU, struct thread, cpu);
@@ -1057,7 +1059,7 @@ _Static_assert(sizeof(((struct thread *)0)->state) == 1 && sizeof(((struct threa
 	       sizeof(((struct thread *)0)->tflags) == 1 && sizeof(((struct endpoint *)0)->state) == 1 &&
 	       sizeof(((struct thread *)0)->cpu) == 1 && sizeof(((struct endpoint *)0)->home) == 1 &&
 	       sizeof(((struct cpu *)0)->resched) == 1 && sizeof(((struct cpu *)0)->in_fast) == 1 &&
-	       sizeof(((struct cpu *)0)->index) == 1,
+	       sizeof(((struct cpu *)0)->index) == 1 && sizeof(((struct cpu *)0)->in_user) == 1,
 	       "asm: byte fields");
 #undef AO_CHECK
 #endif

@@ -184,6 +184,24 @@ int cairn_main(uint32_t arg)
 			r.mr[2] = after.r[3];
 			break;
 		}
+		case WK_CALL_COUNT: {
+			volatile uint32_t *n = (volatile uint32_t *)(uintptr_t)m.mr[1];
+
+			for (uint32_t i = 0; i < m.mr[2]; i++) {
+				struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
+
+				err = sys_call(m.mr[0], &x);
+				if (err) {
+					r.mr[0] = (uint32_t)err;
+					break;
+				}
+				if (x.mr[0] == i + 1)
+					(*n)++;
+				else
+					r.mr[0]++;
+			}
+			break;
+		}
 		case WK_SPIN: {
 			/* The victim's loop in the dos suite, word for word:
 			 * 1024 additions, then a look at the clock. */

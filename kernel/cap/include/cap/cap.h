@@ -229,6 +229,13 @@ uint32_t cap_descendants(const struct slot *s);
 /* Work units done by preemptible operations since boot, and how often
  * they were preempted (tests, reports). */
 extern uint32_t cap_preemptions;
+/* Of those, the ones due to another CPU waiting for the kernel lock. */
+extern uint32_t cap_preemptions_for_lock;
+/* A preemption point is due: an interrupt is pending, or (several CPUs)
+ * another CPU waits for the kernel lock this one holds -- what the probe
+ * the scheduler gives says (cap_set_lock_probe; none: never). */
+bool cap_preempt_due(void);
+void cap_set_lock_probe(bool (*wanted)(void));
 
 /* ----------------------------------------------------------- checks */
 

@@ -240,7 +240,8 @@ enum thread_state {
 #define SYSINFO_TICK_HZ 2
 #define SYSINFO_HEAP_FREE 3
 #define SYSINFO_CYCLES_LO 4
-#define SYSINFO_PREEMPTIONS 5     /* long operations (revoke) preempted so far */
+#define SYSINFO_PREEMPTIONS 5     /* r1 long operations (revoke) preempted so far, r2 those
+				   * preempted for another CPU waiting for the kernel lock */
 #define SYSINFO_FRAME_TABLE 6     /* bytes of frame table backed by RAM */
 #define SYSINFO_IDLE_LO 7         /* cycle-counter time spent idle (low word) */
 #define SYSINFO_CHECK 8           /* r1 = a CAP_SYSTEM capability with R_READ: run every

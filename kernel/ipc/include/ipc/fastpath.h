@@ -168,6 +168,10 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	r->ctx.r[1] = info;
 	__builtin_memcpy(&r->ctx.r[2], &t->ctx.r[2], 4 * sizeof(uint32_t));   /* MR0..MR3 */
 	r->ctx.r[6] = s->a;
+	/* Whether the reply may carry capabilities: the caller's R_GRANT
+	 * (ep_send's ipc_grant, which the general reply path reads). */
+	t->ipc_grant = (s->info >> (8 + 3)) & 1u;
+	_Static_assert(R_GRANT == 1u << 3, "R_GRANT is bit 3 of the rights");
 	r->caller = t;
 	r->state = TS_RUNNABLE;
 	t->callee = r;

@@ -51,6 +51,7 @@
 #define AO_CPU_READY_BITS 8
 #define AO_CPU_RESCHED 2092
 #define AO_CPU_INDEX 2112
+#define AO_CPU_IN_USER 2113
 #define AO_CPU_IN_FAST 2115
 #define AO_CPU_FAST_SHARED 2120
 
@@ -75,6 +76,7 @@
 #define AO_EP_SEND 1
 #define AO_EP_RECV 2
 #define AO_THREAD_F_FAULT 2
-#define AO_SHARE_TRIES 0x100000 /* looks at a busy kernel lock before a fast path takes it */
+#define AO_SHARE_HANDOVERS 8    /* a busy kernel lock changes hands so often before a fast
+				 * path waiting to share it takes it instead */
 
 #endif

@@ -53,6 +53,9 @@ enum wk_cmd {
 				 * mr0 = wrong replies or the first error, mr1 = calls and
 				 * reply-receives its CPU took with the kernel lock shared
 				 * meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
+	WK_CALL_COUNT = 21,     /* call slot mr0 mr2 times, adding 1 to the word at mr1
+				 * after each right reply (WK_SERVE): mr0 = wrong replies
+				 * or the first error */
 };
 
 /* What WK_EXHAUST allocates, each from the account at WK_ACCOUNT. */
