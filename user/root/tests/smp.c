@@ -690,9 +690,9 @@ static void test_device_interrupt_follows_rebind(struct utest *t)
 }
 
 /*
- * The allocators from every CPU at once. A worker on each CPU (on the
- * boot CPU at the root's priority, sharing it round robin) makes and
- * destroys objects, memory of orders 0-4, the page tables of its own
+ * The allocators from every CPU at once. A worker on each CPU (the first
+ * ALLOC_CPUS; on the boot CPU at the root's priority, sharing it round
+ * robin) makes and destroys objects, memory of orders 0-4, the page tables of its own
  * address space and CSpace leaves from an account of its own, in rounds
  * (WK_ALLOC), while the root task runs every invariant walker of the
  * kernel -- the frame table, buddy, heap, object caches and pools among
@@ -702,6 +702,9 @@ static void test_device_interrupt_follows_rebind(struct utest *t)
  * is revoked: nothing left used or carved in it; the root's own account
  * and the page pools' free pages exactly as before, the walkers clean.
  */
+#define ALLOC_CPUS 4                    /* at most: each more slows every round of the
+					 * others (one kernel lock; under QEMU, TLB
+					 * broadcasts wait for every CPU) */
 #define ALLOC_CHECKS 3                  /* walker runs during the churn */
 #define ALLOC_STEP 2                    /* rounds of every worker after each */
 #define ALLOC_VA (SMP_VA + 0x2000u)     /* a worker's own mapping of a round */
@@ -756,7 +759,7 @@ static void test_allocators_on_every_cpu(struct utest *t)
 
 	if (!need_cpus(t, 2))
 		return;
-	for (unsigned c = 0; c < SMP_MAX; c++)
+	for (unsigned c = 0; c < SMP_MAX && n < ALLOC_CPUS; c++)
 		if (mask >> c & 1u)
 			cpu[n++] = c;
 	if (!(ctr = counters(t, &page)))
