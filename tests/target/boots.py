@@ -452,6 +452,11 @@ def hostile_dt_boots():
 BOOTS += hostile_dt_boots()
 
 
+def _boot(name):
+    """The boot of BOOTS called name."""
+    return next(b for b in BOOTS if b["name"] == name)
+
+
 def smp_boots():
     """Secondary CPUs (kernel/boot/smp.c): 2 to 8 of them, directly and
     through U-Boot (SVC, and HYP with the smc conduit), each counted online
@@ -468,8 +473,15 @@ def smp_boots():
         kernel_boot("boot_direct_smp8", "1G", 16384, uboot=False, smp=8, timeout=90,
                     icount=True, args="ktest=cpus,smp,timer,uipc",
                     extra=[("cpus", r"cpus: 8 online$")] + smp_checks(8)),
-        kernel_boot("boot_uboot_smp4", "1G", 16384, smp=4, args="ktest=cpus,smp,boot",
-                    extra=[("cpus", r"cpus: 4 online$")] + smp_checks(4)),
+        # The main U-Boot boot, its checks and every suite of ktest=all
+        # but dos (whose throughput bounds are timing checks; it runs at 4
+        # CPUs in boot_direct_smp4), at 4 CPUs.
+        kernel_boot("boot_uboot_smp4", "1G", 16384, smp=4, timeout=120,
+                    args="ktest=timer,boot,cpus,ipc,mem,mmu,exceptions,uspace,runtime,"
+                         "cap_revoke,fuzz_found,smp,blocks,faults,uipc,sysdesc,drivers",
+                    extra=[e for e in _boot("boot_uboot")["expect"]
+                           if e[0] not in ("uboot", "banner", "ram", "mem")]
+                    + [("cpus", r"cpus: 4 online$")] + smp_checks(4)),
         kernel_boot("boot_uboot_hyp_smp2", "512M", 8192, smp=2, virt=True, args="ktest=cpus,smp",
                     extra=[("hyp", r"entered in HYP mode"), ("cpus", r"cpus: 2 online$")]
                     + smp_checks(2)),
@@ -499,6 +511,31 @@ def smp_boots():
 
 
 BOOTS += smp_boots()
+
+
+def smp4_boots():
+    """Boots of the list above again with 4 CPUs, the same checks plus
+    "cpus: 4 online": the system (the shell session, the PCI drivers and
+    hot-plug, a disk write across a machine reset) and the kernel's own
+    panic and fault reports with the secondaries running. Not repeated:
+    the boots whose subject is the RAM's size or layout (128M to 255G,
+    mem=), the hostile device trees, archives and programs (parsed and
+    refused before the secondaries start, or by the root task, which runs
+    on the boot CPU), the boots that already have several-CPU versions
+    (boot_direct_smp4, fuzz_smp4, boot_uboot_smp4 and those of
+    smp_boots()), and the second fuzz seeds (several CPUs make an icount
+    run several times longer: fuzz_smp4 has one seed)."""
+    boots = []
+    for name in ("shell_session", "blk_persist", "pci_devices", "pci_devices_ktest",
+                 "pci_hotplug", "panic", "fault_report"):
+        b = dict(_boot(name), name=name + "_smp4", smp=4)
+        b["timeout"] = b["timeout"] + 60
+        b["expect"] = list(b["expect"]) + [("cpus", r"cpus: 4 online$")]
+        boots.append(b)
+    return boots
+
+
+BOOTS += smp4_boots()
 
 
 def _re(text):

@@ -58,6 +58,71 @@ static void exhaust(unsigned kind, cptr_t slot, cptr_t limit, struct msg *r)
 	r->mr[2] = slot;
 }
 
+/* The CPU running the caller (SYSINFO_CPUS r3). */
+static uint32_t my_cpu(void)
+{
+	struct sysregs s = { { SYSINFO_CPUS } };
+
+	return cairn_syscall(SYS_SYSTEM_INFO, &s) ? 0xffffffffu : s.r[3];
+}
+
+/*
+ * WK_ALLOC: one round over slots s..s + WK_ALLOC_SLOTS - 1, everything
+ * from WK_ACCOUNT: an endpoint, a notification, a thread, a 64-slot
+ * CSpace and an address space; pages of orders 0 to 4, each mapped in
+ * that address space in a 2 MiB region of its own (five level-3 tables,
+ * three level-2 ones, charged to the account); a copy of the order-0
+ * page mapped in the worker's own space at va, found zeroed, written;
+ * eight copies of the endpoint, in the new CSpace and in its own,
+ * revoked; then all of it deleted, the address space with its pages
+ * still mapped. 0, or the first failure as step << 16 | -error.
+ */
+enum { AL_EP, AL_NTFN, AL_THREAD, AL_CSPACE, AL_VSPACE, AL_PAGE, AL_COPY = AL_PAGE + 5,
+       AL_EPCOPY, AL_END = AL_EPCOPY + 8 };
+_Static_assert(AL_END <= WK_ALLOC_SLOTS, "WK_ALLOC_SLOTS: the slots of a round");
+
+static uint32_t alloc_round(cptr_t s, uint32_t va)
+{
+	static const unsigned type[] = { CAP_ENDPOINT, CAP_NOTIFICATION, CAP_THREAD, CAP_CSPACE,
+					 CAP_VSPACE };
+	volatile uint32_t *mine = (volatile uint32_t *)(uintptr_t)va;
+	unsigned step = 0;
+	int err = 0;
+
+#define AL_DO(call)                                                         	do {                                                                		step++;                                                     		if ((err = (call)) != 0)                                    			return step << 16 | (uint32_t)-err;                 	} while (0)
+	for (unsigned i = 0; i < 5; i++)
+		AL_DO(sys_obj_create(WK_ACCOUNT, type[i], CPTR_SELF, s + i, i == AL_CSPACE ? 64 : 0));
+	for (unsigned k = 0; k < 5; k++) {
+		AL_DO(sys_mem_alloc(WK_ACCOUNT, POOL_ID_DIRECT, k, CPTR_SELF, s + AL_PAGE + k));
+		AL_DO(sys_map(s + AL_VSPACE, s + AL_PAGE + k, 0x10000000u + k * 0x20000000u,
+			      R_READ | R_WRITE, ATTR_DEFAULT));
+	}
+	AL_DO(sys_cap_mint(s + AL_PAGE, CPTR_SELF, s + AL_COPY, R_READ | R_WRITE, 0, 0));
+	AL_DO(sys_map(WK_VSPACE, s + AL_COPY, va, R_READ | R_WRITE, ATTR_DEFAULT));
+	AL_DO(mine[0] == 0 && mine[1023] == 0 ? 0 : E_FORMAT);      /* zeroed */
+	mine[0] = va;
+	mine[1023] = ~va;
+	AL_DO(mine[0] == va && mine[1023] == ~va ? 0 : E_FORMAT);
+	for (unsigned i = 0; i < 4; i++) {
+		AL_DO(sys_cap_copy(s + AL_EP, s + AL_CSPACE, 1 + i));
+		AL_DO(sys_cap_copy(s + AL_EP, CPTR_SELF, s + AL_EPCOPY + i));
+	}
+	AL_DO(sys_cap_revoke(CPTR_SELF, s + AL_EP));
+	for (unsigned i = 0; i < 4; i++) {
+		struct cap_info ci;
+
+		AL_DO(sys_cap_inspect(s + AL_EPCOPY + i, &ci) == E_NOCAP ? 0 : E_EXIST);
+	}
+	AL_DO(sys_unmap(s + AL_COPY));
+	AL_DO(sys_cap_delete(CPTR_SELF, s + AL_COPY));
+	for (unsigned i = 5; i-- > 0;)
+		AL_DO(sys_cap_delete(CPTR_SELF, s + i));
+	for (unsigned k = 0; k < 5; k++)
+		AL_DO(sys_cap_delete(CPTR_SELF, s + AL_PAGE + k));
+#undef AL_DO
+	return 0;
+}
+
 int cairn_main(uint32_t arg)
 {
 	(void)arg;
@@ -236,6 +301,46 @@ int cairn_main(uint32_t arg)
 				}
 				if (rounds)
 					(*rounds)++;
+			}
+		}
+		case WK_NOTIFIED: {
+			volatile uint32_t *out = (volatile uint32_t *)(uintptr_t)m.mr[3];
+			uint32_t bits = 0;
+
+			err = sys_wait(m.mr[0], &bits);
+			r.mr[2] = my_cpu();
+			if (!err && m.mr[1]) {
+				*(volatile uint32_t *)(uintptr_t)m.mr[1] = 0;
+				/* (the device quiet before the line is unmasked) */
+				__asm__ volatile("dsb sy" ::: "memory");
+				err = sys_irq_ack(m.mr[2]);
+			}
+			r.mr[0] = bits;
+			r.mr[1] = (uint32_t)err;
+			if (out) {
+				out[1] = r.mr[0];
+				out[2] = r.mr[1];
+				out[3] = r.mr[2];
+				__atomic_store_n(&out[0], out[0] + 1, __ATOMIC_RELEASE);
+			}
+			break;
+		}
+		case WK_IRQ_BIND:
+			r.mr[0] = (uint32_t)sys_irq_bind(m.mr[0], m.mr[1]);
+			r.mr[1] = my_cpu();
+			break;
+		case WK_ALLOC: {
+			volatile uint32_t *out = (volatile uint32_t *)(uintptr_t)m.mr[2];
+
+			for (;;) {
+				uint32_t failed = alloc_round(m.mr[0], m.mr[1]);
+
+				if (failed) {
+					out[1] = failed;
+					for (;;)
+						sys_recv(WK_CMD, &m);   /* stopped: it says no more */
+				}
+				__atomic_store_n(&out[0], out[0] + 1, __ATOMIC_RELEASE);
 			}
 		}
 		case WK_MAP:

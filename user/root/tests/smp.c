@@ -5,9 +5,10 @@
  * checks what the other CPUs did: that they run at the same time as it
  * (threads below its priority make progress while it never blocks), that
  * calls and signals cross CPUs, that a revocation or a suspension on the
- * boot CPU stops a thread running on another one before it returns, and
- * that capability operations on every CPU at once leave the kernel's
- * invariants and the quotas exact.
+ * boot CPU stops a thread running on another one before it returns, that
+ * a device's interrupt goes to the CPU of the driver that bound it, and
+ * that capability operations and the object and memory allocators used
+ * on every CPU at once leave the kernel's invariants and the quotas exact.
  *
  * With one CPU every case is skipped (the boots of tools/test run the
  * suite at -smp 1 and at -smp 4).
@@ -111,11 +112,17 @@ static int worker_on(struct worker *w, unsigned cpu, unsigned prio)
 	return err;
 }
 
-static int go(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2)
+static int go4(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
+	       uint32_t a3)
 {
-	struct msg m = { MSG_INFO(cmd, 3, 0), { a0, a1, a2, 0 }, 0 };
+	struct msg m = { MSG_INFO(cmd, 4, 0), { a0, a1, a2, a3 }, 0 };
 
 	return sys_send(w->cmd, &m);
+}
+
+static int go(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2)
+{
+	return go4(w, cmd, a0, a1, a2, 0);
 }
 
 /* Busy-wait, never blocking or yielding, until every counter 1..m has
@@ -538,6 +545,446 @@ static void test_capability_churn_on_every_cpu(struct utest *t)
 	UT_EQ(carved1, carved0);
 }
 
+/* One notification, a waiter on every other CPU, queued in turn: m
+ * signals from the boot CPU, each with its own badge bit, wake the
+ * waiters once each in the order they waited (the first signal the
+ * first waiter, and so on), each on its own CPU, each woken by a
+ * reschedule interrupt (its CPU idled); nothing is left in the word. */
+static void test_signal_wakes_waiters_on_every_cpu(struct utest *t)
+{
+	struct worker w[SMP_MAX];
+	cptr_t n = slot_alloc(), badged[SMP_MAX];
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	uint32_t from[SMP_MAX] = { 0 }, ipis;
+	volatile uint32_t *ctr;
+	cptr_t page;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
+	for (unsigned i = 1; i <= m; i++) {
+		badged[i] = slot_alloc();
+		UT_EQ(sys_cap_mint(n, CPTR_SELF, badged[i], R_WRITE, 1u << i, 0), 0);
+		UT_EQ(worker_on(&w[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(share(&w[i], page), 0);
+		UT_EQ(sys_cap_mint(n, w[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+		UT_EQ(go4(&w[i], WK_NOTIFIED, WK_FIRST_FREE, 0, 0, SMP_VA + 64 * i), 0);
+		UT_EQ(wait_state(&w[i], TS_BLOCKED_NTFN), TS_BLOCKED_NTFN);
+	}
+	ipis = sysinfo(SYSINFO_CPUS, 4);
+	for (unsigned i = 1; i <= m; i++)
+		UT_EQ(sys_signal(badged[i]), 0);
+	for (unsigned i = 1; i <= m; i++) {
+		struct msg r;
+
+		UT_EQ(sys_recv(w[i].report, &r), 0);
+		UT_EQ(r.badge, WK_BADGE_REPORT);
+		UT_EQ(r.mr[0], 1u << i);                /* the i-th signal's bit, alone */
+		UT_EQ(r.mr[1], 0);
+		UT_EQ(r.mr[2], cpu[i - 1]);             /* woken where it waited */
+		UT_EQ(ctr[16 * i], from[i] + 1);        /* once */
+	}
+	SMP_ASSERT(sysinfo(SYSINFO_CPUS, 4) - ipis >= m, "%u waiters on idle CPUs woken with "
+		   "%u reschedule interrupts", m, (unsigned)(sysinfo(SYSINFO_CPUS, 4) - ipis));
+	UT_EQ(sys_poll(n, NULL), E_AGAIN);
+	for (unsigned i = 1; i <= m; i++) {
+		worker_free(&w[i]);
+		sys_cap_delete(CPTR_SELF, badged[i]);
+	}
+	sys_cap_delete(CPTR_SELF, n);
+	counters_free(page);
+}
+
+/*
+ * Device interrupts. The device is QEMU virt's PL061 GPIO, which no
+ * server of the system description holds: pin 0 made level-sensitive with
+ * its event level equal to the pin's present value raises the
+ * controller's interrupt line (SPI 7) the moment the pin's enable bit is
+ * set and drops it when the bit is cleared. The test raises the line
+ * with one store; the driver quiets it with another before IRQ_ACK.
+ *
+ * Which CPU took an interrupt is not reported by the kernel; it shows in
+ * the reschedule interrupts (SYSINFO_CPUS r4). The driver waits on its
+ * CPU, which idles; the root task spins on the boot CPU without entering
+ * the kernel but to read the clock. Taken on the driver's CPU, the
+ * interrupt makes the driver ready there: no reschedule interrupt
+ * anywhere. Taken on another CPU, the driver's CPU has to be woken by one.
+ */
+#define GPIO_VA (SMP_VA + 0x1000u)      /* the GPIO's registers, in root and drivers */
+#define GPIO_DATA 0x3fc                 /* (address bits 9:2 select the pins: all) */
+#define GPIO_IS 0x404                   /* 1: level-sensitive */
+#define GPIO_IBE 0x408
+#define GPIO_IEV 0x40c                  /* level-sensitive: 1 high, 0 low */
+#define GPIO_IE 0x410
+#define GPIO_MIS 0x418
+#define GPIO_IC 0x41c
+#define GPIO_PIN 0x1u                   /* pin 0 (pin 3 is the power button) */
+#define IRQ_OUT 16                      /* WK_NOTIFIED's record: words 16-19 */
+
+static volatile uint32_t *gpio(unsigned off)
+{
+	return (volatile uint32_t *)(GPIO_VA + off);
+}
+
+struct irq_rig {
+	cptr_t page, dev, handler, ntfn;
+	volatile uint32_t *ctr;
+};
+
+/* The counters page, the GPIO mapped here and set up (the line low), its
+ * line claimed, a notification for it. false: skipped or failed. */
+static bool rig_up(struct utest *t, struct irq_rig *g)
+{
+	const struct bootinfo_dev *d = root_device("pl061");
+	int err;
+
+	if (!d || d->irq == 0xffffffffu) {
+		t->skip = "no pl061 with an interrupt";
+		return false;
+	}
+	if (!(g->ctr = counters(t, &g->page)))
+		return false;
+	g->dev = slot_alloc();
+	g->handler = slot_alloc();
+	g->ntfn = slot_alloc();
+	err = sys_cap_copy(d->slot, CPTR_SELF, g->dev);
+	if (!err)
+		err = sys_map(SLOT_VSPACE, g->dev, GPIO_VA, R_READ | R_WRITE, ATTR_DEFAULT);
+	if (!err)
+		err = sys_irq_get(SLOT_IRQ_CONTROL, d->irq, CPTR_SELF, g->handler);
+	if (!err)
+		err = sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, g->ntfn, 0);
+	if (err) {
+		utest_fail(t, __FILE__, __LINE__, "the GPIO and its line %u: error %d", d->irq, err);
+		return false;
+	}
+	*gpio(GPIO_IE) = 0;
+	*gpio(GPIO_IS) = GPIO_PIN;
+	*gpio(GPIO_IBE) = 0;
+	*gpio(GPIO_IEV) = *gpio(GPIO_DATA) & GPIO_PIN;
+	*gpio(GPIO_IC) = GPIO_PIN;
+	if (*gpio(GPIO_MIS)) {
+		utest_fail(t, __FILE__, __LINE__, "the GPIO's interrupt is up before it is enabled");
+		return false;
+	}
+	return true;
+}
+
+static void rig_down(struct irq_rig *g)
+{
+	*gpio(GPIO_IE) = 0;
+	*gpio(GPIO_IS) = 0;
+	*gpio(GPIO_IEV) = 0;
+	*gpio(GPIO_IC) = 0xff;
+	sys_cap_delete(CPTR_SELF, g->handler);          /* the line released */
+	sys_cap_revoke(CPTR_SELF, g->dev);
+	sys_unmap(g->dev);
+	sys_cap_delete(CPTR_SELF, g->dev);
+	sys_cap_delete(CPTR_SELF, g->ntfn);
+	counters_free(g->page);
+}
+
+/* A driver worker on cpu: the counters page and the GPIO mapped in it, the
+ * line's handler at WK_FIRST_FREE, the notification (badge: the bits the
+ * line signals once bound through it) at WK_FIRST_FREE + 1. */
+static int driver_on(struct worker *w, struct irq_rig *g, unsigned cpu, uint32_t bits)
+{
+	cptr_t dev = slot_alloc();
+	int err = worker_on(w, cpu, WORKER_PRIO);
+
+	if (!err)
+		err = share(w, g->page);
+	if (!err)
+		err = dev ? sys_cap_mint(g->dev, CPTR_SELF, dev, R_READ | R_WRITE, 0, 0) : E_NOMEM;
+	if (!err)
+		err = sys_map(w->p.vspace, dev, GPIO_VA, R_READ | R_WRITE, ATTR_DEFAULT);
+	if (!err)
+		err = sys_cap_copy(g->handler, w->p.cspace, WK_FIRST_FREE);
+	if (!err)
+		err = sys_cap_mint(g->ntfn, w->p.cspace, WK_FIRST_FREE + 1, R_READ | R_WRITE, bits,
+				   0);
+	return err;
+}
+
+/* The driver binds the line itself, on its CPU: *cpu is where it ran. */
+static int driver_bind(struct worker *w, unsigned *cpu)
+{
+	struct msg r;
+	int err = worker_cmd(w, WK_IRQ_BIND, WK_FIRST_FREE, WK_FIRST_FREE + 1, 0, &r);
+
+	if (err)
+		return err < 0 ? err : E_STATE;
+	*cpu = r.mr[1];
+	return (int)r.mr[0];
+}
+
+/* One interrupt raised here and handled by the driver w: it got `bits`
+ * on CPU `cpu`, quieted the device and acknowledged the line, exactly
+ * once (the line has nothing pending after, the notification no bits).
+ * *ipis: the reschedule interrupts taken between the raise and the
+ * driver's record of it. */
+static void driver_take(struct utest *t, struct irq_rig *g, struct worker *w, uint32_t bits,
+			unsigned cpu, uint32_t *ipis)
+{
+	volatile uint32_t *out = g->ctr + IRQ_OUT;
+	uint32_t n0 = out[0], i0, t0;
+	struct thread_info ti;
+	struct msg r;
+
+	UT_EQ(go4(w, WK_NOTIFIED, WK_FIRST_FREE + 1, GPIO_VA + GPIO_IE, WK_FIRST_FREE,
+		  SMP_VA + 4 * IRQ_OUT), 0);
+	UT_EQ(wait_state(w, TS_BLOCKED_NTFN), TS_BLOCKED_NTFN);
+	i0 = sysinfo(SYSINFO_CPUS, 4);
+	*gpio(GPIO_IE) = GPIO_PIN;                      /* the line goes up */
+	t0 = ticks();
+	while (__atomic_load_n(&out[0], __ATOMIC_ACQUIRE) == n0)
+		SMP_ASSERT(ticks() - t0 <= SMP_WAIT_TICKS, "no interrupt reached the driver on "
+			   "CPU %u (the GPIO's raised: %u)", cpu, (unsigned)*gpio(GPIO_MIS));
+	*ipis = sysinfo(SYSINFO_CPUS, 4) - i0;
+	UT_EQ(out[0], n0 + 1);
+	UT_EQ(out[1], bits);                            /* the line's bits, through the wait */
+	UT_EQ(out[2], 0);                               /* its IRQ_ACK */
+	UT_EQ(out[3], cpu);                             /* woken on its own CPU */
+	UT_EQ(sys_recv(w->report, &r), 0);
+	UT_EQ(r.badge, WK_BADGE_REPORT);
+	UT_EQ(r.mr[0], bits);
+	UT_EQ(r.mr[2], cpu);
+	UT_EQ(sys_thread_info(w->p.thread, &ti), 0);
+	UT_EQ(ti.cpu, cpu);
+	UT_EQ(*gpio(GPIO_MIS), 0);                      /* quieted by the driver */
+	UT_EQ(sys_irq_ack(g->handler), E_STATE);        /* acknowledged, nothing pending */
+	UT_EQ(sys_poll(g->ntfn, NULL), E_AGAIN);        /* delivered once */
+}
+
+/* For every CPU running threads (the boot CPU too), a driver there binds
+ * the line and gets two of its interrupts: on that CPU, taken there. */
+static void test_device_interrupt_on_every_cpu(struct utest *t)
+{
+	uint32_t mask = sysinfo(SYSINFO_CPUS, 2);
+	struct irq_rig g;
+
+	if (!need_cpus(t, 2) || !rig_up(t, &g))
+		return;
+	for (unsigned c = 0; c < SMP_MAX && !t->failed; c++) {
+		struct worker w;
+		unsigned bound = 0xff;
+
+		if (!(mask >> c & 1u))
+			continue;
+		UT_EQ(driver_on(&w, &g, c, 1u << c), 0);
+		UT_EQ(driver_bind(&w, &bound), 0);
+		UT_EQ(bound, c);
+		for (unsigned k = 0; k < 2 && !t->failed; k++) {
+			uint32_t ipis = 0;
+
+			driver_take(t, &g, &w, 1u << c, c, &ipis);
+			SMP_ASSERT(t->failed || ipis == 0, "the line bound on CPU %u was taken on "
+				   "another CPU (%u reschedule interrupts)", c, (unsigned)ipis);
+		}
+		worker_free(&w);
+	}
+	rig_down(&g);
+}
+
+/* A driver bound on CPU a is moved to CPU b. Until it binds again the line
+ * still goes to a (abi.md: delivery follows IRQ_BIND, not
+ * SYS_THREAD_SET_CPU): the interrupt reaches it on b, through a
+ * reschedule interrupt from a, which is also what shows that the check of
+ * the case before can fail. Bound again from b, the line is taken on b. */
+static void test_device_interrupt_follows_rebind(struct utest *t)
+{
+	unsigned cpu[SMP_MAX], m = others(cpu), a, b, bound = 0xff;
+	uint32_t ipis = 0;
+	struct irq_rig g;
+	struct worker w;
+
+	if (!need_cpus(t, 2) || !rig_up(t, &g))
+		return;
+	a = cpu[0];
+	b = m >= 2 ? cpu[m - 1] : sysinfo(SYSINFO_CPUS, 3);
+	UT_EQ(driver_on(&w, &g, a, 0x40), 0);
+	UT_EQ(driver_bind(&w, &bound), 0);
+	UT_EQ(bound, a);
+	driver_take(t, &g, &w, 0x40, a, &ipis);
+	if (t->failed)
+		return;
+	UT_EQ(ipis, 0);
+	UT_EQ(sys_thread_set_cpu(w.p.thread, b), 0);
+	driver_take(t, &g, &w, 0x40, b, &ipis);
+	if (t->failed)
+		return;
+	SMP_ASSERT(ipis >= 1, "moved from CPU %u to %u without binding again, the line "
+		   "was taken on %u already", a, b, b);
+	UT_EQ(driver_bind(&w, &bound), 0);
+	UT_EQ(bound, b);
+	driver_take(t, &g, &w, 0x40, b, &ipis);
+	if (t->failed)
+		return;
+	SMP_ASSERT(ipis == 0, "bound again on CPU %u, the line was taken elsewhere (%u "
+		   "reschedule interrupts)", b, (unsigned)ipis);
+	worker_free(&w);
+	rig_down(&g);
+}
+
+/*
+ * The allocators from every CPU at once. A worker on each CPU (the first
+ * ALLOC_CPUS; on the boot CPU at the root's priority, sharing it round
+ * robin) makes and destroys objects, memory of orders 0-4, the page tables of its own
+ * address space and CSpace leaves from an account of its own, in rounds
+ * (WK_ALLOC), while the root task runs every invariant walker of the
+ * kernel -- the frame table, buddy, heap, object caches and pools among
+ * them -- again and again: clean every time, and every worker makes
+ * rounds between the first and the last of them. Then the workers stop
+ * wherever they are, one by one while the others go on, and each account
+ * is revoked: nothing left used or carved in it; the root's own account
+ * and the page pools' free pages exactly as before, the walkers clean.
+ */
+#define ALLOC_CPUS 4                    /* at most: each more slows every round of the
+					 * others (one kernel lock; under QEMU, TLB
+					 * broadcasts wait for every CPU) */
+#define ALLOC_CHECKS 3                  /* walker runs during the churn */
+#define ALLOC_STEP 2                    /* rounds of every worker after each */
+#define ALLOC_VA (SMP_VA + 0x2000u)     /* a worker's own mapping of a round */
+#define ALLOC_DIRECT 96                 /* an account: pages (31 a round, 9 tables) */
+#define ALLOC_HEAP 65536                /* and heap bytes */
+
+struct alloc_figures {
+	uint32_t used[POOL_IDS], carved[POOL_IDS], charged[POOL_IDS], free[POOL_IDS];
+};
+
+static void alloc_figures(struct alloc_figures *f)
+{
+	for (unsigned p = 0; p < POOL_IDS; p++) {
+		struct sysregs r = { { SYSINFO_POOL + p } };
+		uint32_t limit;
+
+		sys_quota_info(SLOT_ACCOUNT, p, &limit, &f->used[p], &f->carved[p]);
+		f->charged[p] = f->free[p] = 0;
+		if (!cairn_syscall(SYS_SYSTEM_INFO, &r)) {
+			f->free[p] = r.r[1];
+			f->charged[p] = r.r[2];
+		}
+	}
+}
+
+/* The workers of every CPU, each with an account; started churning when
+ * go_on. */
+static void alloc_workers(struct utest *t, struct worker *w, cptr_t *acct, unsigned *cpu,
+			  unsigned n, cptr_t page, bool go_on)
+{
+	for (unsigned i = 0; i < n; i++) {
+		acct[i] = slot_alloc();
+		UT_EQ(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, acct[i], ALLOC_DIRECT, 0, 0,
+				      ALLOC_HEAP), 0);
+		UT_EQ(worker_on(&w[i], cpu[i], i ? ROOT_PRIO - 1 : ROOT_PRIO), 0);
+		UT_EQ(sys_cap_copy(acct[i], w[i].p.cspace, WK_ACCOUNT), 0);
+		UT_EQ(share(&w[i], page), 0);
+		if (go_on)
+			UT_EQ(go(&w[i], WK_ALLOC, WK_FIRST_FREE, ALLOC_VA, SMP_VA + 64 * i), 0);
+	}
+}
+
+static void test_allocators_on_every_cpu(struct utest *t)
+{
+	struct worker w[SMP_MAX];
+	cptr_t acct[SMP_MAX], page, mark;
+	uint32_t mask = sysinfo(SYSINFO_CPUS, 2), from[SMP_MAX], t0, walkers = 0, items = 0;
+	struct alloc_figures before, after;
+	unsigned cpu[SMP_MAX], n = 0, checks = 0;
+	volatile uint32_t *ctr;
+	char name[17] = { 0 };
+
+	if (!need_cpus(t, 2))
+		return;
+	for (unsigned c = 0; c < SMP_MAX && n < ALLOC_CPUS; c++)
+		if (mask >> c & 1u)
+			cpu[n++] = c;
+	if (!(ctr = counters(t, &page)))
+		return;
+	/* Once without churn, over the same slots: the root's CSpace has the
+	 * leaves the run needs before the figures are taken. (worker_free
+	 * leaves the pages of a worker's program in the root's slots.) */
+	mark = slots_mark();
+	alloc_workers(t, w, acct, cpu, n, page, false);
+	if (t->failed)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		worker_free(&w[i]);
+	slots_release(mark);
+	alloc_figures(&before);
+	alloc_workers(t, w, acct, cpu, n, page, true);
+	if (t->failed)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		from[i] = ctr[16 * i];
+	/* The walkers, then ALLOC_STEP rounds of every worker, again and
+	 * again. (A walk holds the kernel lock: run back to back, the walks
+	 * would leave the workers hardly a round.) */
+	for (checks = 0; checks < ALLOC_CHECKS; checks++) {
+		uint32_t at[SMP_MAX];
+		int err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
+
+		SMP_ASSERT(!err, "kcheck during the churn: %d, walker %u (%s)", err,
+			   (unsigned)walkers, name);
+		UT_ASSERT(walkers >= 10);       /* pmem, frame, buddy, kheap, kcache, pool, ... */
+		for (unsigned i = 0; i < n; i++)
+			at[i] = ctr[16 * i];
+		t0 = ticks();
+		for (;;) {
+			unsigned behind = 0;
+
+			for (unsigned i = 0; i < n; i++) {
+				uint32_t failed = ctr[16 * i + 1];
+
+				SMP_ASSERT(!failed, "CPU %u: round %u failed at step %u: error %d",
+					   cpu[i], (unsigned)(ctr[16 * i] - from[i]),
+					   (unsigned)(failed >> 16), -(int)(failed & 0xffff));
+				behind += ctr[16 * i] - at[i] < ALLOC_STEP;
+			}
+			if (!behind)
+				break;
+			/* (the clock now and then only: the workers' calls wait
+			 * for the kernel lock when this one holds it) */
+			for (volatile unsigned k = 0; k < 20000; k++)
+				;
+			SMP_ASSERT(ticks() - t0 <= SMP_WAIT_TICKS * 10, "%u of %u workers made "
+				   "fewer than %u rounds in 20 s", behind, n, ALLOC_STEP);
+		}
+	}
+	/* Stopped one by one, the others still churning; each account then
+	 * revoked (a round half done with it). */
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t limit, used, carved;
+
+		worker_free(&w[i]);
+		UT_EQ(ctr[16 * i + 1], 0);
+		UT_EQ(sys_cap_revoke(CPTR_SELF, acct[i]), 0);
+		for (unsigned p = 0; p < POOL_IDS; p++) {
+			UT_EQ(sys_quota_info(acct[i], p, &limit, &used, &carved), 0);
+			UT_EQ(used, 0);
+			UT_EQ(carved, 0);
+		}
+		UT_EQ(sys_cap_delete(CPTR_SELF, acct[i]), 0);
+		UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
+	}
+	ktap_diag("smp: allocators: %u CPUs, %u walker runs, rounds between them %u each at "
+		  "least, %u on CPU %u", n, checks, ALLOC_STEP,
+		  (unsigned)(ctr[16 * (n - 1)] - from[n - 1]), cpu[n - 1]);
+	slots_release(mark);            /* (the workers' program pages too) */
+	alloc_figures(&after);
+	for (unsigned p = 0; p < POOL_IDS; p++) {
+		UT_EQ(after.used[p], before.used[p]);
+		UT_EQ(after.carved[p], before.carved[p]);
+		UT_EQ(after.charged[p], before.charged[p]);
+		if (p != POOL_ID_KHEAP)         /* (the object caches keep a spare slab) */
+			UT_EQ(after.free[p], before.free[p]);
+	}
+	counters_free(page);
+	UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
+}
+
 /* SYS_THREAD_SET_CPU's errors: no such CPU, a thread capability that
  * cannot write, something else than a thread. */
 static void test_set_cpu_errors(struct utest *t)
@@ -570,6 +1017,10 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_revoke_stops_every_cpu),
 	UT_CASE(test_revoke_100k_beside_ipc),
 	UT_CASE(test_capability_churn_on_every_cpu),
+	UT_CASE(test_signal_wakes_waiters_on_every_cpu),
+	UT_CASE(test_device_interrupt_on_every_cpu),
+	UT_CASE(test_device_interrupt_follows_rebind),
+	UT_CASE(test_allocators_on_every_cpu),
 };
 
 static const struct utest_suite suite_smp = {

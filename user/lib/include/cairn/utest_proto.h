@@ -49,14 +49,33 @@ enum wk_cmd {
 	WK_CHURN = 19,          /* forever: an endpoint from WK_ACCOUNT at slot mr0, mr1
 				 * copies of it after it, revoke, delete; rounds counted in
 				 * the word at mr2 (0: none) */
-	WK_CALLS = 20,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE):
+	WK_NOTIFIED = 20,       /* wait on notification slot mr0; then, if mr1 is not 0,
+				 * write 0 to the word at mr1 (a device's interrupt enable:
+				 * quiets a level-triggered line) and acknowledge the IRQ
+				 * handler at slot mr2. mr0 = the bits, mr1 = the status of
+				 * the wait (or of the acknowledge), mr2 = the CPU it ran on
+				 * when woken; the same into the words at mr3 (0: none) + 4,
+				 * + 8, + 12, then the word at mr3 counts one up */
+	WK_IRQ_BIND = 21,       /* mr0 = status of IRQ_BIND of handler slot mr0 to
+				 * notification slot mr1, made on the worker's CPU (the line
+				 * goes to it), mr1 = that CPU */
+	WK_ALLOC = 22,          /* forever: rounds of kernel objects, memory of orders 0-4
+				 * mapped in an address space of its own, capability copies
+				 * revoked, all deleted again, from WK_ACCOUNT at slots
+				 * mr0..mr0 + WK_ALLOC_SLOTS - 1, one page mapped in its
+				 * own space at mr1 (checked zeroed); rounds counted in the
+				 * word at mr2, the first failure (step << 16 | -error) in
+				 * the word at mr2 + 4, after which it stops */
+	WK_CALLS = 23,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE):
 				 * mr0 = wrong replies or the first error, mr1 = calls and
 				 * reply-receives its CPU took with the kernel lock shared
 				 * meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
-	WK_CALL_COUNT = 21,     /* call slot mr0 mr2 times, adding 1 to the word at mr1
+	WK_CALL_COUNT = 24,     /* call slot mr0 mr2 times, adding 1 to the word at mr1
 				 * after each right reply (WK_SERVE): mr0 = wrong replies
 				 * or the first error */
 };
+
+#define WK_ALLOC_SLOTS 24
 
 /* What WK_EXHAUST allocates, each from the account at WK_ACCOUNT. */
 enum wk_exhaust {
