@@ -196,7 +196,10 @@ int cairn_main(uint32_t arg)
 		ran = true;
 	}
 	if (root_arg("bench", sel, sizeof(sel))) {
-		root_bench();
+		if (strcmp(sel, "smp") == 0 || strcmp(sel, "smp-pairs") == 0)
+			root_bench_smp(strcmp(sel, "smp-pairs") == 0);
+		else
+			root_bench();
 		ran = true;
 	}
 	if (root_reset_after_tests && !failures)

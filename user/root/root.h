@@ -98,6 +98,12 @@ int root_run_tests_on_console(const char *suite);
 int root_run_tests(const char *selection);
 /* Benchmarks (the `bench` argument). */
 void root_bench(void);
+/* The null call, the same-core round trip and the signal of root_bench,
+ * each name after name_prefix, each description followed by desc_suffix. */
+void bench_same_core(const char *name_prefix, const char *desc_suffix);
+/* The several-CPU benchmarks (`bench=smp`; `bench=smp-pairs`: the
+ * throughput of ping-pong pairs alone, for a boot without icount). */
+void root_bench_smp(bool pairs_only);
 /* The dos suite's CPU, IPC and churn figures as bench lines. */
 void dos_bench(void);
 

@@ -123,6 +123,35 @@ static uint32_t alloc_round(cptr_t s, uint32_t va)
 	return 0;
 }
 
+/* WK_PINGPONG: count in, wait (WFE: under QEMU's round-robin TCG it ends
+ * this vCPU's turn, so a waiting CPU costs the others no time slice) for
+ * the other clients, then n calls; the wrong replies. */
+static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me)
+{
+	uint32_t wrong = 0;
+	uint64_t t0, t1;
+
+	if (me >= WK_RACE_MAX)
+		return n;
+	__atomic_fetch_add(&race->arrived, 1, __ATOMIC_ACQ_REL);
+	__asm__ volatile("dsb ish\n\tsev" ::: "memory");
+	while (__atomic_load_n(&race->arrived, __ATOMIC_ACQUIRE) < race->clients)
+		__asm__ volatile("wfe" ::: "memory");
+	t0 = cairn_counter();
+	for (uint32_t i = 0; i < n; i++) {
+		struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
+
+		if (sys_call(ep, &x) || x.mr[0] != i + 1)
+			wrong++;
+	}
+	t1 = cairn_counter();
+	race->stamp[me].start_lo = (uint32_t)t0;
+	race->stamp[me].start_hi = (uint32_t)(t0 >> 32);
+	race->stamp[me].end_lo = (uint32_t)t1;
+	race->stamp[me].end_hi = (uint32_t)(t1 >> 32);
+	return wrong;
+}
+
 int cairn_main(uint32_t arg)
 {
 	(void)arg;
@@ -347,6 +376,24 @@ int cairn_main(uint32_t arg)
 			r.mr[0] = (uint32_t)sys_map(WK_VSPACE, m.mr[0], m.mr[1], m.mr[2],
 						    ATTR_DEFAULT);
 			break;
+		case WK_PINGPONG:
+			r.mr[0] = pingpong(m.mr[0], m.mr[1], (struct wk_race *)(uintptr_t)m.mr[2],
+					   m.mr[3]);
+			break;
+		case WK_RELAY: {
+			volatile uint32_t *stamp = (volatile uint32_t *)(uintptr_t)m.mr[2];
+
+			for (;;) {
+				sys_wait(m.mr[0], NULL);
+				if (stamp) {
+					uint64_t now = cairn_counter();
+
+					stamp[0] = (uint32_t)now;
+					stamp[1] = (uint32_t)(now >> 32);
+				}
+				sys_signal(m.mr[1]);
+			}
+		}
 		}
 		sys_send(WK_REPORT, &r);
 	}

@@ -13,6 +13,7 @@
 #define RUNS 64
 
 static uint32_t overhead;
+static const char *prefix = "", *suffix = "";  /* of names, descriptions: bench_same_core */
 
 /*
  * The user side of a measurement, for subtracting: the same register
@@ -28,7 +29,7 @@ static __attribute__((noipa)) int dry_ipc(uint32_t n, cptr_t cap, struct msg *m)
 
 static void report(const char *name, uint32_t v, const char *desc)
 {
-	uprintf("bench: %s %u insns # %s\n", name, (unsigned)v, desc);
+	uprintf("bench: %s%s %u insns # %s%s\n", prefix, name, (unsigned)v, desc, suffix);
 }
 
 #define MEASURE(best, ...)                                                 \
@@ -332,6 +333,15 @@ static void bench_irq(void)
 	       "device interrupt -> notification -> waiting program, plus the ack call");
 	sys_cap_delete(CPTR_SELF, h);
 	sys_unmap(d);
+}
+
+void bench_same_core(const char *name_prefix, const char *desc_suffix)
+{
+	prefix = name_prefix;
+	suffix = desc_suffix;
+	bench_null();
+	bench_ipc();
+	prefix = suffix = "";
 }
 
 void root_bench(void)

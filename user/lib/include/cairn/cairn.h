@@ -389,6 +389,27 @@ static inline uint32_t cairn_cycles(void)
 	return v;
 }
 
+/* The generic timer's virtual count (CNTVCT) and its frequency (CNTFRQ),
+ * readable from user mode on every CPU (the kernel sets CNTKCTL.PL0VCTEN):
+ * one count for all CPUs, so stamps taken on different CPUs compare. It
+ * follows QEMU's virtual clock: under -icount 1 ns per guest instruction of
+ * any CPU, without icount host time. */
+static inline uint64_t cairn_counter(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("isb\n\tmrrc p15, 1, %0, %1, c14" : "=r"(lo), "=r"(hi) :: "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline uint32_t cairn_counter_freq(void)
+{
+	uint32_t f;
+
+	__asm__ volatile("mrc p15, 0, %0, c14, c0, 0" : "=r"(f));
+	return f;
+}
+
 /* A whole string as an unsigned 32-bit number: decimal, or hex after
  * 0x. False for anything else (empty, junk, overflow). Use it rather
  * than strtoul(): picolibc's errno is thread-local and Cairn threads have

@@ -9,6 +9,8 @@
 #ifndef CAIRN_UTEST_PROTO_H
 #define CAIRN_UTEST_PROTO_H
 
+#include <stdint.h>
+
 #define WK_CMD 1                /* worker slot: endpoint it receives commands on */
 #define WK_REPORT 2             /* worker slot: endpoint it reports on */
 #define WK_VSPACE 3             /* worker slot: its own address space */
@@ -73,9 +75,29 @@ enum wk_cmd {
 	WK_CALL_COUNT = 24,     /* call slot mr0 mr2 times, adding 1 to the word at mr1
 				 * after each right reply (WK_SERVE): mr0 = wrong replies
 				 * or the first error */
+	WK_PINGPONG = 25,       /* with the other clients of the struct wk_race at mr2
+				 * (mr3: this client's index): arrive, wait until all
+				 * have, then mr1 calls of slot mr0 (a WK_SERVE server),
+				 * the counter (CNTVCT) stamped before the first and
+				 * after the last; mr0 = replies that were wrong
+				 * (throughput benchmarks) */
+	WK_RELAY = 26,          /* forever: wait on notification slot mr0, store the
+				 * counter (CNTVCT, 64 bits) at mr2 if not 0, signal
+				 * notification slot mr1 (wake-up benchmarks) */
 };
 
 #define WK_ALLOC_SLOTS 24
+
+/* WK_PINGPONG's shared record: the clients count themselves in at
+ * `arrived` and start once it reaches `clients`; each writes its stamps
+ * into its own entry. */
+#define WK_RACE_MAX 8
+struct wk_race {
+	volatile uint32_t arrived, clients, pad[2];
+	struct {
+		volatile uint32_t start_lo, start_hi, end_lo, end_hi;
+	} stamp[WK_RACE_MAX];
+};
 
 /* What WK_EXHAUST allocates, each from the account at WK_ACCOUNT. */
 enum wk_exhaust {
