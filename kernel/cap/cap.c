@@ -32,25 +32,6 @@
 #define REVOKE_BATCH 64
 
 uint32_t cap_preemptions;
-static bool (*lock_wanted)(void);
-
-void cap_set_lock_probe(bool (*wanted)(void))
-{
-	lock_wanted = wanted;
-}
-
-uint32_t cap_preemptions_for_lock;
-
-bool cap_preempt_due(void)
-{
-	if (uarch_irq_pending())
-		return true;
-	if (lock_wanted && lock_wanted()) {
-		cap_preemptions_for_lock++;
-		return true;
-	}
-	return false;
-}
 static void (*internal_lost)(struct slot *slots, unsigned which);
 
 void cap_set_internal_hook(void (*lost)(struct slot *slots, unsigned which))
