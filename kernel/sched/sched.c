@@ -35,6 +35,8 @@
 struct cpu cpus[HAL_MAX_CPUS];
 
 bool kernel_lock_on;
+/* CPUs 0 .. cpu_span - 1 include every CPU that runs threads. */
+static unsigned cpu_span = HAL_MAX_CPUS;
 uint8_t sched_boot_cpu;
 /* (Global: the svc vector's shared fast paths read its word, and count
  * themselves in the second while they wait for it to be free.) */
@@ -92,10 +94,17 @@ static void kernel_lock_take(void)
 							__ATOMIC_RELAXED); n++)
 		arch_spin_relax();
 	spin_lock(&kernel_lock);        /* (its acquire is a full barrier after the ticket) */
-	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
-		if (i != me)
-			while (__atomic_load_n(&cpus[i].in_fast, __ATOMIC_ACQUIRE))
-				arch_spin_relax();
+	for (;;) {
+		bool busy = false;
+
+		for (unsigned i = 0; i < cpu_span; i++)
+			busy |= i != me && __atomic_load_n(&cpus[i].in_fast, __ATOMIC_RELAXED);
+		if (!busy)
+			break;
+		arch_spin_relax();
+	}
+	/* (acquire: what the sections wrote before their flags cleared) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
 /* The cap layer's preemption probe: while this CPU holds the lock, does
@@ -163,6 +172,7 @@ void sched_smp_start(uint32_t online)
 		pr_warn("smp: the reschedule interrupt %u: %s", plat_ipi_irq(), err_name(err));
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		cpus[i].online = (online >> i) & 1u;
+	cpu_span = 32u - (unsigned)__builtin_clz(online);
 	uarch_set_space_probe(active_space);
 	cap_set_lock_probe(lock_wanted);
 	kernel_lock_on = true;
