@@ -213,7 +213,7 @@ void sched_stall(struct thread *t)
 		 * masked there), saves t's registers and clears in_user
 		 * before it waits for the lock this CPU holds. */
 		while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
-			;
+			arch_spin_relax();
 	}
 }
 
