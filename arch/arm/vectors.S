@@ -194,6 +194,25 @@ svc_kernel:
 	beq \fail
 .endm
 
+	/* Z set when nobody holds or waits for the kernel lock (the halves
+	 * of its word equal); r8 scratch. */
+.macro lock_free_test
+	ldr r8, =kernel_lock
+	ldr r8, [r8]
+	eor r8, r8, r8, ror #16
+	lsls r8, r8, #16
+.endm
+
+	/* kernel_lock_sharers_waiting \op 1, atomically; r8..r10 scratch. */
+.macro sharers_waiting op
+	ldr r9, =kernel_lock_sharers_waiting
+2:	ldrex r8, [r9]
+	\op r8, r8, #1
+	strex r10, r8, [r9]
+	cmp r10, #0
+	bne 2b
+.endm
+
 	/* Several CPUs (ipc/fastpath.h, FAST_SHARED): this CPU's struct cpu
 	 * in r12 for the whole path, the kernel lock shared -- the flag set,
 	 * a full barrier, then the lock word read: held or wanted (its halves
@@ -205,10 +224,7 @@ svc_kernel:
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
-	ldr r8, =kernel_lock
-	ldr r8, [r8]
-	eor r8, r8, r8, ror #16
-	lsls r8, r8, #16                /* 0: next == owner, nobody holds or waits */
+	lock_free_test                  /* Z: next == owner, nobody holds or waits */
 	bne \busy\()_wait
 \busy:
 	dmb ish                         /* (acquire: nothing below is read before the lock word) */
@@ -543,12 +559,7 @@ ipc_share_smp_wait:
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
 	strb r8, [r12, #AO_CPU_IN_USER]
-	ldr r9, =kernel_lock_sharers_waiting    /* seen by the lock's holder and takers */
-2:	ldrex r8, [r9]
-	add r8, r8, #1
-	strex r10, r8, [r9]
-	cmp r10, #0
-	bne 2b
+	sharers_waiting add             /* seen by the lock's holder and takers */
 	ldr r6, =kernel_lock
 	ldrh r6, [r6]                   /* the ticket served now */
 1:	yield
@@ -564,29 +575,16 @@ ipc_share_smp_wait:
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
-	ldr r8, =kernel_lock
-	ldr r8, [r8]
-	eor r8, r8, r8, ror #16
-	lsls r8, r8, #16
+	lock_free_test
 	movne r8, #0
 	strbne r8, [r12, #AO_CPU_IN_FAST]
 	bne 1b
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_USER]
-	ldr r9, =kernel_lock_sharers_waiting
-2:	ldrex r8, [r9]
-	sub r8, r8, #1
-	strex r10, r8, [r9]
-	cmp r10, #0
-	bne 2b
+	sharers_waiting sub
 	b ipc_share_smp
 ipc_share_smp_give_up:
-	ldr r9, =kernel_lock_sharers_waiting
-2:	ldrex r8, [r9]
-	sub r8, r8, #1
-	strex r10, r8, [r9]
-	cmp r10, #0
-	bne 2b
+	sharers_waiting sub
 	b ipc_slow_smp
 
 	ipc_fast_paths 1, _smp

@@ -125,6 +125,33 @@ static int go(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t
 	return go4(w, cmd, a0, a1, a2, 0);
 }
 
+/* On each CPU cpu[i - 1], i = 1..m: an endpoint ep[i], a server srv[i]
+ * serving it (WK_SERVE, at WK_FIRST_FREE) and, when cli is not NULL, a
+ * client cli[i] holding it to call (at WK_FIRST_FREE). 0 or the first
+ * error. */
+static int serve_on_every_cpu(struct worker *srv, struct worker *cli, cptr_t *ep,
+			      const unsigned *cpu, unsigned m)
+{
+	struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
+	int err = 0;
+
+	for (unsigned i = 1; i <= m && !err; i++) {
+		ep[i] = slot_alloc();
+		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0);
+		if (!err)
+			err = worker_on(&srv[i], cpu[i - 1], WORKER_PRIO);
+		if (!err && cli)
+			err = worker_on(&cli[i], cpu[i - 1], WORKER_PRIO);
+		if (!err)
+			err = sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
+		if (!err && cli)
+			err = sys_cap_mint(ep[i], cli[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0);
+		if (!err)
+			err = sys_send(srv[i].cmd, &serve);
+	}
+	return err;
+}
+
 /* Busy-wait, never blocking or yielding, until every counter 1..m has
  * moved past its value in from[] (or the clock says it never will). */
 static bool all_moved(volatile uint32_t *ctr, const uint32_t *from, unsigned m)
@@ -231,15 +258,7 @@ static void test_calls_cross_cpus(struct utest *t)
 
 	if (!need_cpus(t, 2))
 		return;
-	for (unsigned i = 1; i <= m; i++) {
-		struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
-
-		ep[i] = slot_alloc();
-		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0), 0);
-		UT_EQ(worker_on(&srv[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
-		UT_EQ(sys_send(srv[i].cmd, &serve), 0);
-	}
+	UT_EQ(serve_on_every_cpu(srv, NULL, ep, cpu, m), 0);
 	for (unsigned k = 0; k < 200 && !t->failed; k++) {
 		unsigned i = 1 + k % m;
 		struct msg q = { MSG_INFO(1, 1, 0), { k, 0, 0, 0 }, 0 };
@@ -285,17 +304,7 @@ static void test_same_cpu_pairs_beside_each_other(struct utest *t)
 
 	if (!need_cpus(t, 2))
 		return;
-	for (unsigned i = 1; i <= m; i++) {
-		struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
-
-		ep[i] = slot_alloc();
-		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0), 0);
-		UT_EQ(worker_on(&srv[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(worker_on(&cli[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
-		UT_EQ(sys_cap_mint(ep[i], cli[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
-		UT_EQ(sys_send(srv[i].cmd, &serve), 0);
-	}
+	UT_EQ(serve_on_every_cpu(srv, cli, ep, cpu, m), 0);
 	for (unsigned i = 1; i <= m; i++)
 		UT_EQ(go(&cli[i], WK_CALLS, WK_FIRST_FREE, SMP_PAIR_CALLS, 0), 0);
 	for (unsigned i = 1; i <= m; i++) {
@@ -352,17 +361,9 @@ static void test_revoke_100k_beside_ipc(struct utest *t)
 
 		SMP_ASSERT(!err, "copy %u: %d", (unsigned)i, err);
 	}
+	UT_EQ(serve_on_every_cpu(srv, cli, ep, cpu, m), 0);
 	for (unsigned i = 1; i <= m; i++) {
-		struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
-
-		ep[i] = slot_alloc();
-		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0), 0);
-		UT_EQ(worker_on(&srv[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(worker_on(&cli[i], cpu[i - 1], WORKER_PRIO), 0);
 		UT_EQ(share(&cli[i], page), 0);
-		UT_EQ(sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
-		UT_EQ(sys_cap_mint(ep[i], cli[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
-		UT_EQ(sys_send(srv[i].cmd, &serve), 0);
 		UT_EQ(go(&cli[i], WK_CALL_COUNT, WK_FIRST_FREE, SMP_VA + 4 * i, SMP_BESIDE_CALLS), 0);
 	}
 	SMP_ASSERT(all_moved(ctr, before, m), "a pair never got a reply");
