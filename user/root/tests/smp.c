@@ -247,6 +247,59 @@ static void test_every_cpu_runs_threads(struct utest *t)
 	counters_free(page);
 }
 
+/* A thread on each other CPU waiting in user mode with WFE (a WK_PINGPONG
+ * client whose partners never come): suspended from the boot CPU, each
+ * stops before the call returns, as a spinning one does (the interrupt
+ * that stops it also ends its WFE); resumed, it waits again; then freed. */
+static void test_suspend_thread_in_wfe(struct utest *t)
+{
+	struct worker w[SMP_MAX];
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	volatile uint32_t *ctr;
+	struct wk_race *race;
+	cptr_t page;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	race = (struct wk_race *)(uintptr_t)(SMP_VA + 256);
+	race->arrived = 0;
+	race->clients = m + 1;          /* one more than ever arrive */
+	for (unsigned i = 1; i <= m; i++) {
+		UT_EQ(worker_on(&w[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(share(&w[i], page), 0);
+		UT_EQ(go4(&w[i], WK_PINGPONG, CPTR_NULL, 1, SMP_VA + 256, i - 1), 0);
+	}
+	{
+		uint32_t t0 = ticks();
+
+		while (race->arrived < m && ticks() - t0 <= SMP_WAIT_TICKS)
+			;
+	}
+	SMP_ASSERT(race->arrived == m, "%u of %u waiters arrived", (unsigned)race->arrived, m);
+	for (unsigned i = 1; i <= m; i++) {
+		struct thread_info ti;
+		struct thread_regs regs;
+
+		UT_EQ(sys_thread_suspend(w[i].p.thread), 0);
+		UT_EQ(sys_thread_info(w[i].p.thread, &ti), 0);
+		UT_EQ(ti.state, TS_INACTIVE);
+		UT_EQ(ti.running_on, 0xff);
+		UT_EQ(sys_thread_get_regs(w[i].p.thread, &regs), 0);
+		UT_ASSERT(regs.pc >= 0x400000 && regs.pc < 0x500000);       /* in its text */
+		UT_EQ(sys_thread_resume(w[i].p.thread), 0);
+	}
+	for (unsigned i = 1; i <= m; i++) {
+		struct thread_info ti;
+
+		UT_EQ(sys_thread_info(w[i].p.thread, &ti), 0);
+		UT_EQ(ti.state, TS_RUNNABLE);
+		worker_free(&w[i]);
+	}
+	counters_free(page);
+}
+
 /* Calls from the boot CPU to a server on each other CPU, and from a client
  * on CPU 1 to a server on the last CPU: every reply right, in order. */
 static void test_calls_cross_cpus(struct utest *t)
@@ -1012,6 +1065,7 @@ static void test_set_cpu_errors(struct utest *t)
 static const struct utest_case cases[] = {
 	UT_CASE(test_set_cpu_errors),
 	UT_CASE(test_every_cpu_runs_threads),
+	UT_CASE(test_suspend_thread_in_wfe),
 	UT_CASE(test_calls_cross_cpus),
 	UT_CASE(test_same_cpu_pairs_beside_each_other),
 	UT_CASE(test_wakeups_cross_cpus),
