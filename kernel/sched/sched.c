@@ -33,6 +33,10 @@
 #include <sched/thread.h>
 
 struct cpu cpus[HAL_MAX_CPUS];
+/* (Mostly the ready queues: a head and a tail per priority.) */
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(sizeof(struct cpu) <= 2128, "per-CPU state: at most 2128 bytes on ARM");
+#endif
 
 bool kernel_lock_on;
 /* CPUs 0 .. cpu_span - 1 include every CPU that runs threads. */
