@@ -1151,7 +1151,7 @@ __attribute__((optimize("omit-frame-pointer"))) void uarch_vs_activate(struct ua
 	 * mode synchronizes the context, and the kernel's own accesses go
 	 * through TTBR1; the one kernel use of TTBR0 (user_ok) starts with
 	 * an ISB. */
-	if (vs && vs->asid_gen == uarch_asid_gen) {
+	if (vs && uarch_vs_quick(vs)) {
 		write_ttbr0(vs->ttbr);
 		return;
 	}

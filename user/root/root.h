@@ -59,6 +59,23 @@ int worker_new(struct worker *w, bool with_fault_ep);
  * fault message; the worker is left stopped). Negative: an error. */
 int worker_cmd(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
 	       struct msg *out);
+/* Register reg of SYS_SYSTEM_INFO(what); 0 if the call fails. */
+uint32_t sysinfo(unsigned what, unsigned reg);
+/* The CPUs running threads (SYSINFO_CPUS), lowest first, but `skip`
+ * (~0u: none), into cpu[]: how many. (Not always consecutive: a CPU that
+ * did not come up leaves a gap.) */
+unsigned cpus_running(unsigned cpu[8], unsigned skip);
+/* Send a command (labels and mr0..mr3) without waiting for the report. */
+int worker_send(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
+		uint32_t a3);
+/* A worker (worker_new, with a fault endpoint) at priority prio, moved to
+ * CPU cpu. */
+int worker_on_cpu(struct worker *w, unsigned cpu, unsigned prio);
+/* A child of the page capability `page` mapped in w at va, writable. */
+int worker_share(struct worker *w, cptr_t page, uintptr_t va);
+/* A server on CPU cpu at WORKER_PRIO serving a new endpoint *ep
+ * (WK_SERVE, R_READ at its WK_FIRST_FREE). 0 or the first error. */
+int worker_serve_on(struct worker *w, unsigned cpu, cptr_t *ep);
 /* Restart a faulted worker at its entry point. */
 int worker_restart(struct worker *w);
 /* Delete everything of the worker (its thread, spaces, endpoints). */

@@ -126,9 +126,30 @@ static uint32_t alloc_round(cptr_t s, uint32_t va)
 /* WK_PINGPONG: count in, wait (WFE: under QEMU's round-robin TCG it ends
  * this vCPU's turn, so a waiting CPU costs the others no time slice) for
  * the other clients, then n calls; the wrong replies. */
-static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me)
+/* n calls of ep, a WK_SERVE server (each reply mr0 + 1), the word at
+ * *right (if not NULL) counting the right replies: the wrong replies, or
+ * the first error (which ends them). */
+static uint32_t calls(cptr_t ep, uint32_t n, volatile uint32_t *right)
 {
 	uint32_t wrong = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
+		int err = sys_call(ep, &x);
+
+		if (err)
+			return (uint32_t)err;
+		if (x.mr[0] != i + 1)
+			wrong++;
+		else if (right)
+			(*right)++;
+	}
+	return wrong;
+}
+
+static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me)
+{
+	uint32_t wrong;
 	uint64_t t0, t1;
 
 	if (me >= WK_RACE_MAX)
@@ -138,12 +159,7 @@ static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t m
 	while (__atomic_load_n(&race->arrived, __ATOMIC_ACQUIRE) < race->clients)
 		__asm__ volatile("wfe" ::: "memory");
 	t0 = cairn_counter();
-	for (uint32_t i = 0; i < n; i++) {
-		struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
-
-		if (sys_call(ep, &x) || x.mr[0] != i + 1)
-			wrong++;
-	}
+	wrong = calls(ep, n, NULL);
 	t1 = cairn_counter();
 	race->stamp[me].start_lo = (uint32_t)t0;
 	race->stamp[me].start_hi = (uint32_t)(t0 >> 32);
@@ -263,37 +279,10 @@ int cairn_main(uint32_t arg)
 			struct sysregs before = { { SYSINFO_CPUS } }, after = { { SYSINFO_CPUS } };
 
 			cairn_syscall(SYS_SYSTEM_INFO, &before);
-			for (uint32_t i = 0; i < m.mr[1]; i++) {
-				struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
-
-				err = sys_call(m.mr[0], &x);
-				if (err) {
-					r.mr[0] = (uint32_t)err;
-					break;
-				}
-				r.mr[0] += x.mr[0] != i + 1;
-			}
+			r.mr[0] = calls(m.mr[0], m.mr[1], (volatile uint32_t *)(uintptr_t)m.mr[2]);
 			cairn_syscall(SYS_SYSTEM_INFO, &after);
 			r.mr[1] = after.r[5] - before.r[5];
 			r.mr[2] = after.r[3];
-			break;
-		}
-		case WK_CALL_COUNT: {
-			volatile uint32_t *n = (volatile uint32_t *)(uintptr_t)m.mr[1];
-
-			for (uint32_t i = 0; i < m.mr[2]; i++) {
-				struct msg x = { MSG_INFO(1, 1, 0), { i, 0, 0, 0 }, 0 };
-
-				err = sys_call(m.mr[0], &x);
-				if (err) {
-					r.mr[0] = (uint32_t)err;
-					break;
-				}
-				if (x.mr[0] == i + 1)
-					(*n)++;
-				else
-					r.mr[0]++;
-			}
 			break;
 		}
 		case WK_SPIN: {

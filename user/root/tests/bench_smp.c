@@ -43,13 +43,6 @@
 #define WAIT_TICKS 200          /* 2 s: far beyond what any step here takes */
 #define PAIRS_MAX 4
 
-static uint32_t sysinfo(unsigned what, unsigned reg)
-{
-	struct sysregs r = { { what } };
-
-	return cairn_syscall(SYS_SYSTEM_INFO, &r) ? 0 : r.r[reg];
-}
-
 static uint32_t ticks(void)
 {
 	return sysinfo(SYSINFO_TICKS, 1);
@@ -77,62 +70,6 @@ static uint64_t ticks_ns(uint64_t t)
 	return f ? t / f * 1000000000ull + t % f * 1000000000ull / f : 0;
 }
 
-/* The CPUs running threads, lowest first, other than `skip` (~0u: none). */
-static unsigned cpu_list(unsigned cpu[8], unsigned skip)
-{
-	uint32_t mask = sysinfo(SYSINFO_CPUS, 2);
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < 8; i++)
-		if ((mask >> i & 1u) && i != skip)
-			cpu[n++] = i;
-	return n;
-}
-
-/* A worker on `cpu` at WORKER_PRIO (started on the boot CPU, blocked on its
- * command endpoint when moved). */
-static int worker_on(struct worker *w, unsigned cpu)
-{
-	int err = worker_new(w, true);
-
-	return err ? err : sys_thread_set_cpu(w->p.thread, cpu);
-}
-
-/* A child of the page `page` mapped in w at WORKER_SHARED_VA. */
-static int share(struct worker *w, cptr_t page)
-{
-	cptr_t c = slot_alloc();
-	int err = c ? sys_cap_mint(page, CPTR_SELF, c, R_READ | R_WRITE, 0, 0) : E_NOMEM;
-
-	return err ? err : sys_map(w->p.vspace, c, WORKER_SHARED_VA, R_READ | R_WRITE,
-				   ATTR_DEFAULT);
-}
-
-static int send4(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
-		 uint32_t a3)
-{
-	struct msg m = { MSG_INFO(cmd, 4, 0), { a0, a1, a2, a3 }, 0 };
-
-	return sys_send(w->cmd, &m);
-}
-
-/* A server on `cpu` (WK_SERVE on a new endpoint *ep, R_READ at its
- * WK_FIRST_FREE); 0 or an error. */
-static int server_on(struct worker *w, unsigned cpu, cptr_t *ep)
-{
-	int err;
-
-	*ep = slot_alloc();
-	err = *ep ? sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, *ep, 0) : E_NOMEM;
-	if (!err)
-		err = worker_on(w, cpu);
-	if (!err)
-		err = sys_cap_mint(*ep, w->p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
-	if (!err)
-		err = send4(w, WK_SERVE, WK_FIRST_FREE, 0, 0, 0);
-	return err;
-}
-
 /* ------------------------------------------------------- cross-core IPC */
 
 /* Root (CPU 0) calls a server on another CPU: the round trip as root's
@@ -145,7 +82,7 @@ static void bench_cross_call(unsigned cpu)
 	bool wrong = false;
 	char desc[160];
 
-	if (server_on(&srv, cpu, &ep)) {
+	if (worker_serve_on(&srv, cpu, &ep)) {
 		uprintf("bench: smp cross-core call: setup failed\n");
 		return;
 	}
@@ -191,15 +128,15 @@ static void bench_ipi_wakeup(unsigned cpu, cptr_t page, volatile uint8_t *shared
 	if (!err)
 		err = sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n2, 0);
 	if (!err)
-		err = worker_on(&w, cpu);
+		err = worker_on_cpu(&w, cpu, WORKER_PRIO);
 	if (!err)
-		err = share(&w, page);
+		err = worker_share(&w, page, WORKER_SHARED_VA);
 	if (!err)
 		err = sys_cap_mint(n1, w.p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
 	if (!err)
 		err = sys_cap_mint(n2, w.p.cspace, WK_FIRST_FREE + 1, R_WRITE, 0, 0);
 	if (!err)
-		err = send4(&w, WK_RELAY, WK_FIRST_FREE, WK_FIRST_FREE + 1,
+		err = worker_send(&w, WK_RELAY, WK_FIRST_FREE, WK_FIRST_FREE + 1,
 			    WORKER_SHARED_VA + RELAY_STAMP, 0);
 	if (err) {
 		uprintf("bench: smp wake-up: setup failed (%d)\n", err);
@@ -450,14 +387,14 @@ struct pair {
 
 static int pair_new(struct pair *p, unsigned cpu, cptr_t page)
 {
-	int err = server_on(&p->srv, cpu, &p->ep);
+	int err = worker_serve_on(&p->srv, cpu, &p->ep);
 
 	if (!err)
-		err = worker_on(&p->cli, cpu);
+		err = worker_on_cpu(&p->cli, cpu, WORKER_PRIO);
 	if (!err)
 		err = sys_cap_mint(p->ep, p->cli.p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0);
 	if (!err)
-		err = share(&p->cli, page);
+		err = worker_share(&p->cli, page, WORKER_SHARED_VA);
 	return err;
 }
 
@@ -487,7 +424,7 @@ static uint64_t race(struct pair *p, unsigned k, uint32_t n, unsigned reps,
 		/* The client on CPU 0 (the root's) last: above the root, it
 		 * runs from the send on. */
 		for (unsigned i = k; i-- > 0;)
-			if (send4(&p[i].cli, WK_PINGPONG, WK_FIRST_FREE, n,
+			if (worker_send(&p[i].cli, WK_PINGPONG, WK_FIRST_FREE, n,
 				  WORKER_SHARED_VA, i))
 				return 0;
 		for (unsigned i = 0; i < k; i++) {
@@ -515,7 +452,7 @@ static uint64_t race(struct pair *p, unsigned k, uint32_t n, unsigned reps,
 static void bench_pairs(cptr_t page, volatile uint8_t *shared, bool wall)
 {
 	struct pair p[PAIRS_MAX];
-	unsigned cpu[8], ncpu = cpu_list(cpu, ~0u), k = ncpu < PAIRS_MAX ? ncpu : PAIRS_MAX;
+	unsigned cpu[8], ncpu = cpus_running(cpu, ~0u), k = ncpu < PAIRS_MAX ? ncpu : PAIRS_MAX;
 	uint32_t n = root_arg_u32("smp.rt", wall ? 1000 : 10000);
 	unsigned reps = wall ? 3 : 1;
 	const char *unit = wall ? "ns" : "insns", *sfx = wall ? "_wall" : "";
@@ -555,7 +492,7 @@ static void bench_pairs(cptr_t page, volatile uint8_t *shared, bool wall)
 
 void root_bench_smp(bool pairs_only)
 {
-	unsigned other[8], n = cpu_list(other, 0);
+	unsigned other[8], n = cpus_running(other, 0);
 	cptr_t page = slot_alloc();
 	volatile uint8_t *shared = (volatile uint8_t *)SHARED_VA;
 

@@ -19,13 +19,6 @@
 #define SMP_MAX 8
 #define SMP_WAIT_TICKS 200      /* 2 s: far beyond what any step here takes */
 
-static uint32_t sysinfo(unsigned what, unsigned reg)
-{
-	struct sysregs r = { { what } };
-
-	return cairn_syscall(SYS_SYSTEM_INFO, &r) ? 0 : r.r[reg];
-}
-
 static unsigned cpus(void)
 {
 	return sysinfo(SYSINFO_CPUS, 1);
@@ -35,13 +28,7 @@ static unsigned cpus(void)
  * (Not always 1..n-1: a CPU that did not come up leaves a gap.) */
 static unsigned others(unsigned cpu[SMP_MAX])
 {
-	uint32_t mask = sysinfo(SYSINFO_CPUS, 2), me = sysinfo(SYSINFO_CPUS, 3);
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < SMP_MAX; i++)
-		if ((mask >> i & 1u) && i != me)
-			cpu[n++] = i;
-	return n;
+	return cpus_running(cpu, sysinfo(SYSINFO_CPUS, 3));
 }
 
 static uint32_t ticks(void)
@@ -90,64 +77,20 @@ static void counters_free(cptr_t page)
 	sys_cap_delete(CPTR_SELF, page);
 }
 
-/* A child of `from` (a page capability) mapped in w at SMP_VA. */
-static int share(struct worker *w, cptr_t from)
-{
-	cptr_t c = slot_alloc();
-	int err = c ? sys_cap_mint(from, CPTR_SELF, c, R_READ | R_WRITE, 0, 0) : E_NOMEM;
-
-	return err ? err : sys_map(w->p.vspace, c, SMP_VA, R_READ | R_WRITE, ATTR_DEFAULT);
-}
-
-/* A worker on CPU cpu at priority prio (below the root's: on one CPU it
- * would never run while the root task does). */
-static int worker_on(struct worker *w, unsigned cpu, unsigned prio)
-{
-	int err = worker_new(w, true);
-
-	if (!err)
-		err = sys_thread_set_prio(w->p.thread, prio, SLOT_THREAD);
-	if (!err)
-		err = sys_thread_set_cpu(w->p.thread, cpu);
-	return err;
-}
-
-static int go4(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
-	       uint32_t a3)
-{
-	struct msg m = { MSG_INFO(cmd, 4, 0), { a0, a1, a2, a3 }, 0 };
-
-	return sys_send(w->cmd, &m);
-}
-
-static int go(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2)
-{
-	return go4(w, cmd, a0, a1, a2, 0);
-}
-
-/* On each CPU cpu[i - 1], i = 1..m: an endpoint ep[i], a server srv[i]
- * serving it (WK_SERVE, at WK_FIRST_FREE) and, when cli is not NULL, a
- * client cli[i] holding it to call (at WK_FIRST_FREE). 0 or the first
- * error. */
+/* On each CPU cpu[i - 1], i = 1..m: a server srv[i] serving a new
+ * endpoint ep[i] (worker_serve_on) and, when cli is not NULL, a client
+ * cli[i] holding it to call (at WK_FIRST_FREE). 0 or the first error. */
 static int serve_on_every_cpu(struct worker *srv, struct worker *cli, cptr_t *ep,
 			      const unsigned *cpu, unsigned m)
 {
-	struct msg serve = { MSG_INFO(WK_SERVE, 1, 0), { WK_FIRST_FREE, 0, 0, 0 }, 0 };
 	int err = 0;
 
 	for (unsigned i = 1; i <= m && !err; i++) {
-		ep[i] = slot_alloc();
-		err = sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep[i], 0);
-		if (!err)
-			err = worker_on(&srv[i], cpu[i - 1], WORKER_PRIO);
+		err = worker_serve_on(&srv[i], cpu[i - 1], &ep[i]);
 		if (!err && cli)
-			err = worker_on(&cli[i], cpu[i - 1], WORKER_PRIO);
-		if (!err)
-			err = sys_cap_mint(ep[i], srv[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
+			err = worker_on_cpu(&cli[i], cpu[i - 1], WORKER_PRIO);
 		if (!err && cli)
 			err = sys_cap_mint(ep[i], cli[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0);
-		if (!err)
-			err = sys_send(srv[i].cmd, &serve);
 	}
 	return err;
 }
@@ -209,9 +152,9 @@ static void test_every_cpu_runs_threads(struct utest *t)
 	for (unsigned i = 1; i <= m; i++) {
 		struct thread_info ti;
 
-		UT_EQ(worker_on(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
-		UT_EQ(share(&w[i], page), 0);
-		UT_EQ(go(&w[i], WK_SPIN, SMP_VA + 4 * i, 0, 0), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
+		UT_EQ(worker_send(&w[i], WK_SPIN, SMP_VA + 4 * i, 0, 0, 0), 0);
 		UT_EQ(sys_thread_info(w[i].p.thread, &ti), 0);
 		UT_EQ(ti.cpu, cpu[i - 1]);
 	}
@@ -267,9 +210,9 @@ static void test_suspend_thread_in_wfe(struct utest *t)
 	race->arrived = 0;
 	race->clients = m + 1;          /* one more than ever arrive */
 	for (unsigned i = 1; i <= m; i++) {
-		UT_EQ(worker_on(&w[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(share(&w[i], page), 0);
-		UT_EQ(go4(&w[i], WK_PINGPONG, CPTR_NULL, 1, SMP_VA + 256, i - 1), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
+		UT_EQ(worker_send(&w[i], WK_PINGPONG, CPTR_NULL, 1, SMP_VA + 256, i - 1), 0);
 	}
 	{
 		uint32_t t0 = ticks();
@@ -326,7 +269,7 @@ static void test_calls_cross_cpus(struct utest *t)
 	{
 		struct msg r;
 
-		UT_EQ(worker_on(&cli, cpu[0], WORKER_PRIO), 0);
+		UT_EQ(worker_on_cpu(&cli, cpu[0], WORKER_PRIO), 0);
 		UT_EQ(sys_cap_mint(ep[m], cli.p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
 		UT_EQ(worker_cmd(&cli, WK_CALL, WK_FIRST_FREE, 0, 0, &r), 0);
 		UT_EQ(r.mr[0], 0);
@@ -359,7 +302,7 @@ static void test_same_cpu_pairs_beside_each_other(struct utest *t)
 		return;
 	UT_EQ(serve_on_every_cpu(srv, cli, ep, cpu, m), 0);
 	for (unsigned i = 1; i <= m; i++)
-		UT_EQ(go(&cli[i], WK_CALLS, WK_FIRST_FREE, SMP_PAIR_CALLS, 0), 0);
+		UT_EQ(worker_send(&cli[i], WK_CALLS, WK_FIRST_FREE, SMP_PAIR_CALLS, 0, 0), 0);
 	for (unsigned i = 1; i <= m; i++) {
 		struct msg r;
 
@@ -416,8 +359,8 @@ static void test_revoke_100k_beside_ipc(struct utest *t)
 	}
 	UT_EQ(serve_on_every_cpu(srv, cli, ep, cpu, m), 0);
 	for (unsigned i = 1; i <= m; i++) {
-		UT_EQ(share(&cli[i], page), 0);
-		UT_EQ(go(&cli[i], WK_CALL_COUNT, WK_FIRST_FREE, SMP_VA + 4 * i, SMP_BESIDE_CALLS), 0);
+		UT_EQ(worker_share(&cli[i], page, SMP_VA), 0);
+		UT_EQ(worker_send(&cli[i], WK_CALLS, WK_FIRST_FREE, SMP_BESIDE_CALLS, SMP_VA + 4 * i, 0), 0);
 	}
 	SMP_ASSERT(all_moved(ctr, before, m), "a pair never got a reply");
 	for (unsigned i = 1; i <= m; i++)
@@ -475,7 +418,7 @@ static void test_wakeups_cross_cpus(struct utest *t)
 
 	if (!need_cpus(t, 2))
 		return;
-	UT_EQ(worker_on(&w, last, WORKER_PRIO), 0);
+	UT_EQ(worker_on_cpu(&w, last, WORKER_PRIO), 0);
 	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
 	UT_EQ(sys_cap_mint(n, w.p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
 	UT_EQ(sys_send(w.cmd, &m), 0);
@@ -520,9 +463,9 @@ static void test_revoke_stops_every_cpu(struct utest *t)
 		return;
 	UT_EQ(sys_cap_mint(page, CPTR_SELF, mid, R_READ | R_WRITE, 0, 0), 0);
 	for (unsigned i = 1; i <= m; i++) {
-		UT_EQ(worker_on(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
-		UT_EQ(share(&w[i], mid), 0);
-		UT_EQ(go(&w[i], WK_SPIN, SMP_VA + 4 * i, 0, 0), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
+		UT_EQ(worker_share(&w[i], mid, SMP_VA), 0);
+		UT_EQ(worker_send(&w[i], WK_SPIN, SMP_VA + 4 * i, 0, 0, 0), 0);
 	}
 	SMP_ASSERT(all_moved(ctr, zero, m), "a worker never ran");
 	UT_EQ(sys_cap_revoke(CPTR_SELF, mid), 0);
@@ -570,10 +513,10 @@ static void test_capability_churn_on_every_cpu(struct utest *t)
 	for (unsigned i = 1; i <= m; i++) {
 		acct[i] = slot_alloc();
 		UT_EQ(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, acct[i], 0, 0, 0, 64 * 1024), 0);
-		UT_EQ(worker_on(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
 		UT_EQ(sys_cap_copy(acct[i], w[i].p.cspace, WK_ACCOUNT), 0);
-		UT_EQ(share(&w[i], page), 0);
-		UT_EQ(go(&w[i], WK_CHURN, WK_FIRST_FREE, 32, SMP_VA + 4 * i), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
+		UT_EQ(worker_send(&w[i], WK_CHURN, WK_FIRST_FREE, 32, SMP_VA + 4 * i, 0), 0);
 	}
 	for (unsigned k = 0; k < 20 && !t->failed; k++) {
 		uint32_t walkers = 0, items = 0;
@@ -621,10 +564,10 @@ static void test_signal_wakes_waiters_on_every_cpu(struct utest *t)
 	for (unsigned i = 1; i <= m; i++) {
 		badged[i] = slot_alloc();
 		UT_EQ(sys_cap_mint(n, CPTR_SELF, badged[i], R_WRITE, 1u << i, 0), 0);
-		UT_EQ(worker_on(&w[i], cpu[i - 1], WORKER_PRIO), 0);
-		UT_EQ(share(&w[i], page), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
 		UT_EQ(sys_cap_mint(n, w[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
-		UT_EQ(go4(&w[i], WK_NOTIFIED, WK_FIRST_FREE, 0, 0, SMP_VA + 64 * i), 0);
+		UT_EQ(worker_send(&w[i], WK_NOTIFIED, WK_FIRST_FREE, 0, 0, SMP_VA + 64 * i), 0);
 		UT_EQ(wait_state(&w[i], TS_BLOCKED_NTFN), TS_BLOCKED_NTFN);
 	}
 	ipis = sysinfo(SYSINFO_CPUS, 4);
@@ -746,10 +689,10 @@ static void rig_down(struct irq_rig *g)
 static int driver_on(struct worker *w, struct irq_rig *g, unsigned cpu, uint32_t bits)
 {
 	cptr_t dev = slot_alloc();
-	int err = worker_on(w, cpu, WORKER_PRIO);
+	int err = worker_on_cpu(w, cpu, WORKER_PRIO);
 
 	if (!err)
-		err = share(w, g->page);
+		err = worker_share(w, g->page, SMP_VA);
 	if (!err)
 		err = dev ? sys_cap_mint(g->dev, CPTR_SELF, dev, R_READ | R_WRITE, 0, 0) : E_NOMEM;
 	if (!err)
@@ -787,7 +730,7 @@ static void driver_take(struct utest *t, struct irq_rig *g, struct worker *w, ui
 	struct thread_info ti;
 	struct msg r;
 
-	UT_EQ(go4(w, WK_NOTIFIED, WK_FIRST_FREE + 1, GPIO_VA + GPIO_IE, WK_FIRST_FREE,
+	UT_EQ(worker_send(w, WK_NOTIFIED, WK_FIRST_FREE + 1, GPIO_VA + GPIO_IE, WK_FIRST_FREE,
 		  SMP_VA + 4 * IRQ_OUT), 0);
 	UT_EQ(wait_state(w, TS_BLOCKED_NTFN), TS_BLOCKED_NTFN);
 	i0 = sysinfo(SYSINFO_CPUS, 4);
@@ -932,11 +875,11 @@ static void alloc_workers(struct utest *t, struct worker *w, cptr_t *acct, unsig
 		acct[i] = slot_alloc();
 		UT_EQ(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, acct[i], ALLOC_DIRECT, 0, 0,
 				      ALLOC_HEAP), 0);
-		UT_EQ(worker_on(&w[i], cpu[i], i ? ROOT_PRIO - 1 : ROOT_PRIO), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i], i ? ROOT_PRIO - 1 : ROOT_PRIO), 0);
 		UT_EQ(sys_cap_copy(acct[i], w[i].p.cspace, WK_ACCOUNT), 0);
-		UT_EQ(share(&w[i], page), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
 		if (go_on)
-			UT_EQ(go(&w[i], WK_ALLOC, WK_FIRST_FREE, ALLOC_VA, SMP_VA + 64 * i), 0);
+			UT_EQ(worker_send(&w[i], WK_ALLOC, WK_FIRST_FREE, ALLOC_VA, SMP_VA + 64 * i, 0), 0);
 	}
 }
 

@@ -65,6 +65,66 @@ int worker_new(struct worker *w, bool with_fault_ep)
 	return err;
 }
 
+uint32_t sysinfo(unsigned what, unsigned reg)
+{
+	struct sysregs r = { { what } };
+
+	return cairn_syscall(SYS_SYSTEM_INFO, &r) ? 0 : r.r[reg];
+}
+
+unsigned cpus_running(unsigned cpu[8], unsigned skip)
+{
+	uint32_t mask = sysinfo(SYSINFO_CPUS, 2);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		if ((mask >> i & 1u) && i != skip)
+			cpu[n++] = i;
+	return n;
+}
+
+int worker_send(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
+		uint32_t a3)
+{
+	struct msg m = { MSG_INFO(cmd, 4, 0), { a0, a1, a2, a3 }, 0 };
+
+	return sys_send(w->cmd, &m);
+}
+
+int worker_on_cpu(struct worker *w, unsigned cpu, unsigned prio)
+{
+	int err = worker_new(w, true);
+
+	if (!err)
+		err = sys_thread_set_prio(w->p.thread, prio, SLOT_THREAD);
+	if (!err)
+		err = sys_thread_set_cpu(w->p.thread, cpu);
+	return err;
+}
+
+int worker_share(struct worker *w, cptr_t page, uintptr_t va)
+{
+	cptr_t c = slot_alloc();
+	int err = c ? sys_cap_mint(page, CPTR_SELF, c, R_READ | R_WRITE, 0, 0) : E_NOMEM;
+
+	return err ? err : sys_map(w->p.vspace, c, va, R_READ | R_WRITE, ATTR_DEFAULT);
+}
+
+int worker_serve_on(struct worker *w, unsigned cpu, cptr_t *ep)
+{
+	int err;
+
+	*ep = slot_alloc();
+	err = *ep ? sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, *ep, 0) : E_NOMEM;
+	if (!err)
+		err = worker_on_cpu(w, cpu, WORKER_PRIO);
+	if (!err)
+		err = sys_cap_mint(*ep, w->p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
+	if (!err)
+		err = worker_send(w, WK_SERVE, WK_FIRST_FREE, 0, 0, 0);
+	return err;
+}
+
 int worker_cmd(struct worker *w, unsigned cmd, uint32_t a0, uint32_t a1, uint32_t a2,
 	       struct msg *out)
 {

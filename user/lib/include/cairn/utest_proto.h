@@ -68,20 +68,18 @@ enum wk_cmd {
 				 * own space at mr1 (checked zeroed); rounds counted in the
 				 * word at mr2, the first failure (step << 16 | -error) in
 				 * the word at mr2 + 4, after which it stops */
-	WK_CALLS = 23,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE):
-				 * mr0 = wrong replies or the first error, mr1 = calls and
-				 * reply-receives its CPU took with the kernel lock shared
-				 * meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
-	WK_CALL_COUNT = 24,     /* call slot mr0 mr2 times, adding 1 to the word at mr1
-				 * after each right reply (WK_SERVE): mr0 = wrong replies
-				 * or the first error */
-	WK_PINGPONG = 25,       /* with the other clients of the struct wk_race at mr2
+	WK_CALLS = 23,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE),
+				 * adding 1 to the word at mr2 (0: none) after each right
+				 * reply: mr0 = wrong replies or the first error, mr1 =
+				 * calls and reply-receives its CPU took with the kernel
+				 * lock shared meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
+	WK_PINGPONG = 24,       /* with the other clients of the struct wk_race at mr2
 				 * (mr3: this client's index): arrive, wait until all
 				 * have, then mr1 calls of slot mr0 (a WK_SERVE server),
 				 * the counter (CNTVCT) stamped before the first and
 				 * after the last; mr0 = replies that were wrong
 				 * (throughput benchmarks) */
-	WK_RELAY = 26,          /* forever: wait on notification slot mr0, store the
+	WK_RELAY = 25,          /* forever: wait on notification slot mr0, store the
 				 * counter (CNTVCT, 64 bits) at mr2 if not 0, signal
 				 * notification slot mr1 (wake-up benchmarks) */
 };
