@@ -528,7 +528,10 @@ static int sys_thread_info(struct thread *t, struct uctx *c)
 	c->r[2] = target->fault_kind;
 	c->r[3] = target->fault_addr;
 	{
-		const struct cpu *rc = sched_running_cpu(target);
+		/* A thread stopped on another CPU (sched_stall) stays that
+		 * CPU's current one until it gets the lock and picks again;
+		 * it runs nowhere from the moment it is stopped. */
+		const struct cpu *rc = target->state == TS_RUNNABLE ? sched_running_cpu(target) : NULL;
 
 		c->r[4] = target->cpu | (uint32_t)(rc ? rc->index : 0xff) << 8;
 	}
