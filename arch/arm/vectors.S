@@ -530,18 +530,23 @@ vec_svc_smp:
 	svc_save
 	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
 	bls ipc_fast_smp
-ipc_slow_smp:
 	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4
 	bl kentry_syscall_smp
 	b svc_resume
 
 	/* Declined with the lock shared: the flag cleared (nothing was
-	 * written), then the entry that takes the lock. */
+	 * written), then the entry that takes the lock. Not through
+	 * kentry_syscall_smp, whose SYS_NULL test reads the frame without
+	 * the lock: after a wait (below) the thread may be gone. */
 ipc_decline_smp:
 	mov r8, #0
 	strb r8, [r12, #AO_CPU_IN_FAST]
-	b ipc_slow_smp
+ipc_slow_smp:
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	bl kentry_syscall_locked
+	b svc_resume
 
 	/* The lock held or wanted: the flag cleared, and while it stays so
 	 * (until it has gone from holder to holder AO_SHARE_HANDOVERS times)

@@ -1193,7 +1193,7 @@ static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx
 	return cpu->cur != t || t->state != TS_RUNNABLE;
 }
 
-static __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
+__attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 {
 	struct cpu *cpu = this_cpu();
 	struct uctx *r;

@@ -77,6 +77,11 @@ struct uctx *kentry_fault(struct uctx *ctx, const struct ufault *f);
 /* The same entries once several CPUs run threads (uarch_smp_entries):
  * each takes the kernel lock (SYS_NULL excepted) and gives it back. */
 struct uctx *kentry_syscall_smp(struct uctx *ctx);
+/* ... and the part of it after SYS_NULL, for a CALL or REPLY_RECV the
+ * shared fast path declined or waited for: it reads nothing of ctx before
+ * it has the lock (the thread may have been stopped, or destroyed and its
+ * memory reused, while its CPU waited). */
+struct uctx *kentry_syscall_locked(struct uctx *ctx);
 struct uctx *kentry_irq_smp(struct uctx *ctx);
 struct uctx *kentry_fault_smp(struct uctx *ctx, const struct ufault *f);
 /* On each CPU, before it runs a thread with several CPUs running threads:

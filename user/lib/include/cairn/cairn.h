@@ -500,13 +500,15 @@ void utest_fail(struct utest *t, const char *file, int line, const char *fmt, ..
 			return;                                             \
 		}                                                           \
 	} while (0)
-#define UT_EQ(a, b)                                                         \
+#define UT_EQ(a, b) UT_EQ_R(a, b, )
+/* ... in a helper that returns `ret` when the check fails. */
+#define UT_EQ_R(a, b, ret)                                                  \
 	do {                                                                \
 		long long ut_a_ = (long long)(a), ut_b_ = (long long)(b);   \
 		if (ut_a_ != ut_b_) {                                       \
 			utest_fail(t, __FILE__, __LINE__, "%s == %s: %lld != %lld", \
 				   #a, #b, ut_a_, ut_b_);                   \
-			return;                                             \
+			return ret;                                         \
 		}                                                           \
 	} while (0)
 /* Run the suites of `suites` selected by `selection` ("all" or a comma
