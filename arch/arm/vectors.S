@@ -554,12 +554,15 @@ ipc_slow_smp:
 	 * every other sharer back too -- then the sharing tried again; after
 	 * that, the lock taken, in turn with the others. While it
 	 * waits the CPU is in the kernel with its thread's registers saved:
-	 * in_user clear (release order, as kernel_enter), so that a CPU
-	 * stopping that thread (sched_stall) need not wait for it; that CPU
-	 * asks this one to reschedule first, which the section sees and
-	 * declines. Shared again, in_user is set again: the section ends in
-	 * user mode or declines to kernel_enter. */
+	 * in_user clear (release order, as kernel_enter), in_svc set before,
+	 * so that a CPU stopping that thread (sched_stall) need not wait for
+	 * it and puts its pc back at the svc; that CPU asks this one to
+	 * reschedule first, which the section sees and declines. Shared
+	 * again, in_svc is cleared and in_user set again: the section ends in
+	 * user mode or declines to kentry_syscall_locked. */
 ipc_share_smp_wait:
+	mov r8, #1
+	strb r8, [r12, #AO_CPU_IN_SVC]
 	mov r8, #0
 	strb r8, [r12, #AO_CPU_IN_FAST]
 	dmb ish
@@ -584,6 +587,8 @@ ipc_share_smp_wait:
 	movne r8, #0
 	strbne r8, [r12, #AO_CPU_IN_FAST]
 	bne 1b
+	mov r8, #0
+	strb r8, [r12, #AO_CPU_IN_SVC]
 	mov r8, #1
 	strb r8, [r12, #AO_CPU_IN_USER]
 	sharers_waiting sub

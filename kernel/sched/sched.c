@@ -219,6 +219,18 @@ void sched_stall(struct thread *t)
 		while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
 			arch_spin_relax();
 	}
+	/* rc waits for the lock in an entry of t's, t's registers saved.
+	 * That entry does nothing for t (rc->entry_void): whoever stopped t
+	 * may read or set its registers, suspend or destroy it. A system
+	 * call it was entering is made again when t runs: its pc goes back
+	 * to the svc now, once, so that registers read or set from here on
+	 * are the ones t resumes with. (in_svc was written before in_user
+	 * was cleared: the acquire above orders the load.) */
+	if (!rc->entry_void) {
+		rc->entry_void = true;
+		if (rc->in_svc)
+			t->ctx.pc -= 4;
+	}
 }
 
 static void ready_remote(struct cpu *tc, struct thread *t);

@@ -1053,6 +1053,7 @@ AO_CHECK(CPU_INDEX, struct cpu, index);
 AO_CHECK(CPU_IN_USER, struct cpu, in_user);
 AO_CHECK(CPU_IN_FAST, struct cpu, in_fast);
 AO_CHECK(CPU_FAST_SHARED, struct cpu, fast_shared);
+AO_CHECK(CPU_IN_SVC, struct cpu, in_svc);
 AO_CHECK(T_CPU, struct thread, cpu);
 AO_CHECK(EP_HOME, struct endpoint, home);
 AO_CHECK(VS_ARCH, struct vspace, arch);
@@ -1179,17 +1180,24 @@ struct uctx *kentry_fault(struct uctx *c, const struct ufault *f)
 /*
  * Several CPUs (the arch's second set of entries, taken once
  * sched_smp_start turned the kernel lock on): the same paths under the
- * lock. An entry can find that its thread is no longer its CPU's current
- * one, or no longer runnable: another CPU stopped it (sched_stall) after
- * it trapped and before it got the lock -- suspended it, or destroyed it.
- * Its call then has not happened (a suspended thread makes it again when
- * resumed: its pc goes back to the svc) and its context is not touched.
+ * lock. Another CPU may have stopped the entry's thread (sched_stall)
+ * after it trapped and before it got the lock -- to read or set its
+ * registers, suspend or destroy it: sched_stall marks the entry void
+ * (and a system call's pc back at its svc). Such an entry does nothing
+ * for its thread and touches none of its context (which may be gone);
+ * the thread, if it runs again, goes on from its registers as they are
+ * then (a call it was entering made again). Called once, right after
+ * the lock is taken: it also clears the mark.
  */
-static inline bool entry_thread_stopped(const struct cpu *cpu, const struct uctx *c)
+static inline bool entry_thread_stopped(struct cpu *cpu, const struct uctx *c)
 {
 	const struct thread *t = (const struct thread *)((const char *)c -
 							 offsetof(struct thread, ctx));
 
+	if (cpu->entry_void) {
+		cpu->entry_void = false;
+		return true;
+	}
 	return cpu->cur != t || t->state != TS_RUNNABLE;
 }
 
@@ -1198,14 +1206,10 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 	struct cpu *cpu = this_cpu();
 	struct uctx *r;
 
+	cpu->in_svc = true;             /* (seen by sched_stall once in_user is clear) */
 	kernel_enter(cpu);
-	if (entry_thread_stopped(cpu, c)) {
-		if (cpu->cur)           /* suspended (a destroyed one is no CPU's) */
-			c->pc -= 4;
-		r = sched_exit();
-	} else {
-		r = kentry_syscall(c);
-	}
+	cpu->in_svc = false;
+	r = entry_thread_stopped(cpu, c) ? sched_exit() : kentry_syscall(c);
 	kernel_exit(cpu);
 	return r;
 }
@@ -1225,10 +1229,12 @@ struct uctx *kentry_irq_smp(struct uctx *c)
 {
 	struct cpu *cpu = this_cpu();
 	struct uctx *r;
+	bool stopped;
 
 	kernel_enter(cpu);
+	stopped = entry_thread_stopped(cpu, c);
 	plat_irq_dispatch();
-	if (!cpu->resched && !obj_reap_pending() && !entry_thread_stopped(cpu, c)) {
+	if (!cpu->resched && !obj_reap_pending() && !stopped) {
 		sched_settle(cpu);
 		r = c;
 	} else {

@@ -147,6 +147,20 @@ static uint32_t calls(cptr_t ep, uint32_t n, volatile uint32_t *right)
 	return wrong;
 }
 
+/* WK_REENTRY: where entries store their k, what they signal, their stack. */
+static volatile uint32_t *reentry_mark;
+static cptr_t reentry_ntfn;
+static uint64_t reentry_stack[256];
+
+/* Entered with THREAD_SET_REGS (r0 whatever the setter chose, r1 = k). */
+static void __attribute__((noreturn, used)) reentry(uint32_t r0, uint32_t k)
+{
+	(void)r0;
+	*reentry_mark = k;
+	for (;;)
+		sys_signal(reentry_ntfn);
+}
+
 static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me)
 {
 	uint32_t wrong;
@@ -297,6 +311,13 @@ int cairn_main(uint32_t arg)
 				sys_system_info(SYSINFO_TICKS, &now);
 			}
 		}
+		case WK_REENTRY:
+			reentry_mark = (volatile uint32_t *)(uintptr_t)m.mr[0];
+			reentry_ntfn = m.mr[1];
+			r.mr[0] = (uint32_t)(uintptr_t)reentry;
+			r.mr[1] = (uint32_t)(uintptr_t)(reentry_stack + 256);
+			sys_send(WK_REPORT, &r);
+			reentry(0, 0);
 		case WK_FLOOD:
 			for (;;) {
 				struct msg x = { MSG_INFO(1, 1, 0), { 0 }, 0 };

@@ -243,6 +243,62 @@ static void test_suspend_thread_in_wfe(struct utest *t)
 	counters_free(page);
 }
 
+/* Registers set from the boot CPU while a thread on another one enters a
+ * system call: it signals a notification in a loop, and the root's own
+ * calls keep the kernel lock taken, so that the entry often waits for
+ * it when THREAD_SET_REGS stops the thread. The call it was entering is
+ * not made with the registers set (r0 names a second notification, which
+ * must never get a signal) and the thread goes on from the pc set (each
+ * entry stores its r1 where the root sees it), every time. */
+#define REENTRIES 200
+
+static void test_registers_set_while_entering_a_call(struct utest *t)
+{
+	struct worker w;
+	cptr_t n1 = slot_alloc(), n2 = slot_alloc(), page;
+	unsigned cpu[SMP_MAX];
+	volatile uint32_t *ctr;
+	uint32_t bits = 0;
+	struct msg r;
+
+	if (!need_cpus(t, 2))
+		return;
+	others(cpu);
+	if (!(ctr = counters(t, &page)))
+		return;
+	ctr[1] = 0xffffffffu;
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n1, 0), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n2, 0), 0);
+	UT_EQ(worker_on_cpu(&w, cpu[0], WORKER_PRIO), 0);
+	UT_EQ(worker_share(&w, page, SMP_VA), 0);
+	UT_EQ(sys_cap_mint(n1, w.p.cspace, WK_FIRST_FREE, R_WRITE, 1, 0), 0);
+	UT_EQ(sys_cap_mint(n2, w.p.cspace, WK_FIRST_FREE + 1, R_WRITE, 2, 0), 0);
+	UT_EQ(worker_cmd(&w, WK_REENTRY, SMP_VA + 4, WK_FIRST_FREE, 0, &r), 0);
+	UT_EQ(sys_wait(n1, &bits), 0);                  /* signalling */
+	UT_EQ(bits, 1);
+	/* (a failure breaks out: the worker and the page go either way) */
+	for (uint32_t k = 1; k <= REENTRIES && !t->failed; k++) {
+		uint32_t t0 = ticks();
+		int err = sys_thread_set_regs(w.p.thread, r.mr[0], r.mr[1], WK_FIRST_FREE + 1, k);
+
+		while (!err && ctr[1] != k && ticks() - t0 <= SMP_WAIT_TICKS)
+			;
+		if (err || ctr[1] != k)
+			utest_fail(t, __FILE__, __LINE__, "entry %u: error %d, or the thread never "
+				   "ran from the pc set (%u)", (unsigned)k, err, (unsigned)ctr[1]);
+		else if (sys_poll(n2, &bits) != E_AGAIN)
+			utest_fail(t, __FILE__, __LINE__, "entry %u: the call being entered was "
+				   "made with the registers set (bits 0x%x)", (unsigned)k,
+				   (unsigned)bits);
+	}
+	if (!t->failed && sys_poll(n1, &bits) != 0)
+		utest_fail(t, __FILE__, __LINE__, "the thread no longer signals");
+	worker_free(&w);
+	UT_EQ(sys_cap_delete(CPTR_SELF, n1), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, n2), 0);
+	counters_free(page);
+}
+
 /* Calls from the boot CPU to a server on each other CPU, and from a client
  * on CPU 1 to a server on the last CPU: every reply right, in order. */
 static void test_calls_cross_cpus(struct utest *t)
@@ -1125,6 +1181,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_set_cpu_errors),
 	UT_CASE(test_every_cpu_runs_threads),
 	UT_CASE(test_suspend_thread_in_wfe),
+	UT_CASE(test_registers_set_while_entering_a_call),
 	UT_CASE(test_calls_cross_cpus),
 	UT_CASE(test_same_cpu_pairs_beside_each_other),
 	UT_CASE(test_wakeups_cross_cpus),

@@ -107,6 +107,8 @@ struct cpu {
 	bool in_fast;                /* holds the kernel lock shared (vectors.S, smp_share) */
 	uint32_t ipis;               /* reschedule interrupts taken */
 	uint32_t fast_shared;        /* calls and reply-receives taken with the lock shared */
+	bool in_svc;                 /* its entry waiting for the lock is a system call */
+	bool entry_void;             /* another CPU stopped that entry's thread (sched_stall) */
 };
 extern struct cpu cpus[HAL_MAX_CPUS];
 static inline struct cpu *this_cpu(void) { return (struct cpu *)arch_cpu_local(); }

@@ -82,6 +82,10 @@ enum wk_cmd {
 	WK_RELAY = 25,          /* forever: wait on notification slot mr0, store the
 				 * counter (CNTVCT, 64 bits) at mr2 if not 0, signal
 				 * notification slot mr1 (wake-up benchmarks) */
+	WK_REENTRY = 26,        /* report mr0 = a pc, mr1 = a stack top to enter it with
+				 * (THREAD_SET_REGS, r1 = k): each entry stores k at mr0
+				 * and signals notification slot mr1 in a loop; the
+				 * command itself enters it with k = 0 */
 };
 
 #define WK_ALLOC_SLOTS 24
