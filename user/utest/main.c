@@ -342,6 +342,23 @@ int cairn_main(uint32_t arg)
 					(*rounds)++;
 			}
 		}
+		case WK_CHURN_SHARED: {
+			volatile uint32_t *rounds = (volatile uint32_t *)(uintptr_t)m.mr[2];
+			cptr_t own = WK_FIRST_FREE + 1, cs = m.mr[0];
+
+			for (uint32_t k = 0;; k++) {
+				if (!sys_obj_create(WK_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, own, 0)) {
+					for (cptr_t i = 1; i <= 8; i++)
+						sys_cap_copy(own, cs, m.mr[1] + i);
+					/* (another CPU's copy, if it is there: its
+					 * revoke then finds it gone) */
+					sys_cap_delete(cs, m.mr[3] + 1 + k % 8);
+					sys_cap_revoke(CPTR_SELF, own);
+					sys_cap_delete(CPTR_SELF, own);
+				}
+				(*rounds)++;
+			}
+		}
 		case WK_NOTIFIED: {
 			volatile uint32_t *out = (volatile uint32_t *)(uintptr_t)m.mr[3];
 			uint32_t bits = 0;

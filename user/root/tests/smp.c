@@ -634,6 +634,80 @@ static void test_capability_churn_on_every_cpu(struct utest *t)
 	UT_EQ(carved1, carved0);
 }
 
+/* One CSpace shared by a worker on every other CPU and the root task:
+ * each worker, from an account of its own, creates an endpoint, puts 8
+ * copies of it in its own range of the shared CSpace, deletes one of the
+ * next worker's copies there, revokes and deletes, in a loop, while the
+ * root task copies into and deletes from every range too and runs the
+ * invariant walkers: clean every time; afterwards every account is empty
+ * (each copy in the shared CSpace went with its endpoint) and none of
+ * the root's is still carved. */
+#define SHARED_RANGE 16                 /* slots of the shared CSpace per worker */
+
+static void test_shared_cspace_on_every_cpu(struct utest *t)
+{
+	struct worker w[SMP_MAX];
+	cptr_t acct[SMP_MAX], cs = slot_alloc(), ep = slot_alloc(), page;
+	uint32_t zero[SMP_MAX] = { 0 }, used, carved0, carved1, limit;
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	volatile uint32_t *ctr;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_CSPACE, CPTR_SELF, cs, SHARED_RANGE * (SMP_MAX + 1)),
+	      0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_ENDPOINT, CPTR_SELF, ep, 0), 0);
+	UT_EQ(sys_quota_info(SLOT_ACCOUNT, POOL_ID_KHEAP, &limit, &used, &carved0), 0);
+	for (unsigned i = 1; i <= m; i++) {
+		acct[i] = slot_alloc();
+		UT_EQ(sys_quota_carve(SLOT_ACCOUNT, CPTR_SELF, acct[i], 0, 0, 0, 64 * 1024), 0);
+		UT_EQ(worker_on_cpu(&w[i], cpu[i - 1], ROOT_PRIO - 1), 0);
+		UT_EQ(sys_cap_copy(acct[i], w[i].p.cspace, WK_ACCOUNT), 0);
+		UT_EQ(sys_cap_copy(cs, w[i].p.cspace, WK_FIRST_FREE), 0);
+		UT_EQ(worker_share(&w[i], page, SMP_VA), 0);
+		UT_EQ(worker_send(&w[i], WK_CHURN_SHARED, WK_FIRST_FREE, SHARED_RANGE * i,
+				  SMP_VA + 4 * i, SHARED_RANGE * (i % m + 1)), 0);
+	}
+	/* The root's own copies in every range (the root's endpoint, a
+	 * slot the worker may take or have taken: E_EXIST and E_NOCAP are
+	 * part of it), and the walkers between. */
+	for (unsigned k = 0; k < 20 && !t->failed; k++) {
+		uint32_t walkers = 0, items = 0;
+		char name[17];
+		int err;
+
+		for (unsigned i = 1; i <= m; i++) {
+			cptr_t s = SHARED_RANGE * i + 1 + k % 8;
+
+			err = sys_cap_copy(ep, cs, s);
+			SMP_ASSERT(!err || err == E_EXIST, "copy into the shared CSpace: %d", err);
+			err = sys_cap_delete(cs, s);
+			SMP_ASSERT(!err || err == E_NOCAP, "delete from the shared CSpace: %d", err);
+		}
+		err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
+		SMP_ASSERT(!err, "kcheck %u: %d, walker %u (%s)", k, err, (unsigned)walkers, name);
+	}
+	SMP_ASSERT(all_moved(ctr, zero, m), "a worker made no round in the shared CSpace");
+	for (unsigned i = 1; i <= m; i++) {
+		uint32_t lim, carved;
+
+		worker_free(&w[i]);
+		UT_EQ(sys_cap_revoke(CPTR_SELF, acct[i]), 0);
+		UT_EQ(sys_quota_info(acct[i], POOL_ID_KHEAP, &lim, &used, &carved), 0);
+		UT_EQ(used, 0);
+		UT_EQ(sys_cap_delete(CPTR_SELF, acct[i]), 0);
+	}
+	UT_EQ(sys_cap_revoke(CPTR_SELF, ep), 0);        /* the root's copies left there */
+	UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
+	UT_EQ(sys_quota_info(SLOT_ACCOUNT, POOL_ID_KHEAP, &limit, &used, &carved1), 0);
+	UT_EQ(carved1, carved0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, ep), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, cs), 0);
+	counters_free(page);
+}
+
 /* Threads destroyed while busy on other CPUs, in every state a CPU can
  * hold one in: on each other CPU a client calling its server there (the
  * shared fast paths, and their waits for the lock the root's calls keep
@@ -701,8 +775,12 @@ static void test_threads_destroyed_while_busy(struct utest *t)
 		}
 		slots_release(mark);
 		UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
-		/* (after the first round: the root's CSpace has the nodes for
-		 * every slot a round takes) */
+		/* A revoke (of nothing: the page's children went with the
+		 * slots) returns only once the reaper has destroyed all it
+		 * had queued; then the heap, after the first round (the
+		 * root's CSpace then has the nodes for every slot a round
+		 * takes). */
+		UT_EQ(sys_cap_revoke(CPTR_SELF, page), 0);
 		UT_EQ(sys_quota_info(SLOT_ACCOUNT, POOL_ID_KHEAP, &limit, k ? &used1 : &used0, NULL),
 		      0);
 	}
@@ -1188,6 +1266,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_revoke_stops_every_cpu),
 	UT_CASE(test_revoke_100k_beside_ipc),
 	UT_CASE(test_capability_churn_on_every_cpu),
+	UT_CASE(test_shared_cspace_on_every_cpu),
 	UT_CASE(test_threads_destroyed_while_busy),
 	UT_CASE(test_signal_wakes_waiters_on_every_cpu),
 	UT_CASE(test_device_interrupt_on_every_cpu),

@@ -82,6 +82,11 @@ enum wk_cmd {
 	WK_RELAY = 25,          /* forever: wait on notification slot mr0, store the
 				 * counter (CNTVCT, 64 bits) at mr2 if not 0, signal
 				 * notification slot mr1 (wake-up benchmarks) */
+	WK_CHURN_SHARED = 27,   /* forever: an endpoint from WK_ACCOUNT at slot
+				 * WK_FIRST_FREE + 1, 8 copies of it into the CSpace at
+				 * slot mr0 from slot mr1 + 1 on, one slot of another's
+				 * range there (mr3 + 1..8, in turn) deleted, revoke,
+				 * delete; rounds counted in the word at mr2 */
 	WK_REENTRY = 26,        /* report mr0 = a pc, mr1 = a stack top to enter it with
 				 * (THREAD_SET_REGS, r1 = k): each entry stores k at mr0
 				 * and signals notification slot mr1 in a loop; the
