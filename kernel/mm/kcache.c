@@ -55,6 +55,7 @@
  * Locking: kernel lock.
  */
 #include <lib/error.h>
+#include <lib/log.h>
 #include <lib/string.h>
 #include <mm/kheap.h>
 #include <mm/pool.h>
@@ -735,8 +736,18 @@ static const char *check_slab(const struct kcache *c, const struct kslab *s, uns
 		void *obj = slot_at(c, s, i);
 		struct quota *q = slot_quota(obj);
 
-		if (hdr_of(obj)[0] != check_word(c, obj))
+		if (hdr_of(obj)[0] != check_word(c, obj)) {
+			/* Where, and what was written: the first clue to
+			 * whoever wrote there. */
+			const uint32_t *w = (const uint32_t *)hdr_of(obj);
+
+			pr_err("kcache %s: slot %u of the slab at %p (object %p): check word "
+			       "0x%08x, not 0x%08x; then 0x%08x 0x%08x 0x%08x 0x%08x", c->name,
+			       (unsigned)i, (const void *)s, obj, (unsigned)w[0],
+			       (unsigned)check_word(c, obj), (unsigned)w[1], (unsigned)w[2],
+			       (unsigned)w[3], (unsigned)w[4]);
 			return "slot check word damaged";
+		}
 		if (q == QUARANTINE) {
 			nquar++;
 		} else if (q) {
