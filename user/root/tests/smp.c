@@ -299,6 +299,51 @@ static void test_registers_set_while_entering_a_call(struct utest *t)
 	counters_free(page);
 }
 
+/* A thread moved between two other CPUs while it yields in a loop beside
+ * a spinner of its priority (so that each yield switches, on the yield
+ * fast path): it runs where it was last sent and, every time, it is on
+ * the ready queue of its own CPU only (the invariant walkers). */
+#define MOVES 100
+
+static void test_thread_moved_while_yielding(struct utest *t)
+{
+	struct worker y, s;
+	unsigned cpu[SMP_MAX];
+	uint32_t zero[SMP_MAX] = { 0 };
+	volatile uint32_t *ctr;
+	cptr_t page;
+
+	if (!need_cpus(t, 3))
+		return;
+	others(cpu);
+	if (!(ctr = counters(t, &page)))
+		return;
+	UT_EQ(worker_on_cpu(&s, cpu[0], WORKER_PRIO), 0);
+	UT_EQ(worker_share(&s, page, SMP_VA), 0);
+	UT_EQ(worker_send(&s, WK_SPIN, SMP_VA + 4, 0, 0, 0), 0);
+	UT_EQ(worker_on_cpu(&y, cpu[0], WORKER_PRIO), 0);
+	UT_EQ(worker_send(&y, WK_YIELD, 0, 0, 0, 0), 0);
+	SMP_ASSERT(all_moved(ctr, zero, 1), "the spinner never ran");
+	for (unsigned k = 0; k < MOVES && !t->failed; k++) {
+		struct thread_info ti;
+		uint32_t walkers = 0, items = 0;
+		char name[17];
+		int err;
+
+		UT_EQ(sys_thread_set_cpu(y.p.thread, cpu[1 - k % 2]), 0);
+		err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
+		SMP_ASSERT(!err, "move %u: kcheck %d, walker %u (%s)", k, err, (unsigned)walkers,
+			   name);
+		UT_EQ(sys_thread_info(y.p.thread, &ti), 0);
+		UT_EQ(ti.cpu, cpu[1 - k % 2]);
+		UT_EQ(ti.state, TS_RUNNABLE);
+	}
+	worker_free(&y);
+	worker_free(&s);
+	UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
+	counters_free(page);
+}
+
 /* Calls from the boot CPU to a server on each other CPU, and from a client
  * on CPU 1 to a server on the last CPU: every reply right, in order. */
 static void test_calls_cross_cpus(struct utest *t)
@@ -1260,6 +1305,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_every_cpu_runs_threads),
 	UT_CASE(test_suspend_thread_in_wfe),
 	UT_CASE(test_registers_set_while_entering_a_call),
+	UT_CASE(test_thread_moved_while_yielding),
 	UT_CASE(test_calls_cross_cpus),
 	UT_CASE(test_same_cpu_pairs_beside_each_other),
 	UT_CASE(test_wakeups_cross_cpus),

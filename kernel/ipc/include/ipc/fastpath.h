@@ -117,6 +117,17 @@ static inline void switch_to(struct cpu *c, struct thread *from, struct thread *
 
 /* What sched_pick does when `next` (off every queue) replaces `t`, which
  * stays runnable (preempted or yielding): t to the tail of its level. */
+/* t, this CPU's current thread, back to this CPU's queue and next run.
+ * Only when no reschedule is asked of this CPU (fast_decided): with
+ * several CPUs another one may have asked for one meanwhile -- t moved to
+ * another CPU (SYS_THREAD_SET_CPU: queued here it would be on a queue not
+ * its CPU's), or a thread readied here above it -- and the general path
+ * takes that decision. */
+static inline __attribute__((always_inline)) bool fast_decided(const struct cpu *c)
+{
+	return !c->resched;
+}
+
 static inline __attribute__((always_inline)) void fast_preempt(struct cpu *c, struct thread *t,
 							       struct thread *next)
 {
@@ -232,7 +243,7 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(s
 		return NULL;
 	n = (struct notification *)s->obj;
 	w = n->head;
-	if (!w || w->prio <= t->prio || w->cpu != c->index)
+	if (!w || w->prio <= t->prio || w->cpu != c->index || !fast_decided(c))
 		return NULL;
 	/* The first waiter takes every bit (notification_signal). */
 	n->head = w->qnext;
@@ -297,8 +308,8 @@ static inline __attribute__((always_inline)) struct uctx *sched_fastpath_yield(s
 	struct cpu *c = this_cpu();
 	struct thread *next = c->ready_head[t->prio];
 
-	if (!next)
-		return NULL;    /* alone at its level: the general path */
+	if (!next || !fast_decided(c))
+		return NULL;    /* alone at its level, or a decision pending: the general path */
 	t->ctx.r[0] = 0;
 	t->slice = 0;   /* a yield ends the turn (sched_yield); fast_preempt gives a new one */
 	sched_dequeue_head(c, next);
