@@ -229,7 +229,7 @@ void sched_stall(struct thread *t)
 	if (!rc->entry_void) {
 		rc->entry_void = true;
 		if (rc->in_svc)
-			t->ctx.pc -= 4;
+			t->ctx.pc -= UARCH_SVC_SIZE;
 	}
 }
 

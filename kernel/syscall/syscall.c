@@ -982,7 +982,7 @@ __attribute__((noinline)) struct uctx *kentry_syscall_slow(struct uctx *c, uint3
 
 		memset(&f, 0, sizeof(f));
 		f.kind = FAULT_SYSCALL;
-		f.pc = c->pc - 4;
+		f.pc = c->pc - UARCH_SVC_SIZE;
 		f.status = n;
 		strlcpy(f.what, "unknown system call", sizeof(f.what));
 		return kentry_fault(c, &f);
@@ -991,7 +991,7 @@ __attribute__((noinline)) struct uctx *kentry_syscall_slow(struct uctx *c, uint3
 	if (this_cpu()->cur != t)
 		return sched_exit();    /* t was destroyed by its own call */
 	if (ret == E_RESTART) {
-		c->pc -= 4;             /* re-execute the svc after the interrupt */
+		c->pc -= UARCH_SVC_SIZE; /* re-execute the svc after the interrupt */
 		return sched_exit();
 	}
 	/* A blocked thread's r0 is written when it is woken. */

@@ -107,6 +107,10 @@ void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index));
  */
 #define UARCH_USER_TOP 0xC0000000u
 #define UARCH_PAGE_SIZE 4096u
+/* Bytes of the system-call instruction (svc, ARM state: user mode runs
+ * no Thumb code): an entry's saved pc is this far past it, and a call is
+ * made again by putting the pc back by as much. */
+#define UARCH_SVC_SIZE 4u
 
 struct uarch_vs {
 	paddr_t root_pa;        /* level-1 table (4 entries used) */

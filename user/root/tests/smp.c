@@ -113,6 +113,20 @@ static bool all_moved(volatile uint32_t *ctr, const uint32_t *from, unsigned m)
 	}
 }
 
+/* The kernel's invariant walkers: true when clean; otherwise t fails,
+ * naming the step (what, k) and the walker that was not. */
+static bool walkers_clean(struct utest *t, const char *what, unsigned k)
+{
+	uint32_t walkers = 0, items = 0;
+	char name[17];
+	int err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
+
+	if (err)
+		utest_fail(t, __FILE__, __LINE__, "%s %u: kcheck %d, walker %u (%s)", what, k, err,
+			   (unsigned)walkers, name);
+	return !err;
+}
+
 /* Wait (busy) until w's thread is in state `state`, at most SMP_WAIT_TICKS. */
 static unsigned wait_state(struct worker *w, unsigned state)
 {
@@ -326,14 +340,10 @@ static void test_thread_moved_while_yielding(struct utest *t)
 	SMP_ASSERT(all_moved(ctr, zero, 1), "the spinner never ran");
 	for (unsigned k = 0; k < MOVES && !t->failed; k++) {
 		struct thread_info ti;
-		uint32_t walkers = 0, items = 0;
-		char name[17];
-		int err;
 
 		UT_EQ(sys_thread_set_cpu(y.p.thread, cpu[1 - k % 2]), 0);
-		err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
-		SMP_ASSERT(!err, "move %u: kcheck %d, walker %u (%s)", k, err, (unsigned)walkers,
-			   name);
+		if (!walkers_clean(t, "move", k))
+			return;
 		UT_EQ(sys_thread_info(y.p.thread, &ti), 0);
 		UT_EQ(ti.cpu, cpu[1 - k % 2]);
 		UT_EQ(ti.state, TS_RUNNABLE);
@@ -719,8 +729,6 @@ static void test_shared_cspace_on_every_cpu(struct utest *t)
 	 * slot the worker may take or have taken: E_EXIST and E_NOCAP are
 	 * part of it), and the walkers between. */
 	for (unsigned k = 0; k < 20 && !t->failed; k++) {
-		uint32_t walkers = 0, items = 0;
-		char name[17];
 		int err;
 
 		for (unsigned i = 1; i <= m; i++) {
@@ -731,8 +739,8 @@ static void test_shared_cspace_on_every_cpu(struct utest *t)
 			err = sys_cap_delete(cs, s);
 			SMP_ASSERT(!err || err == E_NOCAP, "delete from the shared CSpace: %d", err);
 		}
-		err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
-		SMP_ASSERT(!err, "kcheck %u: %d, walker %u (%s)", k, err, (unsigned)walkers, name);
+		if (!walkers_clean(t, "round", k))
+			return;
 	}
 	SMP_ASSERT(all_moved(ctr, zero, m), "a worker made no round in the shared CSpace");
 	for (unsigned i = 1; i <= m; i++) {
@@ -804,14 +812,8 @@ static void test_threads_destroyed_while_busy(struct utest *t)
 				UT_EQ(sys_thread_suspend(w[i].p.thread), 0);
 			UT_EQ(sys_cap_delete(CPTR_SELF, w[i].p.thread), 0);
 		}
-		{
-			uint32_t walkers = 0, items = 0;
-			char name[17];
-			int err = sys_kcheck(SLOT_SYSTEM, &walkers, &items, name);
-
-			SMP_ASSERT(!err, "round %u: kcheck %d, walker %u (%s)", k, err,
-				   (unsigned)walkers, name);
-		}
+		if (!walkers_clean(t, "round", k))
+			return;
 		for (unsigned i = 1; i <= m; i++) {
 			worker_free(&cli[i]);
 			worker_free(&srv[i]);
