@@ -614,6 +614,11 @@ trap_common_smp:
 	 * stack is abandoned: the next entry starts again at its top. */
 	.global uarch_enter_user
 uarch_enter_user:
+	/* Interrupts masked first: from the moment sp names the thread's
+	 * context, an interrupt taken in this mode would push its frame just
+	 * below that context (the thread object's slot header and the
+	 * object before it in its slab). The return restores them. */
+	cpsid i
 	mov sp, r0
 	b trap_return
 

@@ -484,6 +484,10 @@ static struct uctx *enter_scheduler(void)
 {
 	struct uctx *ctx;
 
+	/* Interrupts masked from here to the first thread (boot ran with
+	 * them on): the kernel lock is taken and held with them masked, and
+	 * the entry into that thread must not take one (uarch_enter_user). */
+	arch_irq_save();
 	smp_start_threads();
 	ctx = sched_exit();
 	kernel_exit(this_cpu());
