@@ -14,6 +14,7 @@
 
 extern char __kimage_start[], __kimage_end[];
 extern char _start[], secondary_entry[];
+extern const char vectors_smp[], vectors_solo[];   /* vectors.S */
 
 static struct boot_params bp;
 
@@ -40,21 +41,16 @@ void arch_boot(uint32_t dtb_lo, uint32_t dtb_hi, uint32_t kphys, uint32_t mode)
 	arch_pmu_init();
 	arch_mmu_set_kimage_phys(kphys);
 	arch_set_secondary_entry(kphys + (paddr_t)(secondary_entry - _start));
+	arch_set_smp_vectors(vectors_smp, vectors_solo);
 	bp.dtb_phys = ((paddr_t)dtb_hi << 32) | dtb_lo;
 	bp.kimage_phys = kphys;
 	bp.kimage_size = (uint32_t)(__kimage_end - __kimage_start);
 	bp.entry_mode = mode == CPSR_MODE_HYP ? "HYP" : mode == CPSR_MODE_SVC ? "SVC" : "other";
 	ksnprintf(bp.cpu, sizeof(bp.cpu), "%s r%up%u (MIDR 0x%08x)", part_name(midr),
 		  (unsigned)((midr >> 20) & 0xf), (unsigned)(midr & 0xf), (unsigned)midr);
-	{
-		struct uctx *first = kernel_main(&bp);
-
-		/* Several CPUs run threads from here on: the entries that take
-		 * the kernel lock (smp_start_threads turned it on). */
-		if (smp_threads_running())
-			uarch_smp_entries();
-		uarch_enter_user(first);
-	}
+	/* (With several CPUs the entries that take the kernel lock are
+	 * already in place: sched_smp_start.) */
+	uarch_enter_user(kernel_main(&bp));
 }
 
 /* A secondary CPU, from head.S (secondary_entry) on its own stack with
@@ -66,7 +62,6 @@ void arch_secondary_boot(uint32_t index, uint32_t mode)
 
 	(void)mode;
 	arch_secondary_cpu_init();
-	first = smp_secondary_main(index);
-	uarch_smp_entries();
+	first = smp_secondary_main(index);   /* (its entries set: sched_secondary_run) */
 	uarch_enter_user(first);
 }

@@ -143,13 +143,7 @@ struct uctx *arch_user_trap_smp(struct uctx *ctx, uint32_t kind)
 	return kentry_fault_smp(ctx, &f);
 }
 
-extern const char vectors[], vectors_test[], vectors_smp[];
-
-void uarch_smp_entries(void)
-{
-	write_vbar((uint32_t)(uintptr_t)vectors_smp);
-	isb();
-}
+extern const char vectors[], vectors_test[];
 
 void uarch_test_run(struct uctx *ctx, uarch_test_hook_fn hook, void *arg, bool hook_svc)
 {

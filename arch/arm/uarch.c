@@ -33,6 +33,23 @@ uint32_t uarch_sanitize_cpsr(uint32_t cpsr)
 	return (cpsr & 0xf80f0000u) | CPSR_MODE_USR;
 }
 
+/* The vector tables for several CPUs (vectors.S, named by the entry code
+ * at boot: arch_set_smp_vectors): [0] every entry but the shared fast
+ * paths takes the kernel lock, [1] a CPU alone. */
+static uint32_t smp_vbar[2];
+
+void arch_set_smp_vectors(const void *locking, const void *alone)
+{
+	smp_vbar[0] = (uint32_t)(uintptr_t)locking;
+	smp_vbar[1] = (uint32_t)(uintptr_t)alone;
+}
+
+void uarch_smp_entries(bool solo)
+{
+	write_vbar(smp_vbar[solo]);
+	isb();
+}
+
 bool uarch_irq_pending(void)
 {
 	uint32_t isr;

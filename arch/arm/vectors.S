@@ -252,14 +252,27 @@ svc_kernel:
 	bne \fail
 .endm
 
+	/* A CPU alone (it keeps the kernel lock across user mode, every other
+	 * CPU idle: sched.c, solo_begin): this CPU's struct cpu in r12, and
+	 * the partner (r11) a thread of this CPU. r6, r8 scratch. */
+.macro solo_partner_check fail
+	mrc p15, 0, r12, c13, c0, 4
+	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
+	ldrb r6, [r12, #AO_CPU_INDEX]
+	ldrb r8, [r11, #AO_T_CPU]
+	cmp r8, r6
+	bne \fail
+.endm
+
 /*
  * CALL and REPLY_RECV, \smp = 0 for one CPU (labels ipc_*), 1 for the
- * shared fast paths of several CPUs (labels ipc_*_smp): the same code but
- * for the sharing, the checks above, and a switch that needs no ASID test.
+ * shared fast paths of several CPUs (labels ipc_*_smp), 2 for a CPU alone
+ * (labels ipc_*_solo): the same code but for the sharing and the checks
+ * above (1: a switch that needs no ASID test; 2: only the partner's CPU).
  */
 .macro ipc_fast_paths smp, sfx
 ipc_fast\sfx:
-	.if \smp
+	.if \smp == 1
 	/* (the flags of the compare with SYS_REPLY_RECV are lost below) */
 	smp_share ipc_decline\sfx, ipc_share\sfx
 	cmp r7, #AO_SYS_REPLY_RECV
@@ -280,8 +293,10 @@ ipc_fast\sfx:
 	ldrb r6, [r11, #AO_T_PRIO]
 	cmp r6, r8
 	blo ipc_decline\sfx
-	.if \smp
+	.if \smp == 1
 	smp_partner_checks ipc_decline\sfx
+	.elseif \smp == 2
+	solo_partner_check ipc_decline\sfx
 	.endif
 	/* Taken: nothing below declines. The receiver off the queue. */
 	ldr r8, [r11, #AO_T_QNEXT]
@@ -306,7 +321,7 @@ ipc_fast\sfx:
 	strb r8, [r11, #AO_T_STATE]
 	mov r8, #AO_TS_BLOCKED_REPLY
 	strb r8, [sp, #TC(AO_T_STATE)]
-	.if !\smp
+	.if \smp == 0
 	mrc p15, 0, r12, c13, c0, 4     /* TPIDRPRW: the kernel stack top, */
 	ldr r12, [r12, #AO_CPU_LOCAL_CPU] /* where this CPU's struct cpu is named */
 	.endif
@@ -319,26 +334,23 @@ ipc_switch\sfx:
 	ldr r10, [r11, #AO_T_VSPACE]
 	cmp r8, r10
 	beq ipc_exit\sfx
-	.if !\smp
+	.if \smp != 1
 	/* uarch_vs_activate: an ASID of this generation is one write. */
 	movw r8, #:lower16:uarch_asid_gen
 	movt r8, #:upper16:uarch_asid_gen
 	ldr r9, [r10, #AO_VS_ASID_GEN]
 	ldr r8, [r8]
 	cmp r8, r9
-	bne ipc_activate_slow
+	bne ipc_activate_slow\sfx
 	.endif
 	ldrd r8, r9, [r10, #AO_VS_TTBR]
 	mcrr p15, 0, r8, r9, c2         /* TTBR0; no ISB: the exception return synchronizes */
 	/* Into r11: r0 = 0, r1..r5 the message, r6 the badge, the rest
 	 * from its uctx; SP_svc ends just past that uctx. */
 ipc_exit\sfx:
-	.if \smp
-	/* Counted, then the lock no longer shared: everything written
-	 * above is seen before the flag clears. */
-	ldr r8, [r12, #AO_CPU_FAST_SHARED]
-	add r8, r8, #1
-	str r8, [r12, #AO_CPU_FAST_SHARED]
+	.if \smp == 1
+	/* The lock no longer shared: everything written above is seen
+	 * before the flag clears. */
 	mov r8, #0
 	dmb ish
 	strb r8, [r12, #AO_CPU_IN_FAST]
@@ -374,8 +386,10 @@ rr_fast\sfx:
 	ldrb r8, [r9, #AO_EP_STATE]
 	cmp r8, #AO_EP_SEND
 	beq ipc_decline\sfx
-	.if \smp
+	.if \smp == 1
 	smp_partner_checks ipc_decline\sfx
+	.elseif \smp == 2
+	solo_partner_check ipc_decline\sfx
 	.else
 	mrc p15, 0, r12, c13, c0, 4     /* this CPU's struct cpu (as above) */
 	ldr r12, [r12, #AO_CPU_LOCAL_CPU]
@@ -415,6 +429,18 @@ rr_fast\sfx:
 	strb r8, [sp, #TC(AO_T_STATE)]
 	mov r6, #0                      /* a reply has no badge */
 	b ipc_switch\sfx
+
+	.if \smp != 1
+	/* A space without an ASID of this generation: uarch_vs_activate
+	 * on the kernel stack, keeping the message. */
+ipc_activate_slow\sfx:
+	mrc p15, 0, sp, c13, c0, 4
+	push {r1-r6, r11, r12}
+	add r0, r10, #AO_VS_ARCH
+	bl uarch_vs_activate
+	pop {r1-r6, r11, r12}
+	b ipc_exit\sfx
+	.endif
 .endm
 
 /*
@@ -437,16 +463,6 @@ rr_fast\sfx:
  *   r9   the CSpace, then the endpoint
  */
 	ipc_fast_paths 0, ""
-
-	/* A space without an ASID of this generation: uarch_vs_activate
-	 * on the kernel stack, keeping the message. */
-ipc_activate_slow:
-	mrc p15, 0, sp, c13, c0, 4
-	push {r1-r6, r11, r12}
-	add r0, r10, #AO_VS_ARCH
-	bl uarch_vs_activate
-	pop {r1-r6, r11, r12}
-	b ipc_exit
 
 	/* Declined: the general path, from the registers saved in the uctx. */
 ipc_decline:
@@ -598,6 +614,45 @@ ipc_share_smp_give_up:
 	b ipc_slow_smp
 
 	ipc_fast_paths 1, _smp
+
+/*
+ * A CPU alone: it keeps the kernel lock across user mode while every
+ * other CPU idles (kernel_exit, sched.c), and its entries are those of
+ * vectors_smp but for the svc vector's IPC fast paths, which are the one
+ * CPU's with the partner's CPU checked (ipc_fast_paths 2): nothing to
+ * share, nobody else in the kernel. The C entries find cpu->solo and take
+ * no lock; their exit gives it back when another CPU wants it.
+ */
+	.balign 32
+	.global vectors_solo
+vectors_solo:
+	b vec_reset
+	b vec_undef_smp
+	b vec_svc_solo
+	b vec_pabt_smp
+	b vec_dabt_smp
+	b vec_reset
+	b vec_irq_smp
+	b vec_fiq_smp
+
+vec_svc_solo:
+	svc_save
+	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
+	bls ipc_fast_solo
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	bl kentry_syscall_smp
+	b svc_resume
+
+	/* Declined: the general path, which gives the lock back on its way
+	 * out when another CPU wants it. */
+ipc_decline_solo:
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	bl kentry_syscall_locked
+	b svc_resume
+
+	ipc_fast_paths 2, _solo
 
 trap_common_smp:
 	ldr r2, [sp, #68]

@@ -35,7 +35,7 @@
 struct cpu cpus[HAL_MAX_CPUS];
 /* (Mostly the ready queues: a head and a tail per priority.) */
 #if UINTPTR_MAX == 0xffffffffu
-_Static_assert(sizeof(struct cpu) <= 2128, "per-CPU state: at most 2128 bytes on ARM");
+_Static_assert(sizeof(struct cpu) <= 2136, "per-CPU state: at most 2136 bytes on ARM");
 #endif
 
 bool kernel_lock_on;
@@ -46,6 +46,12 @@ uint8_t sched_boot_cpu;
  * themselves in the second while they wait for it to be free.) */
 struct spinlock kernel_lock;
 uint32_t kernel_lock_sharers_waiting;
+/* A CPU alone (docs/architecture.md, "A CPU alone"): the index + 1 of the
+ * CPU that keeps the lock across user mode, 0 for none; the CPUs running
+ * threads and, of them, those waiting in the idle loop without the lock
+ * (both counts under the lock). */
+static uint8_t solo_cpu;
+static unsigned cpus_running, cpus_idle;
 
 void sched_init(void)
 {
@@ -88,7 +94,8 @@ static inline unsigned highest(uint32_t w)
  */
 static void kernel_lock_take(void)
 {
-	unsigned me = this_cpu()->index;
+	unsigned me = this_cpu()->index, solo;
+	uint16_t ticket;
 
 	/* Fast paths waiting for the lock to be free go first (a CPU that
 	 * took it again at once, after a preemption point, say, would keep
@@ -97,7 +104,17 @@ static void kernel_lock_take(void)
 	for (unsigned n = 0; n < 64 && __atomic_load_n(&kernel_lock_sharers_waiting,
 							__ATOMIC_RELAXED); n++)
 		arch_spin_relax();
-	spin_lock(&kernel_lock);        /* (its acquire is a full barrier after the ticket) */
+	ticket = spin_ticket(&kernel_lock);
+	/* A CPU keeping the lock across user mode gives it back at the exit
+	 * of the interrupt sent here. Full barrier between the ticket and
+	 * this look (as between its mark and its look at the tickets, in
+	 * solo_begin): of the two, at least one sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	solo = __atomic_load_n(&solo_cpu, __ATOMIC_RELAXED);
+	if (solo && solo != me + 1)
+		plat_ipi_send(solo - 1u, PLAT_IPI_LOCK);
+	spin_wait(&kernel_lock, ticket);
+	this_cpu()->lock_takes++;
 	for (;;) {
 		bool busy = false;
 
@@ -125,10 +142,65 @@ static bool lock_wanted(void)
 
 void kernel_enter(struct cpu *c)
 {
-	if (!kernel_lock_on)
-		return;
+	if (!kernel_lock_on || c->solo)
+		return;                 /* (alone: it holds the lock already) */
 	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
 	kernel_lock_take();
+}
+
+/*
+ * A CPU alone. While every other CPU running threads waits in the idle
+ * loop, none of them touches kernel state before it has taken the lock,
+ * so the CPU leaving the kernel may keep it into user mode and run the
+ * entries of one CPU (no lock to take, no sharing in the fast paths). It
+ * marks itself (solo_cpu) and then, after a full barrier, looks for a
+ * ticket behind its own; a CPU taking a ticket looks for the mark after
+ * the same barrier (kernel_lock_take): either this CPU sees the ticket
+ * and gives the lock back at once, or the other one sees the mark and
+ * sends it the reschedule interrupt, whose exit gives the lock back (an
+ * interrupt is taken in user mode at once, and in the kernel at the next
+ * preemption point, which lock_wanted stops). Leaving it, the CPU's
+ * entries become the locking ones again before the lock is given.
+ */
+static bool solo_alone(void)
+{
+	return cpus_idle + 1 == cpus_running && !lock_wanted();
+}
+
+static void solo_end(struct cpu *c)
+{
+	c->solo = false;
+	__atomic_store_n(&solo_cpu, 0, __ATOMIC_RELAXED);  /* (the unlock releases it) */
+	uarch_smp_entries(false);
+}
+
+static bool solo_begin(struct cpu *c)
+{
+	__atomic_store_n(&solo_cpu, (uint8_t)(c->index + 1u), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (lock_wanted()) {
+		__atomic_store_n(&solo_cpu, 0, __ATOMIC_RELAXED);
+		return false;
+	}
+	c->solo = true;
+	c->solos++;
+	uarch_smp_entries(true);
+	return true;
+}
+
+/* This CPU about to idle: when every other CPU but one idles then, that
+ * one may keep the lock alone from its next exit; its fast paths, which
+ * have no exit of their own, are sent there by a reschedule asked of it
+ * (they decline on it; without an interrupt: it matters at its next
+ * entry). */
+static void idle_begin(struct cpu *c)
+{
+	c->idle = true;
+	if (++cpus_idle + 1 != cpus_running)
+		return;
+	for (unsigned i = 0; i < cpu_span; i++)
+		if (cpus[i].online && !cpus[i].idle)
+			__atomic_store_n(&cpus[i].resched, true, __ATOMIC_RELAXED);
 }
 
 void kernel_exit(struct cpu *c)
@@ -138,6 +210,12 @@ void kernel_exit(struct cpu *c)
 	/* Set while the lock is still held: a CPU that gets it next and
 	 * finds in_user set knows this CPU's thread may be running. */
 	__atomic_store_n(&c->in_user, true, __ATOMIC_RELAXED);
+	if (solo_alone()) {
+		if (c->solo || solo_begin(c))
+			return;
+	} else if (c->solo) {
+		solo_end(c);
+	}
 	spin_unlock(&kernel_lock);
 }
 
@@ -149,6 +227,19 @@ static void ipi_taken(unsigned irq, void *arg)
 	(void)arg;
 	c->ipis++;
 	c->resched = true;
+}
+
+/* Another CPU wants the lock this one kept alone: the exit of this entry
+ * gives it (kernel_exit). Nothing else to do; taken late, after the exit
+ * that gave it, nothing at all. */
+static void lock_wish_taken(unsigned irq, void *arg)
+{
+	struct cpu *c = this_cpu();
+
+	(void)irq;
+	(void)arg;
+	if (c->solo)
+		c->lock_wishes++;
 }
 
 /* The ASID allocator's probe (uarch_set_space_probe). */
@@ -171,23 +262,29 @@ void sched_smp_start(uint32_t online)
 
 	if (online == (1u << me->index))
 		return;                 /* one CPU: no lock, as before */
-	err = irq_register(plat_ipi_irq(), ipi_taken, NULL);
+	err = irq_register(plat_ipi_irq(PLAT_IPI_RESCHED), ipi_taken, NULL);
 	if (err)
-		pr_warn("smp: the reschedule interrupt %u: %s", plat_ipi_irq(), err_name(err));
+		pr_warn("smp: the reschedule interrupt %u: %s", plat_ipi_irq(PLAT_IPI_RESCHED),
+			err_name(err));
+	err = irq_register(plat_ipi_irq(PLAT_IPI_LOCK), lock_wish_taken, NULL);
+	if (err)
+		pr_warn("smp: the lock interrupt %u: %s", plat_ipi_irq(PLAT_IPI_LOCK), err_name(err));
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		cpus[i].online = (online >> i) & 1u;
 	cpu_span = 32u - (unsigned)__builtin_clz(online);
+	cpus_running = (unsigned)__builtin_popcount(online);
 	uarch_set_space_probe(active_space);
 	cap_set_lock_probe(lock_wanted);
 	kernel_lock_on = true;
 	kernel_lock_take();
+	uarch_smp_entries(false);
 }
 
 void sched_kick(struct cpu *c)
 {
 	if (c == this_cpu())
 		return;
-	plat_ipi_send(c->index);
+	plat_ipi_send(c->index, PLAT_IPI_RESCHED);
 }
 
 struct cpu *sched_running_cpu(const struct thread *t)
@@ -480,11 +577,16 @@ struct uctx *sched_exit(void)
 				 * masked. A thread made ready here by another CPU
 				 * comes with an interrupt, which ends the wait. */
 				uarch_vs_activate(NULL);    /* no space of this CPU's while idle */
+				if (c->solo)
+					solo_end(c);
+				idle_begin(c);
 				spin_unlock(&kernel_lock);
 				if (!__atomic_load_n(&c->resched, __ATOMIC_RELAXED) &&
 				    !obj_reap_pending())
 					arch_wait_for_interrupt();
 				kernel_lock_take();
+				c->idle = false;
+				cpus_idle--;
 				arch_irq_enable();
 			} else {
 				arch_irq_enable();
@@ -503,9 +605,11 @@ struct uctx *sched_secondary_run(void)
 	struct cpu *c = this_cpu();
 	struct uctx *ctx;
 
-	plat_irq_unmask(plat_ipi_irq());
+	plat_irq_unmask(plat_ipi_irq(PLAT_IPI_RESCHED));
+	plat_irq_unmask(plat_ipi_irq(PLAT_IPI_LOCK));
 	uarch_init_cpu();
 	kernel_lock_take();
+	uarch_smp_entries(false);
 	ctx = sched_exit();
 	kernel_exit(c);
 	return ctx;

@@ -687,9 +687,13 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		c->r[2] = mask;
 		c->r[3] = this_cpu()->index;
 		c->r[4] = ipis;
-		c->r[5] = this_cpu()->fast_shared;
 		return 0;
 	}
+	case SYSINFO_LOCK:
+		c->r[1] = this_cpu()->lock_takes;
+		c->r[2] = this_cpu()->solos;
+		c->r[3] = this_cpu()->lock_wishes;
+		return 0;
 	}
 	if (c->r[0] >= SYSINFO_POOL && c->r[0] < SYSINFO_POOL + POOL_COUNT) {
 		const struct pool *p = pool_get(c->r[0] - SYSINFO_POOL);
@@ -1052,7 +1056,6 @@ AO_CHECK(CPU_RESCHED, struct cpu, resched);
 AO_CHECK(CPU_INDEX, struct cpu, index);
 AO_CHECK(CPU_IN_USER, struct cpu, in_user);
 AO_CHECK(CPU_IN_FAST, struct cpu, in_fast);
-AO_CHECK(CPU_FAST_SHARED, struct cpu, fast_shared);
 AO_CHECK(CPU_IN_SVC, struct cpu, in_svc);
 AO_CHECK(T_CPU, struct thread, cpu);
 AO_CHECK(EP_HOME, struct endpoint, home);

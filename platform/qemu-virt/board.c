@@ -150,16 +150,16 @@ unsigned plat_irq_limit(void)
 	return gic_num_irqs();
 }
 
-#define IPI_SGI 0u      /* the reschedule interrupt */
-
-void plat_ipi_send(unsigned index)
+/* The inter-processor interrupts are SGIs 0 (PLAT_IPI_RESCHED) and 1
+ * (PLAT_IPI_LOCK). */
+void plat_ipi_send(unsigned index, enum plat_ipi ipi)
 {
-	gic_send_sgi(IPI_SGI, index);
+	gic_send_sgi((unsigned)ipi, index);
 }
 
-unsigned plat_ipi_irq(void)
+unsigned plat_ipi_irq(enum plat_ipi ipi)
 {
-	return IPI_SGI;
+	return (unsigned)ipi;
 }
 
 void plat_irq_route(unsigned irq, unsigned index)

@@ -311,14 +311,15 @@ void arch_spin_relax(void)
 {
 }
 
-void plat_ipi_send(unsigned index)
+void plat_ipi_send(unsigned index, enum plat_ipi ipi)
 {
 	(void)index;
+	(void)ipi;
 }
 
-unsigned plat_ipi_irq(void)
+unsigned plat_ipi_irq(enum plat_ipi ipi)
 {
-	return 0;
+	return (unsigned)ipi;
 }
 
 void plat_irq_route(unsigned irq, unsigned index)
@@ -334,6 +335,11 @@ void uarch_init_cpu(void)
 void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
 {
 	(void)probe;
+}
+
+void uarch_smp_entries(bool solo)
+{
+	(void)solo;
 }
 
 void arch_pmu_user_access(bool on)

@@ -290,13 +290,15 @@ int cairn_main(uint32_t arg)
 			exhaust(m.mr[0], m.mr[1], m.mr[2], &r);
 			break;
 		case WK_CALLS: {
-			struct sysregs before = { { SYSINFO_CPUS } }, after = { { SYSINFO_CPUS } };
+			struct sysregs before = { { SYSINFO_LOCK } }, after = { { SYSINFO_LOCK } };
+			struct sysregs cpu = { { SYSINFO_CPUS } };
 
 			cairn_syscall(SYS_SYSTEM_INFO, &before);
 			r.mr[0] = calls(m.mr[0], m.mr[1], (volatile uint32_t *)(uintptr_t)m.mr[2]);
 			cairn_syscall(SYS_SYSTEM_INFO, &after);
-			r.mr[1] = after.r[5] - before.r[5];
-			r.mr[2] = after.r[3];
+			r.mr[1] = after.r[1] - before.r[1];  /* the lock taken alone */
+			cairn_syscall(SYS_SYSTEM_INFO, &cpu);
+			r.mr[2] = cpu.r[3];
 			break;
 		}
 		case WK_SPIN: {

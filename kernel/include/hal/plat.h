@@ -47,12 +47,17 @@ uint64_t plat_timer_cpu_ticks(unsigned index);
 int plat_cpu_on(uint64_t mpidr, paddr_t entry, uint32_t ctx);
 const char *plat_psci_error_name(int err);
 int plat_irq_init_cpu(void);
-/* Several CPUs: plat_ipi_send raises the reschedule interrupt on CPU
- * index (it arrives there as interrupt plat_ipi_irq(), banked per CPU:
- * each CPU unmasks it for itself); plat_irq_route delivers a device
+/* Several CPUs: plat_ipi_send raises inter-processor interrupt `ipi` on
+ * CPU index (it arrives there as interrupt plat_ipi_irq(ipi), banked per
+ * CPU: each CPU unmasks it for itself); plat_irq_route delivers a device
  * interrupt to CPU index only. */
-void plat_ipi_send(unsigned index);
-unsigned plat_ipi_irq(void);
+enum plat_ipi {
+	PLAT_IPI_RESCHED,       /* pick again: a thread made ready, one stopped */
+	PLAT_IPI_LOCK,          /* give the kernel lock back (a CPU alone: sched.c) */
+	PLAT_IPI_COUNT
+};
+void plat_ipi_send(unsigned index, enum plat_ipi ipi);
+unsigned plat_ipi_irq(enum plat_ipi ipi);
 void plat_irq_route(unsigned irq, unsigned index);
 int plat_timer_init_cpu(void);
 

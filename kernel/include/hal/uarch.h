@@ -86,8 +86,11 @@ struct uctx *kentry_irq_smp(struct uctx *ctx);
 struct uctx *kentry_fault_smp(struct uctx *ctx, const struct ufault *f);
 /* On each CPU, before it runs a thread with several CPUs running threads:
  * its entries from user mode become the _smp ones above (ARM: a second
- * vector table, so that one CPU pays nothing for the lock). */
-void uarch_smp_entries(void);
+ * vector table, so that one CPU pays nothing for the lock). solo: the
+ * same for a CPU that keeps the lock across user mode while the others
+ * idle (sched.c, "A CPU alone"): the svc vector's IPC fast paths then
+ * share nothing (ARM: a third table). Called under the kernel lock. */
+void uarch_smp_entries(bool solo);
 /* On a secondary CPU before it runs a thread: user address spaces on (it
  * came up with TTBR0 walks off), as the boot CPU's uarch_init did. */
 void uarch_init_cpu(void);

@@ -397,10 +397,12 @@ static void test_calls_cross_cpus(struct utest *t)
 }
 
 /* A client and its server on each other CPU, all pairs at once: every
- * reply right, and most of each CPU's calls and reply-receives taken with
- * the kernel lock shared -- the pairs do not wait for each other (with the
- * lock only held alone, no call would count). The root task waits for
- * the reports blocked, so that its own calls do not take the lock meanwhile. */
+ * reply right, and most of each CPU's calls and reply-receives taken
+ * without taking the kernel lock alone (a ticket) -- with the lock shared,
+ * or kept by a CPU alone while the others idle: the pairs do not wait for
+ * each other (with the lock only held alone, every one would take it).
+ * The root task waits for the reports blocked, so that its own calls do
+ * not take the lock meanwhile. */
 #define SMP_PAIR_CALLS 2000
 
 static void test_same_cpu_pairs_beside_each_other(struct utest *t)
@@ -422,8 +424,8 @@ static void test_same_cpu_pairs_beside_each_other(struct utest *t)
 		SMP_ASSERT(r.mr[0] == 0, "CPU %u: %u wrong replies (or error %d)", cpu[i - 1],
 			   (unsigned)r.mr[0], (int)r.mr[0]);
 		UT_EQ(r.mr[2], cpu[i - 1]);
-		SMP_ASSERT(r.mr[1] >= SMP_PAIR_CALLS, "CPU %u: %u of %u calls and reply-receives "
-			   "with the lock shared", cpu[i - 1], (unsigned)r.mr[1],
+		SMP_ASSERT(r.mr[1] <= SMP_PAIR_CALLS, "CPU %u: the kernel lock taken alone %u "
+			   "times in %u calls and reply-receives", cpu[i - 1], (unsigned)r.mr[1],
 			   2 * SMP_PAIR_CALLS);
 	}
 	for (unsigned i = 1; i <= m; i++) {
@@ -431,6 +433,73 @@ static void test_same_cpu_pairs_beside_each_other(struct utest *t)
 		worker_free(&srv[i]);
 		sys_cap_delete(CPTR_SELF, ep[i]);
 	}
+}
+
+/* A CPU alone (docs/architecture.md): with every other CPU idle, the
+ * root's CPU keeps the kernel lock across user mode; a thread made ready
+ * on another CPU (resumed) runs there while the root spins in user mode,
+ * never entering the kernel: the woken CPU's wish for the lock reaches
+ * the root's CPU as the lock interrupt, whose exit gives the lock. Each
+ * round waits until this CPU began to keep the lock after the suspension
+ * (SYSINFO_LOCK r2), then resumes the spinner and watches its counter;
+ * most rounds must have come through the lock interrupt taken here while
+ * alone (r3) -- not through this CPU's tick, whose exit gives the lock
+ * too, which is not what is tested (a woken CPU that did not ask would
+ * wait for it). */
+#define SMP_ALONE_ROUNDS 40
+
+static uint32_t lock_info(unsigned reg)
+{
+	return sysinfo(SYSINFO_LOCK, reg);
+}
+
+static bool began_alone(uint32_t since)
+{
+	uint32_t t0 = ticks();
+
+	while (lock_info(2) == since)
+		if (ticks() - t0 > SMP_WAIT_TICKS)
+			return false;
+	return true;
+}
+
+static void test_cpu_alone_gives_way(struct utest *t)
+{
+	struct worker w;
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	volatile uint32_t *ctr;
+	uint32_t wishes = 0;
+	cptr_t page;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	UT_EQ(worker_on_cpu(&w, cpu[m - 1], WORKER_PRIO), 0);
+	UT_EQ(worker_share(&w, page, SMP_VA), 0);
+	UT_EQ(worker_send(&w, WK_SPIN, SMP_VA + 4, 0, 0, 0), 0);
+	for (unsigned k = 0; k < SMP_ALONE_ROUNDS; k++) {
+		uint32_t solos, seen, w0;
+		uint64_t c0, limit = 2ull * cairn_counter_freq();
+
+		UT_EQ(sys_thread_suspend(w.p.thread), 0);
+		seen = ctr[1];
+		solos = lock_info(2);
+		SMP_ASSERT(began_alone(solos), "round %u: this CPU never kept the kernel lock "
+			   "with every other CPU idle (%u times before)", k, (unsigned)solos);
+		w0 = lock_info(3);
+		UT_EQ(sys_thread_resume(w.p.thread), 0);
+		c0 = cairn_counter();
+		while (ctr[1] == seen && cairn_counter() - c0 < limit)
+			;
+		SMP_ASSERT(ctr[1] != seen, "round %u: the thread resumed on CPU %u never ran "
+			   "while this CPU's thread stayed in user mode", k, cpu[m - 1]);
+		wishes += lock_info(3) != w0;
+	}
+	SMP_ASSERT(wishes >= SMP_ALONE_ROUNDS / 2, "only %u of %u wake-ups came through the "
+		   "lock interrupt", (unsigned)wishes, SMP_ALONE_ROUNDS);
+	worker_free(&w);
+	counters_free(page);
 }
 
 /* A revoke of 100,000 descendants on this CPU while a client/server pair
@@ -1310,6 +1379,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_thread_moved_while_yielding),
 	UT_CASE(test_calls_cross_cpus),
 	UT_CASE(test_same_cpu_pairs_beside_each_other),
+	UT_CASE(test_cpu_alone_gives_way),
 	UT_CASE(test_wakeups_cross_cpus),
 	UT_CASE(test_revoke_stops_every_cpu),
 	UT_CASE(test_revoke_100k_beside_ipc),

@@ -17,6 +17,8 @@ void arch_secondary_boot(uint32_t index, uint32_t mode);
 void arch_secondary_cpu_init(void);
 /* Where a secondary enters (head.S secondary_entry, physical). */
 void arch_set_secondary_entry(paddr_t pa);
+/* The vector tables uarch_smp_entries switches between (vectors.S). */
+void arch_set_smp_vectors(const void *locking, const void *alone);
 
 /* Set by arch_mmu_init(): the TTBR0 identity map is gone. */
 extern bool arch_identity_gone;

@@ -252,6 +252,11 @@ enum thread_state {
 #define SYSINFO_CPUS 9            /* r1 CPUs running threads, r2 their mask (bit i: CPU i,
 				   * SYS_THREAD_SET_CPU's index), r3 the caller's CPU, r4
 				   * reschedule interrupts taken by all CPUs so far */
+#define SYSINFO_LOCK 10           /* the caller's CPU and the kernel lock: r1 times it took
+				   * the lock alone (a ticket), r2 times it began to keep
+				   * the lock across user mode while every other CPU idled,
+				   * r3 lock interrupts (another CPU's wish for the lock)
+				   * it took while keeping it (docs/architecture.md) */
 #define SYSINFO_KCACHE 0x100      /* + i: object cache i: r1 objects in use, r2 bytes,
 				   * r3..r6 its name (16 bytes, NUL padded); E_RANGE past the last */
 #define SYSINFO_POOL 0x200        /* + POOL_ID_*: r1 free units (pages; heap: bytes), r2 charged

@@ -32,13 +32,22 @@ struct spinlock {
 };
 #define SPINLOCK_INIT { 0 }
 
+/* spin_lock in two halves, for a taker with something to do between
+ * taking its ticket and waiting for its turn. */
+static inline uint16_t spin_ticket(struct spinlock *l)
+{
+	return (uint16_t)(__atomic_fetch_add(&l->word, 1u << 16, __ATOMIC_ACQUIRE) >> 16);
+}
+
+static inline void spin_wait(struct spinlock *l, uint16_t ticket)
+{
+	while ((uint16_t)__atomic_load_n(&l->word, __ATOMIC_ACQUIRE) != ticket)
+		arch_spin_wait();
+}
+
 static inline void spin_lock(struct spinlock *l)
 {
-	uint32_t old = __atomic_fetch_add(&l->word, 1u << 16, __ATOMIC_ACQUIRE);
-	uint16_t me = (uint16_t)(old >> 16);
-
-	while ((uint16_t)__atomic_load_n(&l->word, __ATOMIC_ACQUIRE) != me)
-		arch_spin_wait();
+	spin_wait(l, spin_ticket(l));
 }
 
 static inline void spin_unlock(struct spinlock *l)

@@ -53,7 +53,6 @@
 #define AO_CPU_INDEX 2112
 #define AO_CPU_IN_USER 2113
 #define AO_CPU_IN_FAST 2115
-#define AO_CPU_FAST_SHARED 2120
 #define AO_CPU_IN_SVC 2124
 
 /* struct vspace */

@@ -71,8 +71,8 @@ enum wk_cmd {
 	WK_CALLS = 23,          /* call slot mr0 mr1 times (each reply mr0 + 1: WK_SERVE),
 				 * adding 1 to the word at mr2 (0: none) after each right
 				 * reply: mr0 = wrong replies or the first error, mr1 =
-				 * calls and reply-receives its CPU took with the kernel
-				 * lock shared meanwhile (SYSINFO_CPUS r5), mr2 = its CPU */
+				 * the times its CPU took the kernel lock alone
+				 * meanwhile (SYSINFO_LOCK r1), mr2 = its CPU */
 	WK_PINGPONG = 24,       /* with the other clients of the struct wk_race at mr2
 				 * (mr3: this client's index): arrive, wait until all
 				 * have, then mr1 calls of slot mr0 (a WK_SERVE server),
