@@ -520,6 +520,18 @@ user_trap:
  * (ipc_fast_paths 1: beside the same paths on other CPUs, between threads
  * of this CPU). One CPU keeps the table above and pays nothing.
  */
+	/* The svc vector of several CPUs: CALL and REPLY_RECV to the IPC fast
+	 * paths at \fast, the rest to kentry_syscall_smp. */
+.macro svc_vector fast
+	svc_save
+	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
+	bls \fast
+	mov r0, sp
+	mrc p15, 0, sp, c13, c0, 4
+	bl kentry_syscall_smp
+	b svc_resume
+.endm
+
 	.balign 32
 	.global vectors_smp
 vectors_smp:
@@ -543,13 +555,7 @@ vec_irq_smp:
 vec_fiq_smp:
 	trap_entry 4, TRAP_FIQ, trap_common_smp
 vec_svc_smp:
-	svc_save
-	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
-	bls ipc_fast_smp
-	mov r0, sp
-	mrc p15, 0, sp, c13, c0, 4
-	bl kentry_syscall_smp
-	b svc_resume
+	svc_vector ipc_fast_smp
 
 	/* Declined with the lock shared: the flag cleared (nothing was
 	 * written), then the entry that takes the lock. Not through
@@ -636,13 +642,7 @@ vectors_solo:
 	b vec_fiq_smp
 
 vec_svc_solo:
-	svc_save
-	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
-	bls ipc_fast_solo
-	mov r0, sp
-	mrc p15, 0, sp, c13, c0, 4
-	bl kentry_syscall_smp
-	b svc_resume
+	svc_vector ipc_fast_solo
 
 	/* Declined: the general path, which gives the lock back on its way
 	 * out when another CPU wants it. */

@@ -536,8 +536,10 @@ static void busy_same_core(unsigned cpu, unsigned online, cptr_t page,
 		return;
 	}
 	{
-		/* (Polled with system calls: a wait spinning in user mode only
-		 * did not end under icount's round robin.) */
+		/* (Polled with system calls: waiting in user mode only, CPU 0
+		 * kept its turn -- under icount's round robin the waiter had
+		 * not arrived after 2 s of virtual time, with or without CPU 0
+		 * keeping the lock alone.) */
 		uint32_t t0 = sysinfo(SYSINFO_TICKS, 1);
 
 		while (race->arrived == 0 && sysinfo(SYSINFO_TICKS, 1) - t0 < 200)
