@@ -626,7 +626,7 @@ ipc_share_smp_give_up:
  * other CPU idles (kernel_exit, sched.c), and its entries are those of
  * vectors_smp but for the svc vector's IPC fast paths, which are the one
  * CPU's with the partner's CPU checked (ipc_fast_paths 2): nothing to
- * share, nobody else in the kernel. The C entries find cpu->solo and take
+ * share, nobody else in the kernel. The C entries find the CPU alone and take
  * no lock; their exit gives it back when another CPU wants it.
  */
 	.balign 32

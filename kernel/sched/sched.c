@@ -53,6 +53,12 @@ uint32_t kernel_lock_sharers_waiting;
 static uint8_t solo_cpu;
 static unsigned cpus_running, cpus_idle;
 
+/* c is the CPU alone (only c itself makes it so, or ends it). */
+static inline bool alone(const struct cpu *c)
+{
+	return __atomic_load_n(&solo_cpu, __ATOMIC_RELAXED) == c->index + 1u;
+}
+
 void sched_init(void)
 {
 	memset(cpus, 0, sizeof(cpus));
@@ -142,7 +148,7 @@ static bool lock_wanted(void)
 
 void kernel_enter(struct cpu *c)
 {
-	if (!kernel_lock_on || c->solo)
+	if (!kernel_lock_on || alone(c))
 		return;                 /* (alone: it holds the lock already) */
 	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
 	kernel_lock_take();
@@ -157,7 +163,7 @@ void kernel_enter(struct cpu *c)
  * ticket behind its own; a CPU taking a ticket looks for the mark after
  * the same barrier (kernel_lock_take): either this CPU sees the ticket
  * and gives the lock back at once, or the other one sees the mark and
- * sends it the reschedule interrupt, whose exit gives the lock back (an
+ * sends it the lock interrupt, whose exit gives the lock back (an
  * interrupt is taken in user mode at once, and in the kernel at the next
  * preemption point, which lock_wanted stops). Leaving it, the CPU's
  * entries become the locking ones again before the lock is given.
@@ -167,9 +173,8 @@ static bool solo_alone(void)
 	return cpus_idle + 1 == cpus_running && !lock_wanted();
 }
 
-static void solo_end(struct cpu *c)
+static void solo_end(void)
 {
-	c->solo = false;
 	__atomic_store_n(&solo_cpu, 0, __ATOMIC_RELAXED);  /* (the unlock releases it) */
 	uarch_smp_entries(false);
 }
@@ -182,7 +187,6 @@ static bool solo_begin(struct cpu *c)
 		__atomic_store_n(&solo_cpu, 0, __ATOMIC_RELAXED);
 		return false;
 	}
-	c->solo = true;
 	c->solos++;
 	uarch_smp_entries(true);
 	return true;
@@ -211,10 +215,10 @@ void kernel_exit(struct cpu *c)
 	 * finds in_user set knows this CPU's thread may be running. */
 	__atomic_store_n(&c->in_user, true, __ATOMIC_RELAXED);
 	if (solo_alone()) {
-		if (c->solo || solo_begin(c))
+		if (alone(c) || solo_begin(c))
 			return;
-	} else if (c->solo) {
-		solo_end(c);
+	} else if (alone(c)) {
+		solo_end();
 	}
 	spin_unlock(&kernel_lock);
 }
@@ -238,9 +242,17 @@ static void lock_wish_taken(unsigned irq, void *arg)
 
 	(void)irq;
 	(void)arg;
-	if (c->solo)
+	if (alone(c))
 		c->lock_wishes++;
 }
+
+static const struct {
+	irq_handler_fn fn;
+	const char *what;
+} ipi_handlers[PLAT_IPI_COUNT] = {
+	[PLAT_IPI_RESCHED] = { ipi_taken, "reschedule" },
+	[PLAT_IPI_LOCK] = { lock_wish_taken, "lock" },
+};
 
 /* The ASID allocator's probe (uarch_set_space_probe). */
 static struct uarch_vs *active_space(unsigned index)
@@ -262,13 +274,14 @@ void sched_smp_start(uint32_t online)
 
 	if (online == (1u << me->index))
 		return;                 /* one CPU: no lock, as before */
-	err = irq_register(plat_ipi_irq(PLAT_IPI_RESCHED), ipi_taken, NULL);
-	if (err)
-		pr_warn("smp: the reschedule interrupt %u: %s", plat_ipi_irq(PLAT_IPI_RESCHED),
-			err_name(err));
-	err = irq_register(plat_ipi_irq(PLAT_IPI_LOCK), lock_wish_taken, NULL);
-	if (err)
-		pr_warn("smp: the lock interrupt %u: %s", plat_ipi_irq(PLAT_IPI_LOCK), err_name(err));
+	for (unsigned i = 0; i < PLAT_IPI_COUNT; i++) {
+		unsigned irq = plat_ipi_irq((enum plat_ipi)i);
+
+		err = irq_register(irq, ipi_handlers[i].fn, NULL);
+		if (err)
+			pr_warn("smp: the %s interrupt %u: %s", ipi_handlers[i].what, irq,
+				err_name(err));
+	}
 	for (unsigned i = 0; i < HAL_MAX_CPUS; i++)
 		cpus[i].online = (online >> i) & 1u;
 	cpu_span = 32u - (unsigned)__builtin_clz(online);
@@ -577,8 +590,8 @@ struct uctx *sched_exit(void)
 				 * masked. A thread made ready here by another CPU
 				 * comes with an interrupt, which ends the wait. */
 				uarch_vs_activate(NULL);    /* no space of this CPU's while idle */
-				if (c->solo)
-					solo_end(c);
+				if (alone(c))
+					solo_end();
 				idle_begin(c);
 				spin_unlock(&kernel_lock);
 				if (!__atomic_load_n(&c->resched, __ATOMIC_RELAXED) &&
@@ -605,8 +618,8 @@ struct uctx *sched_secondary_run(void)
 	struct cpu *c = this_cpu();
 	struct uctx *ctx;
 
-	plat_irq_unmask(plat_ipi_irq(PLAT_IPI_RESCHED));
-	plat_irq_unmask(plat_ipi_irq(PLAT_IPI_LOCK));
+	for (unsigned i = 0; i < PLAT_IPI_COUNT; i++)
+		plat_irq_unmask(plat_ipi_irq((enum plat_ipi)i));
 	uarch_init_cpu();
 	kernel_lock_take();
 	uarch_smp_entries(false);

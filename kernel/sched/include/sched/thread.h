@@ -109,9 +109,9 @@ struct cpu {
 	uint32_t lock_takes;         /* times it took the kernel lock alone (a ticket) */
 	bool in_svc;                 /* its entry waiting for the lock is a system call */
 	bool entry_void;             /* another CPU stopped that entry's thread (sched_stall) */
-	bool solo;                   /* keeps the lock across user mode: every other CPU idles */
 	bool idle;                   /* waits in the idle loop without the lock */
-	uint32_t solos;              /* times it began to keep it so */
+	uint32_t solos;              /* times it began to keep the lock across user
+				      * mode, every other CPU idle (sched.c) */
 	uint32_t lock_wishes;        /* lock interrupts taken while keeping it */
 };
 extern struct cpu cpus[HAL_MAX_CPUS];
@@ -170,9 +170,9 @@ void sched_cpu_init(void);
  * kernel_enter clears the CPU's in_user flag before it waits for the lock
  * (with release order: the saved registers are visible first), which is
  * what sched_stall waits for. A CPU whose exit finds every other CPU
- * idle and nobody waiting keeps the lock into user mode (cpu->solo, its
+ * idle and nobody waiting keeps the lock into user mode (a CPU alone, its
  * entries those of one CPU); the first CPU to want the lock then sends it
- * the reschedule interrupt, whose exit gives the lock back.
+ * the lock interrupt, whose exit gives the lock back.
  */
 extern bool kernel_lock_on;
 /* The CPU new threads join (the boot CPU's index). */
