@@ -593,6 +593,13 @@ ipc_share_smp_wait:
 	ldr r6, =kernel_lock
 	ldrh r6, [r6]                   /* the ticket served now */
 1:	yield
+	/* A reschedule asked of this CPU (its thread stopped, say) makes
+	 * the section decline anyway: the general entry at once, whose
+	 * wait for a ticket also answers the holder's request to leave a
+	 * space that goes (sched.c, space_unload). */
+	ldrb r8, [r12, #AO_CPU_RESCHED]
+	cmp r8, #0
+	bne ipc_share_smp_give_up
 	ldr r8, =kernel_lock
 	ldr r8, [r8]
 	sub r9, r8, r6

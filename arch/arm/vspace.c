@@ -1018,13 +1018,23 @@ static void switch_to_empty(void)
 	isb();
 }
 
+static void (*space_unload)(const struct uarch_vs *vs);
+
+void uarch_set_space_unload(void (*unload)(const struct uarch_vs *vs))
+{
+	space_unload = unload;
+}
+
 void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta)
 {
 	if (!vs->root)
 		return;
-	/* No walk may reach tables about to be freed. */
+	/* No walk may reach tables about to be freed, on this CPU or
+	 * another, nor tag an entry with the ASID after its flush below. */
 	if (vs_is_current(vs))
 		switch_to_empty();
+	if (space_unload)
+		space_unload(vs);
 	if (asid_live(vs)) {
 		dsb_ish();
 		tlb_inval_asid(vs->asid);

@@ -33,6 +33,7 @@
 #include <sched/thread.h>
 
 struct cpu cpus[HAL_MAX_CPUS];
+uint32_t sched_space_unloads;
 /* (Mostly the ready queues: a head and a tail per priority.) */
 #if UINTPTR_MAX == 0xffffffffu
 _Static_assert(sizeof(struct cpu) <= 2136, "per-CPU state: at most 2136 bytes on ARM");
@@ -98,6 +99,28 @@ static inline unsigned highest(uint32_t w)
  * that wants the lock keeps new sharers out from the moment it has a
  * ticket.
  */
+/* The wait for a ticket. Meanwhile the holder may be about to free the
+ * page tables of the space this CPU still has in TTBR0 (its thread was
+ * stopped here and its space replaced or destroyed: space_unload), and
+ * asks it to load the empty table first; that is all a waiting CPU may do
+ * (it holds nothing; the exit loads a space again, vs_dirty). */
+static __attribute__((noinline, cold)) void lock_wait_unload(struct cpu *c)
+{
+	uarch_vs_activate(NULL);        /* (NULL: nothing shared is read) */
+	__atomic_store_n(&c->unload, false, __ATOMIC_RELEASE);
+}
+
+static inline void lock_wait(uint16_t ticket)
+{
+	while ((uint16_t)__atomic_load_n(&kernel_lock.word, __ATOMIC_ACQUIRE) != ticket) {
+		struct cpu *c = this_cpu();
+
+		if (__atomic_load_n(&c->unload, __ATOMIC_ACQUIRE))
+			lock_wait_unload(c);
+		arch_spin_wait();
+	}
+}
+
 static void kernel_lock_take(void)
 {
 	unsigned me = this_cpu()->index, solo;
@@ -119,7 +142,7 @@ static void kernel_lock_take(void)
 	solo = __atomic_load_n(&solo_cpu, __ATOMIC_RELAXED);
 	if (solo && solo != me + 1)
 		plat_ipi_send(solo - 1u, PLAT_IPI_LOCK);
-	spin_wait(&kernel_lock, ticket);
+	lock_wait(ticket);
 	this_cpu()->lock_takes++;
 	for (;;) {
 		bool busy = false;
@@ -267,6 +290,8 @@ static struct uarch_vs *active_space(unsigned index)
 	return &thread_vspace(t)->arch;
 }
 
+static void space_unload(const struct uarch_vs *vs);
+
 void sched_smp_start(uint32_t online)
 {
 	struct cpu *me = this_cpu();
@@ -287,6 +312,7 @@ void sched_smp_start(uint32_t online)
 	cpu_span = 32u - (unsigned)__builtin_clz(online);
 	cpus_running = (unsigned)__builtin_popcount(online);
 	uarch_set_space_probe(active_space);
+	uarch_set_space_unload(space_unload);
 	cap_set_lock_probe(lock_wanted);
 	kernel_lock_on = true;
 	kernel_lock_take();
@@ -321,6 +347,7 @@ void sched_stall(struct thread *t)
 	if (!rc || rc == this_cpu())
 		return;
 	rc->resched = true;
+	rc->vs_dirty = true;    /* whatever is changed, its exit loads cur's space again */
 	if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
 		sched_kick(rc);
 		/* It takes the interrupt in user mode (interrupts are never
@@ -340,6 +367,48 @@ void sched_stall(struct thread *t)
 		rc->entry_void = true;
 		if (rc->in_svc)
 			t->ctx.pc -= UARCH_SVC_SIZE;
+	}
+}
+
+/*
+ * uarch_vs_destroy's probe, before a space's tables are freed (this CPU
+ * holds the lock alone): no other CPU may still have the space in TTBR0,
+ * where its table walker could reach the freed tables (speculatively, on
+ * hardware) and tag what it reads with the space's ASID after the flush.
+ * A CPU not stopped by this one runs its current thread's space (every
+ * exit loads it; vs_dirty clear), which is not vs: that thread holds a
+ * capability to its space, and losing it stops the thread first
+ * (slot_lost, thread_configure, thread_destroy: sched_stall, which sets
+ * vs_dirty). An idle CPU is on the empty table. So only a stopped CPU --
+ * in the kernel waiting for the lock, its thread's registers saved --
+ * may hold vs, and it is asked to load the empty table, which its wait
+ * does (lock_wait; a fast path waiting without a ticket leaves for the
+ * general entry when a reschedule is asked of it, as sched_stall did).
+ * Conservative: every stopped CPU is asked, whichever space it holds.
+ */
+static void space_unload(const struct uarch_vs *vs)
+{
+	unsigned me = this_cpu()->index;
+
+	(void)vs;
+	for (unsigned i = 0; i < cpu_span; i++) {
+		struct cpu *rc = &cpus[i];
+
+		if (i == me || !rc->online || !rc->vs_dirty || rc->idle)
+			continue;
+		if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
+			/* (Not expected: a CPU with vs_dirty was stopped.
+			 * Stopped now, as sched_stall would.) */
+			rc->resched = true;
+			sched_kick(rc);
+			while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
+				arch_spin_relax();
+		}
+		__atomic_store_n(&rc->unload, true, __ATOMIC_RELEASE);
+		arch_spin_signal();     /* (its wait is a WFE) */
+		while (__atomic_load_n(&rc->unload, __ATOMIC_ACQUIRE))
+			arch_spin_relax();
+		sched_space_unloads++;
 	}
 }
 

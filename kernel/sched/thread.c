@@ -133,23 +133,23 @@ int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct 
 		err = install_internal(t, TSLOT_CSPACE, cs, R_ALL);
 	}
 	if (!err && vs) {
+		/* Its new space takes effect at the kernel exit of the CPU
+		 * it runs on: sched_exit switches TTBR0, so that no entry
+		 * ever starts with vs_dirty set (the IPC fast paths rely on
+		 * TTBR0 holding the running thread's space). On another CPU
+		 * it is stopped first, before the old space's capability
+		 * goes: the space may go with it, and that CPU runs in it
+		 * until stopped (its TTBR0 is then left by space_unload). */
+		struct cpu *rc = sched_running_cpu(t);
+
+		if (rc) {
+			sched_stall(t);
+			rc->vs_dirty = true;
+			rc->resched = true;
+		}
 		if (!slot_empty(&t->tslot[TSLOT_VSPACE]))
 			cap_delete(&t->tslot[TSLOT_VSPACE]);
 		err = install_internal(t, TSLOT_VSPACE, vs, R_ALL);
-		if (!err) {
-			/* Its new space takes effect at the kernel exit of the
-			 * CPU it runs on: sched_exit switches TTBR0, so that no
-			 * entry ever starts with vs_dirty set (the IPC fast
-			 * paths rely on TTBR0 holding the running thread's
-			 * space). On another CPU it is stopped first. */
-			struct cpu *rc = sched_running_cpu(t);
-
-			if (rc) {
-				sched_stall(t);
-				rc->vs_dirty = true;
-				rc->resched = true;
-			}
-		}
 	}
 	if (!err && ipcbuf) {
 		if (!slot_empty(&t->tslot[TSLOT_IPCBUF]))
@@ -168,7 +168,12 @@ int thread_configure(struct thread *t, struct slot *cs, struct slot *vs, struct 
 	}
 	configuring = false;
 	/* Installing a child can fail only on the depth limit, checked
-	 * per slot: what was installed stays, which is a valid state. */
+	 * per slot: what was installed stays, which is a valid state; a
+	 * thread whose old space or CSpace went and whose new one did not
+	 * come stops, as when one is revoked (slot_lost). */
+	if (err && (slot_empty(&t->tslot[TSLOT_VSPACE]) || slot_empty(&t->tslot[TSLOT_CSPACE])) &&
+	    t->state != TS_INACTIVE && t->state != TS_FAULTED)
+		thread_suspend(t);
 	return err;
 }
 

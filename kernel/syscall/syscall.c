@@ -687,6 +687,7 @@ static int sys_system_info(struct thread *t, struct uctx *c)
 		c->r[2] = mask;
 		c->r[3] = this_cpu()->index;
 		c->r[4] = ipis;
+		c->r[5] = sched_space_unloads;
 		return 0;
 	}
 	case SYSINFO_LOCK:

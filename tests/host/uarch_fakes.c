@@ -337,6 +337,11 @@ void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index))
 	(void)probe;
 }
 
+void uarch_set_space_unload(void (*unload)(const struct uarch_vs *vs))
+{
+	(void)unload;
+}
+
 void uarch_smp_entries(bool solo)
 {
 	(void)solo;

@@ -99,6 +99,10 @@ void uarch_init_cpu(void);
  * calling CPU), so that a rollover keeps those spaces' ASIDs valid. */
 struct uarch_vs;
 void uarch_set_space_probe(struct uarch_vs *(*probe)(unsigned index));
+/* ... and, through unload, before a space's tables are freed
+ * (uarch_vs_destroy), makes every other CPU that may still hold it in
+ * TTBR0 leave it. */
+void uarch_set_space_unload(void (*unload)(const struct uarch_vs *vs));
 
 /* ----------------------------------------------------------- address spaces
  *
@@ -177,11 +181,12 @@ int uarch_vs_query(const struct uarch_vs *vs, uintptr_t va, paddr_t *pa, unsigne
  * with *why; changes nothing. *items counts the descriptors read. */
 int uarch_vs_check(const struct uarch_vs *vs, uint32_t *items, const char **why);
 /* Free every page table (mappings must all be gone, or are dropped) and
- * release the ASID (TLB entries of it invalidated). */
+ * release the ASID (TLB entries of it invalidated), once no CPU has vs
+ * in TTBR0 (the calling one leaves it; others through the unload hook). */
 void uarch_vs_destroy(struct uarch_vs *vs, const struct uarch_pt_alloc *pta);
 /* Make vs the current user address space (TTBR0 + ASID; assigns a new
- * ASID on first use or after a rollover). NULL: no user space (TTBR0
- * walks disabled). */
+ * ASID on first use or after a rollover). NULL: no user space (the empty
+ * table; this CPU's registers only, so callable without the kernel lock). */
 void uarch_vs_activate(struct uarch_vs *vs);
 /* Whether uarch_vs_activate(vs) is the one register write (vs has an
  * ASID of the current generation), which a path that may not reach the

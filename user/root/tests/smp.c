@@ -1371,6 +1371,98 @@ static void test_set_cpu_errors(struct utest *t)
 	sys_cap_delete(CPTR_SELF, ro);
 }
 
+/*
+ * A thread running on another CPU given a new address space, its old one
+ * going with it (the thread's own copy was its last capability): the
+ * configure stops the thread on its CPU before the old space's tables are
+ * freed, and that CPU, which still holds the old space in TTBR0 while it
+ * waits for the kernel lock, is asked to leave it first (its table walker
+ * could otherwise reach freed tables, speculatively on hardware). After
+ * the call the thread never writes through the old space again; it goes
+ * on in the new, empty one, where its first instruction faults (no fault
+ * endpoint: it stops, faulted, at its own pc). SYSINFO_CPUS r5 counts the
+ * requests to leave a space: exactly one each round, the other CPUs idle.
+ * Every round's pages come back: the root's account as before.
+ */
+#define UNLOAD_ROUNDS 16
+
+/* One round: w, started on its CPU, spinning on ctr[1]. */
+static void space_replaced_round(struct utest *t, struct worker *w, unsigned k,
+				 volatile uint32_t *ctr, cptr_t nvs)
+{
+	struct thread_info ti = { 0 };
+	uint32_t zero[2] = { 0 }, seen, u0, u1, t0;
+
+	SMP_ASSERT(all_moved(ctr, zero, 1), "round %u: the worker never ran", k);
+	/* The thread's own copy (its internal slot) becomes the space's
+	 * last capability: the root's goes to its parent, the account, and
+	 * the worker's CSpace's copy is deleted. */
+	UT_EQ(sys_cap_delete(w->p.cspace, WK_VSPACE), 0);
+	UT_EQ(sys_cap_delete(CPTR_SELF, w->p.vspace), 0);
+	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_VSPACE, CPTR_SELF, nvs, 0), 0);
+	u0 = sysinfo(SYSINFO_CPUS, 5);
+	UT_EQ(sys_thread_configure(w->p.thread, CPTR_NULL, nvs, CPTR_NULL, CPTR_NULL), 0);
+	u1 = sysinfo(SYSINFO_CPUS, 5);
+	seen = ctr[1];
+	t0 = ticks();
+	while (ticks() - t0 < 3)
+		SMP_ASSERT(ctr[1] == seen, "round %u: the worker wrote through its old space "
+			   "after it was replaced (%u, then %u)", k, (unsigned)seen,
+			   (unsigned)ctr[1]);
+	SMP_ASSERT(u1 - u0 == 1, "round %u: %u requests to leave the old space, not 1", k,
+		   (unsigned)(u1 - u0));
+	UT_EQ(wait_state(w, TS_FAULTED), TS_FAULTED);
+	UT_EQ(sys_thread_info(w->p.thread, &ti), 0);
+	UT_EQ(ti.fault_kind, FAULT_PREFETCH);
+	SMP_ASSERT(ti.fault_addr != 0 && ti.fault_addr < SMP_VA,
+		   "round %u: fault at 0x%x, not in the worker's text", k, (unsigned)ti.fault_addr);
+}
+
+static void test_space_left_before_its_tables_go(struct utest *t)
+{
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	uint32_t used0 = 0, used1 = 0, limit;
+	volatile uint32_t *ctr;
+	cptr_t page, mark;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	mark = slots_mark();
+	for (unsigned k = 0; k < UNLOAD_ROUNDS && !t->failed; k++) {
+		struct worker w;
+		cptr_t nvs = slot_alloc();
+		int err;
+
+		ctr[1] = 0;
+		err = worker_on_cpu(&w, cpu[k % m], WORKER_PRIO);
+		if (!err)
+			err = worker_share(&w, page, SMP_VA);
+		if (!err)
+			err = worker_send(&w, WK_SPIN, SMP_VA + 4, 0, 0, 0);
+		UT_EQ(err, 0);
+		if (!err)
+			space_replaced_round(t, &w, k, ctr, nvs);
+		worker_free(&w);
+		sys_cap_delete(CPTR_SELF, nvs);
+		slots_release(mark);
+		if (!walkers_clean(t, "round", k))
+			break;
+		/* The pages, after the first round (the root's CSpace then
+		 * has the nodes for every slot a round takes) and the last;
+		 * a revoke (of nothing) waits for the reaper. */
+		UT_EQ(sys_cap_revoke(CPTR_SELF, page), 0);
+		UT_EQ(sys_quota_info(SLOT_ACCOUNT, POOL_ID_DIRECT, &limit, k ? &used1 : &used0,
+				     NULL), 0);
+	}
+	counters_free(page);
+	uprintf("    # smp: %u threads given a new space while running; direct pages used "
+		"after the first %u, after the last %u\n", UNLOAD_ROUNDS, (unsigned)used0,
+		(unsigned)used1);
+	UT_EQ(used1, used0);
+}
+
 static const struct utest_case cases[] = {
 	UT_CASE(test_set_cpu_errors),
 	UT_CASE(test_every_cpu_runs_threads),
@@ -1386,6 +1478,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_capability_churn_on_every_cpu),
 	UT_CASE(test_shared_cspace_on_every_cpu),
 	UT_CASE(test_threads_destroyed_while_busy),
+	UT_CASE(test_space_left_before_its_tables_go),
 	UT_CASE(test_signal_wakes_waiters_on_every_cpu),
 	UT_CASE(test_device_interrupt_on_every_cpu),
 	UT_CASE(test_device_interrupt_follows_rebind),

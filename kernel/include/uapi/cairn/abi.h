@@ -251,7 +251,9 @@ enum thread_state {
 				   * (16 bytes, NUL padded); the reason is in the log */
 #define SYSINFO_CPUS 9            /* r1 CPUs running threads, r2 their mask (bit i: CPU i,
 				   * SYS_THREAD_SET_CPU's index), r3 the caller's CPU, r4
-				   * reschedule interrupts taken by all CPUs so far */
+				   * reschedule interrupts taken by all CPUs so far, r5
+				   * times a CPU left an address space about to be freed
+				   * while it waited for the kernel lock */
 #define SYSINFO_LOCK 10           /* the caller's CPU and the kernel lock: r1 times it took
 				   * the lock alone (a ticket), r2 times it began to keep
 				   * the lock across user mode while every other CPU idled,

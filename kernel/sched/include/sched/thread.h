@@ -110,11 +110,16 @@ struct cpu {
 	bool in_svc;                 /* its entry waiting for the lock is a system call */
 	bool entry_void;             /* another CPU stopped that entry's thread (sched_stall) */
 	bool idle;                   /* waits in the idle loop without the lock */
+	bool unload;                 /* asked to load the empty table while it waits
+				      * for the lock (sched.c, space_unload) */
 	uint32_t solos;              /* times it began to keep the lock across user
 				      * mode, every other CPU idle (sched.c) */
 	uint32_t lock_wishes;        /* lock interrupts taken while keeping it */
 };
 extern struct cpu cpus[HAL_MAX_CPUS];
+/* Times a CPU waiting for the lock left a space about to be freed
+ * (sched.c, space_unload; under the lock). */
+extern uint32_t sched_space_unloads;
 static inline struct cpu *this_cpu(void) { return (struct cpu *)arch_cpu_local(); }
 static inline struct thread *cur_thread(void) { return this_cpu()->cur; }
 
