@@ -85,20 +85,6 @@ static inline unsigned highest(uint32_t w)
 
 /* ----------------------------------------------------------- the kernel lock */
 
-/*
- * Two ways to hold it (docs/architecture.md, "Stage 3"). Alone: the
- * ticket lock, and then no CPU in a shared section. Shared: the CPU's
- * in_fast flag, set while nobody holds or waits for the ticket lock; the
- * svc vector's IPC fast paths between threads of one CPU run so, beside
- * each other (arch/arm/vectors.S, smp_share; ipc/fastpath.h, FAST_SHARED,
- * says what they may touch). Each side writes its mark (the flag; its
- * ticket) and then, after a full barrier, reads the other's: of a sharer
- * and a CPU taking the lock, at least one sees the other, so either the
- * sharer backs off or the taker waits for the flag to clear. A sharer
- * never waits with its flag set, so a shared section always ends; a CPU
- * that wants the lock keeps new sharers out from the moment it has a
- * ticket.
- */
 /* The wait for a ticket. Meanwhile the holder may be about to free the
  * page tables of the space this CPU still has in TTBR0 (its thread was
  * stopped here and its space replaced or destroyed: space_unload), and
@@ -121,6 +107,20 @@ static inline void lock_wait(uint16_t ticket)
 	}
 }
 
+/*
+ * Two ways to hold it (docs/architecture.md, "Stage 3"). Alone: the
+ * ticket lock, and then no CPU in a shared section. Shared: the CPU's
+ * in_fast flag, set while nobody holds or waits for the ticket lock; the
+ * svc vector's IPC fast paths between threads of one CPU run so, beside
+ * each other (arch/arm/vectors.S, smp_share; ipc/fastpath.h, FAST_SHARED,
+ * says what they may touch). Each side writes its mark (the flag; its
+ * ticket) and then, after a full barrier, reads the other's: of a sharer
+ * and a CPU taking the lock, at least one sees the other, so either the
+ * sharer backs off or the taker waits for the flag to clear. A sharer
+ * never waits with its flag set, so a shared section always ends; a CPU
+ * that wants the lock keeps new sharers out from the moment it has a
+ * ticket.
+ */
 static void kernel_lock_take(void)
 {
 	unsigned me = this_cpu()->index, solo;
@@ -340,22 +340,30 @@ struct cpu *sched_running_cpu(const struct thread *t)
 	return NULL;
 }
 
+/* Another CPU into the kernel, its thread's registers saved, waiting
+ * for the lock this CPU holds; its next pick comes before anything else
+ * and loads its current thread's space again (vs_dirty). */
+static void cpu_stop(struct cpu *rc)
+{
+	rc->resched = true;
+	rc->vs_dirty = true;
+	if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
+		sched_kick(rc);
+		/* It takes the interrupt in user mode (interrupts are never
+		 * masked there), saves its thread's registers and clears
+		 * in_user before it waits for the lock. */
+		while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
+			arch_spin_relax();
+	}
+}
+
 void sched_stall(struct thread *t)
 {
 	struct cpu *rc = sched_running_cpu(t);
 
 	if (!rc || rc == this_cpu())
 		return;
-	rc->resched = true;
-	rc->vs_dirty = true;    /* whatever is changed, its exit loads cur's space again */
-	if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
-		sched_kick(rc);
-		/* It takes the interrupt in user mode (interrupts are never
-		 * masked there), saves t's registers and clears in_user
-		 * before it waits for the lock this CPU holds. */
-		while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
-			arch_spin_relax();
-	}
+	cpu_stop(rc);
 	/* rc waits for the lock in an entry of t's, t's registers saved.
 	 * That entry does nothing for t (rc->entry_void): whoever stopped t
 	 * may read or set its registers, suspend or destroy it. A system
@@ -396,14 +404,7 @@ static void space_unload(const struct uarch_vs *vs)
 
 		if (i == me || !rc->online || !rc->vs_dirty || rc->idle)
 			continue;
-		if (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE)) {
-			/* (Not expected: a CPU with vs_dirty was stopped.
-			 * Stopped now, as sched_stall would.) */
-			rc->resched = true;
-			sched_kick(rc);
-			while (__atomic_load_n(&rc->in_user, __ATOMIC_ACQUIRE))
-				arch_spin_relax();
-		}
+		cpu_stop(rc);           /* (stopped already: nothing more) */
 		__atomic_store_n(&rc->unload, true, __ATOMIC_RELEASE);
 		arch_spin_signal();     /* (its wait is a WFE) */
 		while (__atomic_load_n(&rc->unload, __ATOMIC_ACQUIRE))
