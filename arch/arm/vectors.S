@@ -522,13 +522,13 @@ user_trap:
  */
 	/* The svc vector of several CPUs: CALL and REPLY_RECV to the IPC fast
 	 * paths at \fast, the rest to kentry_syscall_smp. */
-.macro svc_vector fast
+.macro svc_vector fast, entry=kentry_syscall_smp
 	svc_save
 	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
 	bls \fast
 	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4
-	bl kentry_syscall_smp
+	bl \entry
 	b svc_resume
 .endm
 
@@ -633,8 +633,11 @@ ipc_share_smp_give_up:
  * other CPU idles (kernel_exit, sched.c), and its entries are those of
  * vectors_smp but for the svc vector's IPC fast paths, which are the one
  * CPU's with the partner's CPU checked (ipc_fast_paths 2): nothing to
- * share, nobody else in the kernel. The C entries find the CPU alone and take
- * no lock; their exit gives it back when another CPU wants it.
+ * share, nobody else in the kernel; the other system calls take the
+ * one-CPU C entry (kentry_syscall_solo: the C fast paths of signal, wait,
+ * yield and interrupt acknowledge, nothing to lock). The other C entries
+ * find the CPU alone and take no lock; their exit gives it back when
+ * another CPU wants it.
  */
 	.balign 32
 	.global vectors_solo
@@ -649,14 +652,15 @@ vectors_solo:
 	b vec_fiq_smp
 
 vec_svc_solo:
-	svc_vector ipc_fast_solo
+	svc_vector ipc_fast_solo, kentry_syscall_solo
 
-	/* Declined: the general path, which gives the lock back on its way
-	 * out when another CPU wants it. */
+	/* Declined: the general path of one CPU (r7 the call number), whose
+	 * exit gives the lock back if the CPU idled on the way. */
 ipc_decline_solo:
 	mov r0, sp
 	mrc p15, 0, sp, c13, c0, 4
-	bl kentry_syscall_locked
+	mov r1, r7
+	bl kentry_syscall_solo_slow
 	b svc_resume
 
 	ipc_fast_paths 2, _solo

@@ -246,6 +246,18 @@ void kernel_exit(struct cpu *c)
 	spin_unlock(&kernel_lock);
 }
 
+/* A CPU alone ran a system call by the one-CPU path, without
+ * kernel_enter. If it idled on the way it is alone no more (the idle loop
+ * gave the lock up and took a ticket again) and exits as any CPU does,
+ * which may make it alone again. Still alone, nothing: a CPU that wanted
+ * the lock meanwhile has sent it the lock interrupt, which it takes as
+ * soon as it is in user mode. */
+void kernel_exit_solo(struct cpu *c)
+{
+	if (!alone(c))
+		kernel_exit(c);
+}
+
 static void ipi_taken(unsigned irq, void *arg)
 {
 	struct cpu *c = this_cpu();

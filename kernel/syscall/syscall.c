@@ -1088,59 +1088,80 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_reply_recv(s
 	return r ? r : kentry_syscall_slow(c, SYS_REPLY_RECV);
 }
 
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-kentry_signal(struct uctx *c)
+/*
+ * Signal, wait, yield and interrupt acknowledge: their fast paths, and
+ * where those decline, the general path -- kentry_syscall_slow, or for a
+ * CPU alone kentry_syscall_solo_slow, whose exit gives the lock back if
+ * the CPU idled (a fast path never does). Each is made twice, `solo`
+ * constant in both; only tail calls, so none needs a stack frame.
+ */
+static inline __attribute__((always_inline)) struct uctx *declined(struct uctx *c, uint32_t n,
+								   bool solo)
+{
+	return solo ? kentry_syscall_solo_slow(c, n) : kentry_syscall_slow(c, n);
+}
+
+static inline __attribute__((always_inline)) struct uctx *signal_entry(struct uctx *c, bool solo)
 {
 	struct uctx *r = ntfn_fastpath_signal(cur_thread());
 
-	return r ? r : kentry_syscall_slow(c, SYS_SEND);
+	return r ? r : declined(c, SYS_SEND, solo);
 }
 
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-kentry_wait(struct uctx *c)
+static inline __attribute__((always_inline)) struct uctx *wait_entry(struct uctx *c, bool solo)
 {
 	struct uctx *r = ntfn_fastpath_wait(cur_thread());
 
-	return r ? r : kentry_syscall_slow(c, SYS_RECV);
+	return r ? r : declined(c, SYS_RECV, solo);
 }
 
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-kentry_yield(struct uctx *c)
+static inline __attribute__((always_inline)) struct uctx *yield_entry(struct uctx *c, bool solo)
 {
 	struct uctx *r = sched_fastpath_yield(cur_thread());
 
-	return r ? r : kentry_syscall_slow(c, SYS_YIELD);
+	return r ? r : declined(c, SYS_YIELD, solo);
 }
 
 /* SYS_IRQ_ACK on a handler capability (any rights): the acknowledgement
  * itself, without the general path's dispatch; anything else (no such
  * capability, another type) gets its error there. */
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-kentry_irq_ack(struct uctx *c)
+static inline __attribute__((always_inline)) struct uctx *irq_ack_entry(struct uctx *c, bool solo)
 {
 	struct slot *s = fast_lookup(cur_thread(), c->r[0]);
 
 	if (!s || slot_type(s) != CAP_IRQ_HANDLER)
-		return kentry_syscall_slow(c, SYS_IRQ_ACK);
+		return declined(c, SYS_IRQ_ACK, solo);
 	c->r[0] = (uint32_t)irqobj_ack(s);
 	return c;
 }
 
-/* Every call but call, reply-recv and null (kept out of kentry_syscall,
- * whose null path is the shortest there is): only tail calls. */
-static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
-kentry_other(struct uctx *c, uint32_t n)
-{
-	if (n == SYS_SEND)
-		return kentry_signal(c);
-	if (n == SYS_RECV)
-		return kentry_wait(c);
-	if (n == SYS_YIELD)
-		return kentry_yield(c);
-	if (n == SYS_IRQ_ACK)
-		return kentry_irq_ack(c);
-	return kentry_syscall_slow(c, n);
-}
+#define FAST_ENTRIES(sfx, solo)                                                                 \
+	static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *          \
+	kentry_signal##sfx(struct uctx *c) { return signal_entry(c, solo); }                    \
+	static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *          \
+	kentry_wait##sfx(struct uctx *c) { return wait_entry(c, solo); }                        \
+	static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *          \
+	kentry_yield##sfx(struct uctx *c) { return yield_entry(c, solo); }                      \
+	static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *          \
+	kentry_irq_ack##sfx(struct uctx *c) { return irq_ack_entry(c, solo); }                  \
+	/* Every call but call, reply-recv and null (kept out of the entry,                    \
+	 * whose null path is the shortest there is). */                                        \
+	static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *          \
+	kentry_other##sfx(struct uctx *c, uint32_t n)                                           \
+	{                                                                                       \
+		if (n == SYS_SEND)                                                              \
+			return kentry_signal##sfx(c);                                           \
+		if (n == SYS_RECV)                                                              \
+			return kentry_wait##sfx(c);                                             \
+		if (n == SYS_YIELD)                                                             \
+			return kentry_yield##sfx(c);                                            \
+		if (n == SYS_IRQ_ACK)                                                           \
+			return kentry_irq_ack##sfx(c);                                          \
+		return declined(c, n, solo);                                                    \
+	}
+
+FAST_ENTRIES(, false)
+FAST_ENTRIES(_solo, true)
 
 /* The entry: only tail calls, so it needs no stack frame of its own. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall(struct uctx *c)
@@ -1227,6 +1248,36 @@ __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall_smp(
 		return c;
 	}
 	return kentry_syscall_locked(c);
+}
+
+/*
+ * A CPU alone (sched.c, "A CPU alone"; the svc vector of its table): it
+ * holds the kernel lock across user mode and no other CPU runs kernel
+ * code, so nobody can have stopped its thread and nothing needs the lock
+ * taken: the one-CPU paths (the C fast paths of signal, wait, yield and
+ * interrupt acknowledge first). Only a CPU that stopped being alone on
+ * the way, which only the general path can do (by idling), has an exit
+ * to make (kernel_exit_solo). SYS_NULL apart, as in kentry_syscall:
+ * only a tail call, no frame.
+ */
+__attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall_solo(struct uctx *c)
+{
+	uint32_t n = c->r[7];
+
+	if (n == SYS_NULL) {
+		c->r[0] = 0;
+		return c;
+	}
+	return kentry_other_solo(c, n);
+}
+
+/* ... and the general path of call n, where its IPC fast paths decline. */
+struct uctx *kentry_syscall_solo_slow(struct uctx *c, uint32_t n)
+{
+	struct uctx *r = kentry_syscall_slow(c, n);
+
+	kernel_exit_solo(this_cpu());
+	return r;
 }
 
 struct uctx *kentry_irq_smp(struct uctx *c)

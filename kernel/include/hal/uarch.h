@@ -83,6 +83,11 @@ struct uctx *kentry_syscall_smp(struct uctx *ctx);
  * memory reused, while its CPU waited). */
 struct uctx *kentry_syscall_locked(struct uctx *ctx);
 struct uctx *kentry_irq_smp(struct uctx *ctx);
+/* A CPU alone (uarch_smp_entries(true)): its system calls but call and
+ * reply-recv, and where its IPC fast paths decline (n the call): the
+ * one-CPU paths, no lock to take, the lock given back if the CPU idled. */
+struct uctx *kentry_syscall_solo(struct uctx *ctx);
+struct uctx *kentry_syscall_solo_slow(struct uctx *ctx, uint32_t n);
 struct uctx *kentry_fault_smp(struct uctx *ctx, const struct ufault *f);
 /* On each CPU, before it runs a thread with several CPUs running threads:
  * its entries from user mode become the _smp ones above (ARM: a second

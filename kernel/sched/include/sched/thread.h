@@ -184,6 +184,9 @@ extern bool kernel_lock_on;
 extern uint8_t sched_boot_cpu;
 void kernel_enter(struct cpu *c);
 void kernel_exit(struct cpu *c);
+/* The exit of a CPU alone's one-CPU system-call path (which took no
+ * kernel_enter): kernel_exit if the CPU stopped being alone on the way. */
+void kernel_exit_solo(struct cpu *c);
 /* On the boot CPU before the first thread runs: the lock on, taken, and
  * each CPU of `online` (a mask) marked to run threads. */
 void sched_smp_start(uint32_t online);
