@@ -521,7 +521,7 @@ user_trap:
  * of this CPU). One CPU keeps the table above and pays nothing.
  */
 	/* The svc vector of several CPUs: CALL and REPLY_RECV to the IPC fast
-	 * paths at \fast, the rest to kentry_syscall_smp. */
+	 * paths at \fast, the rest to \entry (a CPU alone's: one CPU's). */
 .macro svc_vector fast, entry=kentry_syscall_smp
 	svc_save
 	cmp r7, #AO_SYS_REPLY_RECV      /* SYS_CALL is 0 */
