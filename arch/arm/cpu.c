@@ -23,9 +23,15 @@ uint32_t arch_irq_save(void)
 	return cpsr & CPSR_I;
 }
 
+/* Exactly the state saved: masked again if it was masked, whatever ran
+ * between (the idle loop enables interrupts to take them, and its caller
+ * must go back to user mode with them masked: from the moment sp names a
+ * thread's context, an interrupt would push its frame below it). */
 void arch_irq_restore(uint32_t state)
 {
-	if (!state)
+	if (state)
+		irq_disable();
+	else
 		irq_enable();
 }
 

@@ -4,7 +4,8 @@
  * Each fault test arms a fault catcher (arch/arm/trap.c), provokes the
  * fault, and checks what the trap path recorded and decoded: the exception
  * kind, the fault status (type and level, read or write), the fault
- * address and the faulting PC. The MMU tests check the properties the
+ * address and the faulting PC; and interrupt masking restores exactly
+ * the state saved. The MMU tests check the properties the
  * boot code promises: a working direct map, W^X on the kernel image, no
  * identity map left, device mappings for MMIO; and the port's bulk zeroing
  * and copying (bulk.S) at every alignment.
@@ -136,6 +137,32 @@ static void test_symbolize(struct ktest *t)
 	KT_ASSERT(t, !arch_symbolize(0x1000, buf, sizeof(buf)));
 }
 
+/* arch_irq_restore puts back exactly what arch_irq_save found, masking
+ * again when it was masked whatever ran between: the idle loop enables
+ * interrupts to take them, then returns to user mode through a path on
+ * which an interrupt would push its frame below the thread's context. */
+static void test_irq_restore_exact(struct ktest *t)
+{
+	uint32_t before = read_cpsr() & CPSR_I;
+	uint32_t state;
+	bool masked_again, enabled_again;
+
+	irq_disable();
+	state = arch_irq_save();
+	irq_enable();
+	arch_irq_restore(state);
+	masked_again = (read_cpsr() & CPSR_I) != 0;
+	irq_enable();
+	state = arch_irq_save();
+	arch_irq_restore(state);
+	enabled_again = (read_cpsr() & CPSR_I) == 0;
+	if (before)
+		irq_disable();
+	KT_ASSERT_MSG(t, state == 0, "saved with interrupts enabled: %#lx", (unsigned long)state);
+	KT_ASSERT(t, masked_again);
+	KT_ASSERT(t, enabled_again);
+}
+
 static const struct ktest_case exception_cases[] = {
 	KT_CASE(test_undef_caught),
 	KT_CASE(test_data_abort_read),
@@ -144,6 +171,7 @@ static const struct ktest_case exception_cases[] = {
 	KT_CASE(test_data_not_executable),
 	KT_CASE(test_fsr_decoding),
 	KT_CASE(test_symbolize),
+	KT_CASE(test_irq_restore_exact),
 };
 KTEST_SUITE(exceptions_suite, "exceptions", exception_cases);
 

@@ -12,7 +12,10 @@
 
 struct dt_info;
 
-/* Interrupt masking; nests by saving the previous state. */
+/* Interrupt masking; nests by saving the previous state. arch_irq_restore
+ * puts back exactly the saved state, masking again if it was masked (the
+ * kernel runs with interrupts masked: every exception masks them, and a
+ * return to user mode must start masked). */
 uint32_t arch_irq_save(void);
 void arch_irq_restore(uint32_t state);
 void arch_irq_enable(void);
