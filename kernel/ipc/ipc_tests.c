@@ -1418,7 +1418,7 @@ IPC_CASE(test_fastpath_signal_wait)
 	/* Nothing else ready: the wait declines (the general path idles). */
 	run(w);
 	w->ctx.r[0] = 6;
-	KT_ASSERT(t, ntfn_fastpath_wait(w) == NULL);
+	KT_ASSERT(t, ntfn_fastpath_wait(w, FAST_ALONE) == NULL);
 	KT_EQ(t, w->state, TS_RUNNABLE);
 	KT_ASSERT(t, NT(n)->head == NULL);
 	for (unsigned i = 0; i < 3; i++) {
@@ -1429,7 +1429,7 @@ IPC_CASE(test_fastpath_signal_wait)
 		sched_enqueue(cpu, s, false);
 		run(w);
 		w->ctx.r[0] = 6;
-		u = ntfn_fastpath_wait(w);
+		u = ntfn_fastpath_wait(w, FAST_ALONE);
 		KT_ASSERT_MSG(t, u == &s->ctx, "wait %u: fast path not taken", i);
 		KT_ASSERT(t, cpu->cur == s && !queued(s));
 		KT_EQ(t, w->state, TS_BLOCKED_NTFN);
@@ -1437,7 +1437,7 @@ IPC_CASE(test_fastpath_signal_wait)
 		KT_EQ(t, sched_highest_ready(), -1);
 		/* s signals: w, higher, runs at once; s is preempted. */
 		s->ctx.r[0] = 5;
-		u = ntfn_fastpath_signal(s);
+		u = ntfn_fastpath_signal(s, FAST_ALONE);
 		KT_ASSERT_MSG(t, u == &w->ctx, "signal %u: fast path not taken", i);
 		KT_ASSERT(t, cpu->cur == w);
 		KT_EQ(t, w->state, TS_RUNNABLE);
@@ -1456,27 +1456,92 @@ IPC_CASE(test_fastpath_signal_wait)
 	run(s);
 	NT(n)->word = 0x30;
 	s->ctx.r[0] = 6;
-	KT_ASSERT(t, ntfn_fastpath_wait(s) == &s->ctx);
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_ALONE) == &s->ctx);
 	KT_EQ(t, s->ctx.r[2], 0x30);
 	KT_EQ(t, NT(n)->word, 0);
 	KT_EQ(t, s->state, TS_RUNNABLE);
 	/* Declines: wrong rights either way, a waiter not above the
 	 * signaller, an endpoint. */
 	s->ctx.r[0] = 5;
-	KT_ASSERT(t, ntfn_fastpath_wait(s) == NULL);
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_ALONE) == NULL);
 	s->ctx.r[0] = 6;
-	KT_ASSERT(t, ntfn_fastpath_signal(s) == NULL);
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_ALONE) == NULL);
 	run(w);
 	KT_EQ(t, ipc_recv(w, cslot(cs, 6), true), 0);
 	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
 	run(s);
 	s->prio = 20;
 	s->ctx.r[0] = 5;
-	KT_ASSERT(t, ntfn_fastpath_signal(s) == NULL);
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_ALONE) == NULL);
 	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
 	s->prio = 10;
-	KT_ASSERT(t, ntfn_fastpath_signal(s) == &w->ctx);
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_ALONE) == &w->ctx);
 	KT_EQ(t, w->ctx.r[2], 0x4);
+	sched_unready(s);
+	s->state = TS_INACTIVE;
+}
+
+/* With the lock shared (several CPUs: kentry_syscall_smp) signal and
+ * wait use a notification only from its home, which a fast path holding
+ * the lock alone makes its CPU; a waiter of another CPU, or a reschedule
+ * asked of this CPU, sends them to the lock held alone. */
+IPC_CASE(test_fastpath_signal_wait_shared)
+{
+	struct thread *s = mk_thread("kt-sh-signaller", 10), *w = mk_thread("kt-sh-waiter", 20);
+	struct slot *n = mk_ntfn(), *cs = mk_cspace();
+	struct cpu *cpu = this_cpu();
+	uint8_t other = (uint8_t)(cpu->index + 1);
+
+	KT_ASSERT(t, s && w && n && cs);
+	KT_EQ(t, thread_configure(s, cs, NULL, NULL, NULL), 0);
+	KT_EQ(t, thread_configure(w, cs, NULL, NULL, NULL), 0);
+	KT_ASSERT(t, mint_to(n, cslot(cs, 5), R_WRITE, 0x4));
+	KT_ASSERT(t, mint_to(n, cslot(cs, 6), R_READ, 0));
+	NT(n)->home = other;
+	/* Bits pending, homed elsewhere: shared declines, alone takes them
+	 * and makes this CPU the home. */
+	run(s);
+	NT(n)->word = 0x30;
+	s->ctx.r[0] = 6;
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_SHARED) == NULL);
+	KT_EQ(t, NT(n)->word, 0x30);
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_ALONE) == &s->ctx);
+	KT_EQ(t, NT(n)->home, cpu->index);
+	KT_EQ(t, s->ctx.r[2], 0x30);
+	/* Homed here: shared takes them too; not with a reschedule asked. */
+	NT(n)->word = 0x1;
+	cpu->resched = true;
+	s->ctx.r[0] = 6;
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_SHARED) == NULL);
+	KT_EQ(t, NT(n)->word, 0x1);
+	cpu->resched = false;
+	KT_ASSERT(t, ntfn_fastpath_wait(s, FAST_SHARED) == &s->ctx);
+	KT_EQ(t, s->ctx.r[2], 0x1);
+	KT_EQ(t, NT(n)->word, 0);
+	/* w blocks (shared: s is ready, homed here), s signals (shared). */
+	s->state = TS_RUNNABLE;
+	sched_enqueue(cpu, s, false);
+	run(w);
+	w->ctx.r[0] = 6;
+	NT(n)->home = other;
+	KT_ASSERT(t, ntfn_fastpath_wait(w, FAST_SHARED) == NULL);
+	KT_ASSERT(t, cpu->cur == w && NT(n)->head == NULL);
+	NT(n)->home = cpu->index;
+	KT_ASSERT(t, ntfn_fastpath_wait(w, FAST_SHARED) == &s->ctx);
+	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
+	KT_ASSERT(t, cpu->cur == s && NT(n)->head == w);
+	s->ctx.r[0] = 5;
+	NT(n)->home = other;
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_SHARED) == NULL);
+	NT(n)->home = cpu->index;
+	w->cpu = other;
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_SHARED) == NULL);
+	w->cpu = cpu->index;
+	KT_EQ(t, w->state, TS_BLOCKED_NTFN);
+	KT_ASSERT(t, ntfn_fastpath_signal(s, FAST_SHARED) == &w->ctx);
+	KT_ASSERT(t, cpu->cur == w && queued(s));
+	KT_EQ(t, w->ctx.r[2], 0x4);
+	KT_ASSERT(t, NT(n)->head == NULL && NT(n)->word == 0);
 	sched_unready(s);
 	s->state = TS_INACTIVE;
 }
@@ -1492,17 +1557,25 @@ IPC_CASE(test_fastpath_yield)
 	low->state = TS_RUNNABLE;
 	sched_enqueue(cpu, low, false);
 	run(a);
-	KT_ASSERT(t, sched_fastpath_yield(a) == NULL);
+	KT_ASSERT(t, sched_fastpath_yield(a, FAST_ALONE) == NULL);
 	KT_ASSERT(t, cpu->cur == a);
 	/* b at the same level: it runs, a goes behind it with a new turn. */
 	b->state = TS_RUNNABLE;
 	sched_enqueue(cpu, b, false);
-	KT_ASSERT(t, sched_fastpath_yield(a) == &b->ctx);
+	KT_ASSERT(t, sched_fastpath_yield(a, FAST_ALONE) == &b->ctx);
 	KT_ASSERT(t, cpu->cur == b && queued(a) && !queued(b));
 	KT_EQ(t, a->slice, THREAD_TIMESLICE);
 	KT_EQ(t, R0(a), 0);
-	KT_ASSERT(t, sched_fastpath_yield(b) == &a->ctx);
+	KT_ASSERT(t, sched_fastpath_yield(b, FAST_ALONE) == &a->ctx);
 	KT_ASSERT(t, cpu->cur == a && queued(b) && !queued(a));
+	/* Shared (several CPUs), the same; not with a reschedule asked. */
+	cpu->resched = true;
+	KT_ASSERT(t, sched_fastpath_yield(a, FAST_SHARED) == NULL);
+	KT_ASSERT(t, cpu->cur == a);
+	cpu->resched = false;
+	KT_ASSERT(t, sched_fastpath_yield(a, FAST_SHARED) == &b->ctx);
+	KT_ASSERT(t, cpu->cur == b && queued(a) && !queued(b));
+	KT_ASSERT(t, sched_fastpath_yield(b, FAST_SHARED) == &a->ctx);
 	sched_unready(b);
 	sched_unready(low);
 	b->state = low->state = TS_INACTIVE;
@@ -1635,6 +1708,7 @@ static const struct ktest_case ipc_cases[] = {
 	KT_CASE(test_fastpath_round_trip),
 	KT_CASE(test_fastpath_declines),
 	KT_CASE(test_fastpath_signal_wait),
+	KT_CASE(test_fastpath_signal_wait_shared),
 	KT_CASE(test_fastpath_yield),
 	KT_CASE(test_sched_next_held_and_flushed),
 	KT_CASE(test_own_space_change_reschedules),

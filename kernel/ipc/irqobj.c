@@ -118,6 +118,7 @@ int irqobj_bind(struct slot *h, struct slot *ns)
 	} else if (!l->pending) {
 		plat_irq_unmask(irq);
 	}
+	_Static_assert(IRQ_MAX <= UINT16_MAX, "irqs_bound: one per line at most");
 	if (l->ntfn)
 		l->ntfn->irqs_bound--;
 	l->ntfn = n;

@@ -157,6 +157,54 @@ static void kernel_lock_take(void)
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
+/*
+ * A C shared section that found the lock held or wanted (kernel_lock_share,
+ * sched/thread.h): wait for it to be free *without* a ticket -- a CPU that
+ * queued for it here would hold every other sharer back too, and with
+ * more guest CPUs than host threads the lock would then stay wanted for
+ * ever -- and share it then; take it alone (false) once it has changed
+ * hands KERNEL_LOCK_SHARE_HANDOVERS times meanwhile (a stream of holders)
+ * or a reschedule is asked of this CPU. While it waits the CPU is in the
+ * kernel with its thread's registers saved, as after kernel_enter: in_svc
+ * set, then in_user clear (release order), so a CPU stopping that thread
+ * (sched_stall) need not wait for it; that CPU asks this one to
+ * reschedule first, which ends the wait. It is counted in
+ * kernel_lock_sharers_waiting, which a CPU about to take the lock alone
+ * lets in first. The same protocol as the IPC fast paths'
+ * (arch/arm/vectors.S, ipc_share_smp_wait).
+ */
+bool kernel_lock_share_wait(struct cpu *c)
+{
+	uint16_t served = (uint16_t)__atomic_load_n(&kernel_lock.word, __ATOMIC_RELAXED);
+	bool shared = false;
+
+	__atomic_store_n(&c->in_svc, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->in_user, false, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&kernel_lock_sharers_waiting, 1, __ATOMIC_RELAXED);
+	for (;;) {
+		uint32_t w;
+
+		arch_spin_relax();
+		if (__atomic_load_n(&c->resched, __ATOMIC_RELAXED))
+			break;
+		w = __atomic_load_n(&kernel_lock.word, __ATOMIC_RELAXED);
+		if ((uint16_t)((uint16_t)w - served) >= KERNEL_LOCK_SHARE_HANDOVERS)
+			break;
+		if ((uint16_t)w != (uint16_t)(w >> 16))
+			continue;
+		if (kernel_lock_try_share(c)) {
+			shared = true;
+			break;
+		}
+	}
+	if (shared) {
+		__atomic_store_n(&c->in_svc, false, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->in_user, true, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_sub(&kernel_lock_sharers_waiting, 1, __ATOMIC_RELAXED);
+	return shared;
+}
+
 /* The cap layer's preemption probe: while this CPU holds the lock, does
  * another want it -- a ticket behind this one's, or a fast path waiting
  * without one? */

@@ -1103,21 +1103,21 @@ static inline __attribute__((always_inline)) struct uctx *declined(struct uctx *
 
 static inline __attribute__((always_inline)) struct uctx *signal_entry(struct uctx *c, bool solo)
 {
-	struct uctx *r = ntfn_fastpath_signal(cur_thread());
+	struct uctx *r = ntfn_fastpath_signal(cur_thread(), FAST_ALONE);
 
 	return r ? r : declined(c, SYS_SEND, solo);
 }
 
 static inline __attribute__((always_inline)) struct uctx *wait_entry(struct uctx *c, bool solo)
 {
-	struct uctx *r = ntfn_fastpath_wait(cur_thread());
+	struct uctx *r = ntfn_fastpath_wait(cur_thread(), FAST_ALONE);
 
 	return r ? r : declined(c, SYS_RECV, solo);
 }
 
 static inline __attribute__((always_inline)) struct uctx *yield_entry(struct uctx *c, bool solo)
 {
-	struct uctx *r = sched_fastpath_yield(cur_thread());
+	struct uctx *r = sched_fastpath_yield(cur_thread(), FAST_ALONE);
 
 	return r ? r : declined(c, SYS_YIELD, solo);
 }
@@ -1239,15 +1239,76 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 	return r;
 }
 
+/*
+ * Signal, wait and yield between threads of this CPU with the lock
+ * shared, beside the same paths and the IPC fast paths on other CPUs
+ * (ipc/fastpath.h, FAST_SHARED, says what they may touch). Until the
+ * section has the lock shared nobody can have stopped this CPU's thread:
+ * that takes the lock alone and waits for this CPU's in_user to clear,
+ * which only kernel_enter does. Declined, or the lock held or wanted:
+ * the entry that takes it alone, whose fast paths try again (alone they
+ * may make the object's home this CPU). One inline body, n constant in
+ * each of the three entries made from it.
+ */
+_Static_assert(AO_SHARE_HANDOVERS == KERNEL_LOCK_SHARE_HANDOVERS, "one protocol, C and asm");
+
+static inline __attribute__((always_inline)) struct uctx *shared_entry(struct uctx *c, uint32_t n)
+{
+	struct cpu *cpu = this_cpu();
+
+	if (kernel_lock_share(cpu)) {
+		struct thread *t = cpu->cur;
+		struct uctx *r = n == SYS_SEND ? ntfn_fastpath_signal(t, FAST_SHARED) :
+				 n == SYS_RECV ? ntfn_fastpath_wait(t, FAST_SHARED) :
+						 sched_fastpath_yield(t, FAST_SHARED);
+
+		kernel_lock_unshare(cpu);
+		if (r)
+			return r;
+	}
+	return kentry_syscall_locked(c);
+}
+
+static __attribute__((noinline)) struct uctx *kentry_signal_shared(struct uctx *c)
+{
+	return shared_entry(c, SYS_SEND);
+}
+
+static __attribute__((noinline)) struct uctx *kentry_wait_shared(struct uctx *c)
+{
+	return shared_entry(c, SYS_RECV);
+}
+
+static __attribute__((noinline)) struct uctx *kentry_yield_shared(struct uctx *c)
+{
+	return shared_entry(c, SYS_YIELD);
+}
+
+/* The rest of the entry below: only tail calls, no frame. */
+static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
+kentry_other_smp(struct uctx *c, uint32_t n)
+{
+	if (n == SYS_SEND)
+		return kentry_signal_shared(c);
+	if (n == SYS_RECV)
+		return kentry_wait_shared(c);
+	if (n == SYS_YIELD)
+		return kentry_yield_shared(c);
+	return kentry_syscall_locked(c);
+}
+
 /* The entry: SYS_NULL reads and writes only the caller's own registers,
- * so it takes no lock, and no frame either (as kentry_syscall). */
+ * so it takes no lock, and no frame either (as kentry_syscall); signal,
+ * wait and yield try the lock shared first. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall_smp(struct uctx *c)
 {
-	if (c->r[7] == SYS_NULL) {
+	uint32_t n = c->r[7];
+
+	if (n == SYS_NULL) {
 		c->r[0] = 0;
 		return c;
 	}
-	return kentry_syscall_locked(c);
+	return kentry_other_smp(c, n);
 }
 
 /*

@@ -301,6 +301,25 @@ int cairn_main(uint32_t arg)
 			r.mr[2] = cpu.r[3];
 			break;
 		}
+		case WK_SIGNALS: {
+			struct sysregs before = { { SYSINFO_LOCK } }, after = { { SYSINFO_LOCK } };
+
+			cairn_syscall(SYS_SYSTEM_INFO, &before);
+			r.mr[0] = 0;
+			for (uint32_t i = 0; i < m.mr[1] && !r.mr[0]; i++)
+				r.mr[0] = (uint32_t)sys_signal(m.mr[0]);
+			cairn_syscall(SYS_SYSTEM_INFO, &after);
+			r.mr[1] = after.r[1] - before.r[1];
+			r.mr[2] = my_cpu();
+			break;
+		}
+		case WK_WAIT_COUNT: {
+			volatile uint32_t *ctr = (volatile uint32_t *)(uintptr_t)m.mr[1];
+
+			for (;;)
+				if (!sys_wait(m.mr[0], NULL))
+					(*ctr)++;
+		}
 		case WK_SPIN: {
 			/* The victim's loop in the dos suite, word for word:
 			 * 1024 additions, then a look at the clock. */

@@ -4,7 +4,9 @@
  * spin, serve, wait and churn there while the root task, on the boot CPU,
  * checks what the other CPUs did: that they run at the same time as it
  * (threads below its priority make progress while it never blocks), that
- * calls and signals cross CPUs, that a revocation or a suspension on the
+ * calls and signals between threads of one CPU run beside those of the
+ * others without taking the kernel lock alone, that calls and signals
+ * cross CPUs, that a revocation or a suspension on the
  * boot CPU stops a thread running on another one before it returns, that
  * a device's interrupt goes to the CPU of the driver that bound it, and
  * that capability operations and the object and memory allocators used
@@ -433,6 +435,67 @@ static void test_same_cpu_pairs_beside_each_other(struct utest *t)
 		worker_free(&srv[i]);
 		sys_cap_delete(CPTR_SELF, ep[i]);
 	}
+}
+
+/* Signal and wait between two threads of one CPU, on every other CPU at
+ * once: a signaller and, above it, a waiter woken by each signal (so the
+ * CPU changes hands at every signal and every wait), with the kernel
+ * lock shared as for the IPC pairs above: each waiter counts exactly the
+ * signals of its CPU, and each CPU takes the lock alone for at most half
+ * of its signals and waits (held alone only, it takes it for every one;
+ * with 2 CPUs the one pair runs on a CPU alone). */
+#define SMP_SIGNALS 2000
+
+static void test_same_cpu_signals_beside_each_other(struct utest *t)
+{
+	struct worker waiter[SMP_MAX], sig[SMP_MAX];
+	cptr_t n[SMP_MAX];
+	unsigned cpu[SMP_MAX], m = others(cpu);
+	volatile uint32_t *ctr;
+	cptr_t page;
+
+	if (!need_cpus(t, 2))
+		return;
+	if (!(ctr = counters(t, &page)))
+		return;
+	for (unsigned i = 1; i <= m; i++) {
+		n[i] = slot_alloc();
+		UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n[i], 0), 0);
+		UT_EQ(worker_on_cpu(&waiter[i], cpu[i - 1], WORKER_PRIO + 1), 0);
+		UT_EQ(worker_share(&waiter[i], page, SMP_VA), 0);
+		UT_EQ(sys_cap_mint(n[i], waiter[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+		UT_EQ(worker_on_cpu(&sig[i], cpu[i - 1], WORKER_PRIO), 0);
+		UT_EQ(sys_cap_mint(n[i], sig[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
+		ctr[i] = 0;
+		UT_EQ(worker_send(&waiter[i], WK_WAIT_COUNT, WK_FIRST_FREE, SMP_VA + 4 * i, 0, 0), 0);
+		UT_EQ(wait_state(&waiter[i], TS_BLOCKED_NTFN), TS_BLOCKED_NTFN);
+	}
+	for (unsigned i = 1; i <= m; i++)
+		UT_EQ(worker_send(&sig[i], WK_SIGNALS, WK_FIRST_FREE, SMP_SIGNALS, 0, 0), 0);
+	/* (every report read and every worker freed, failed or not: the
+	 * cases after this one need the CPUs idle) */
+	for (unsigned i = 1; i <= m; i++) {
+		struct msg r = { 0 };
+		int err = sys_recv(sig[i].report, &r);
+
+		if (err || r.badge != WK_BADGE_REPORT || r.mr[0] || r.mr[2] != cpu[i - 1])
+			utest_fail(t, __FILE__, __LINE__, "CPU %u: report %d, badge %#x, signal "
+				   "error %d, from CPU %u", cpu[i - 1], err, (unsigned)r.badge,
+				   (int)r.mr[0], (unsigned)r.mr[2]);
+		else if (ctr[i] != SMP_SIGNALS)
+			utest_fail(t, __FILE__, __LINE__, "CPU %u: the waiter woke %u times for %u "
+				   "signals", cpu[i - 1], (unsigned)ctr[i], SMP_SIGNALS);
+		else if (r.mr[1] > SMP_SIGNALS)
+			utest_fail(t, __FILE__, __LINE__, "CPU %u: the kernel lock taken alone %u "
+				   "times in %u signals and waits", cpu[i - 1], (unsigned)r.mr[1],
+				   2 * SMP_SIGNALS);
+	}
+	for (unsigned i = 1; i <= m; i++) {
+		worker_free(&waiter[i]);
+		worker_free(&sig[i]);
+		sys_cap_delete(CPTR_SELF, n[i]);
+	}
+	counters_free(page);
 }
 
 /* A CPU alone (docs/architecture.md): with every other CPU idle, the
@@ -1471,6 +1534,7 @@ static const struct utest_case cases[] = {
 	UT_CASE(test_thread_moved_while_yielding),
 	UT_CASE(test_calls_cross_cpus),
 	UT_CASE(test_same_cpu_pairs_beside_each_other),
+	UT_CASE(test_same_cpu_signals_beside_each_other),
 	UT_CASE(test_cpu_alone_gives_way),
 	UT_CASE(test_wakeups_cross_cpus),
 	UT_CASE(test_revoke_stops_every_cpu),

@@ -34,23 +34,29 @@
  * Several CPUs: call and reply-receive between two threads of the CPU
  * they run on also run with the kernel lock shared (the svc vector:
  * arch/arm/vectors.S, smp_share, makes these decisions), beside
- * the same paths on other CPUs (FAST_SHARED); everything else, the other
- * fast paths included, holds it alone (FAST_ALONE, also one CPU's mode).
+ * the same paths on other CPUs (FAST_SHARED), and so do signal, wait and
+ * yield (kentry_syscall_smp, with kernel_lock_share); everything else
+ * holds it alone (FAST_ALONE, also one CPU's mode).
  * A shared section only reads what changes under the lock held alone
  * (slots, CSpaces, priorities, thread CPUs, another CPU's queues and
  * flags, the ASID generation), and writes only what no other sharer can
  * reach at that time:
- *   - its own CPU's struct cpu and TTBR0 (and its current thread);
- *   - an endpoint whose home is its CPU: shared sections use an endpoint
- *     only from its home, and the home changes only under the lock held
- *     alone (any fast path alone makes its CPU the endpoint's home), so at
- *     most one sharer uses it at a time;
- *   - the partner thread: a receiver waiting on that endpoint, or the
- *     caller waiting for this thread's reply, both of this CPU.
+ *   - its own CPU's struct cpu, ready queues and TTBR0 (and its current
+ *     thread);
+ *   - an endpoint or a notification whose home is its CPU: shared
+ *     sections use one only from its home, and the home changes only
+ *     under the lock held alone (any fast path alone makes its CPU the
+ *     object's home), so at most one sharer uses it at a time;
+ *   - the partner thread: a receiver waiting on that endpoint, the
+ *     caller waiting for this thread's reply, or a waiter on that
+ *     notification, all of this CPU.
  * It declines (and the path holding the lock alone runs instead) when it
- * would need more: an endpoint of another home, a partner of another
+ * would need more: an object of another home, a partner of another
  * CPU, a space without an ASID of this generation (the allocator), a
  * reschedule asked for by another CPU, a thread stopped by another CPU.
+ * (No shared section sets a notification's bits: a signal with no waiter
+ * takes the lock alone. So a shared reply-receive on another CPU that
+ * reads its bound notification's word to be 0 reads what it is.)
  */
 enum fast_mode { FAST_ALONE, FAST_SHARED };
 
@@ -61,6 +67,16 @@ static inline __attribute__((always_inline)) bool fast_ep_home(const struct cpu 
 	if (mode == FAST_SHARED)
 		return ep->home == c->index;
 	ep->home = c->index;
+	return true;
+}
+
+static inline __attribute__((always_inline)) bool fast_ntfn_home(const struct cpu *c,
+								 struct notification *n,
+								 enum fast_mode mode)
+{
+	if (mode == FAST_SHARED)
+		return n->home == c->index;
+	n->home = c->index;
 	return true;
 }
 
@@ -126,6 +142,16 @@ static inline void switch_to(struct cpu *c, struct thread *from, struct thread *
 static inline __attribute__((always_inline)) bool fast_decided(const struct cpu *c)
 {
 	return !c->resched;
+}
+
+/* A shared section declines when another CPU asked this one for a
+ * reschedule (it stopped this CPU's thread, readied one here, or wants
+ * this CPU's next exit to see that the others idle); alone, the wait's
+ * switch is sched_pick's and needs no such test. */
+static inline __attribute__((always_inline)) bool fast_shared_ok(const struct cpu *c,
+								 enum fast_mode mode)
+{
+	return mode == FAST_ALONE || !c->resched;
 }
 
 static inline __attribute__((always_inline)) void fast_preempt(struct cpu *c, struct thread *t,
@@ -230,7 +256,8 @@ ipc_fastpath_reply_recv(struct thread *t, enum fast_mode mode)
 	return &caller->ctx;
 }
 
-static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(struct thread *t)
+static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(struct thread *t,
+										enum fast_mode mode)
 {
 	struct cpu *c = this_cpu();
 	struct notification *n;
@@ -243,7 +270,8 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(s
 		return NULL;
 	n = (struct notification *)s->obj;
 	w = n->head;
-	if (!w || w->prio <= t->prio || w->cpu != c->index || !fast_decided(c))
+	if (!w || w->prio <= t->prio || w->cpu != c->index || !fast_decided(c) ||
+	    !fast_space_ok(t, w, mode) || !fast_ntfn_home(c, n, mode))
 		return NULL;
 	/* The first waiter takes every bit (notification_signal). */
 	n->head = w->qnext;
@@ -265,7 +293,8 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(s
 	return &w->ctx;
 }
 
-static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(struct thread *t)
+static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(struct thread *t,
+									      enum fast_mode mode)
 {
 	struct cpu *c = this_cpu();
 	struct notification *n;
@@ -277,6 +306,8 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(str
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_NOTIFICATION | (R_READ << 8)))
 		return NULL;
 	n = (struct notification *)s->obj;
+	if (!fast_shared_ok(c, mode) || !fast_ntfn_home(c, n, mode))
+		return NULL;
 	if (n->word) {
 		t->ctx.r[0] = 0;
 		t->ctx.r[1] = MSG_INFO(0, 1, 0);
@@ -290,6 +321,8 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(str
 	g = 31u - (unsigned)__builtin_clz(c->ready_top);
 	p = (g << 5) | (31u - (unsigned)__builtin_clz(c->ready_bits[g]));
 	next = c->ready_head[p];
+	if (!fast_space_ok(t, next, mode))
+		return NULL;
 	/* Block on the notification (ntfn_wait) ... */
 	t->wait_obj = n;
 	t->state = TS_BLOCKED_NTFN;
@@ -303,12 +336,13 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(str
 	return &next->ctx;
 }
 
-static inline __attribute__((always_inline)) struct uctx *sched_fastpath_yield(struct thread *t)
+static inline __attribute__((always_inline)) struct uctx *sched_fastpath_yield(struct thread *t,
+										enum fast_mode mode)
 {
 	struct cpu *c = this_cpu();
 	struct thread *next = c->ready_head[t->prio];
 
-	if (!next || !fast_decided(c))
+	if (!next || !fast_decided(c) || !fast_space_ok(t, next, mode))
 		return NULL;    /* alone at its level, or a decision pending: the general path */
 	t->ctx.r[0] = 0;
 	t->slice = 0;   /* a yield ends the turn (sched_yield); fast_preempt gives a new one */

@@ -30,7 +30,9 @@ struct notification {
 	uint32_t word;               /* signalled bits */
 	struct thread *head;         /* waiting threads */
 	struct thread *tail;
-	uint32_t irqs_bound;         /* IRQ handlers pointing here */
+	uint16_t irqs_bound;         /* IRQ handlers pointing here (at most IRQ_MAX) */
+	uint8_t home;                /* the one CPU whose shared fast paths may use it (fastpath.h) */
+	uint8_t reserved;
 	struct thread *bound;        /* thread it is bound to, or NULL */
 };
 

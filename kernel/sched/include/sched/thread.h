@@ -20,6 +20,7 @@
 
 #include <cap/cap.h>
 #include <hal/arch.h>
+#include <lib/spinlock.h>
 
 #define THREAD_TIMESLICE 2           /* timer ticks per round-robin turn */
 #define THREAD_NAME_MAX 16
@@ -187,6 +188,59 @@ void kernel_exit(struct cpu *c);
 /* The exit of a CPU alone's one-CPU system-call path (which took no
  * kernel_enter): kernel_exit if the CPU stopped being alone on the way. */
 void kernel_exit_solo(struct cpu *c);
+/*
+ * The lock held shared from C (docs/architecture.md, "Stage 3"; the svc
+ * vector's smp_share and ipc_share_smp_wait are the same for the IPC fast
+ * paths), for a system call's section between threads of this CPU, with
+ * interrupts masked and never waiting inside it. This CPU's in_fast flag
+ * set, a full barrier, then the lock word: free (its halves equal), and
+ * the CPU holds it shared, with acquire order (nothing of the section is
+ * read before the lock word); held or wanted, the flag is cleared and the
+ * CPU waits without a ticket (kernel_lock_share_wait) and tries again. A
+ * CPU taking the lock alone sets its ticket and then reads every flag,
+ * after the same barrier: at least one of the two sees the other. False:
+ * the caller takes the lock alone instead (kentry_syscall_locked), which
+ * it must also do when shared but a reschedule was asked of this CPU (its
+ * thread may have been stopped, even destroyed, while it waited: nothing
+ * of it may be read then). Shared until kernel_lock_unshare (release
+ * order: what the section wrote is seen by the next holder).
+ */
+#define KERNEL_LOCK_SHARE_HANDOVERS 8   /* a busy lock changes hands so often before
+					 * a CPU waiting to share it takes it instead */
+extern struct spinlock kernel_lock;
+bool kernel_lock_share_wait(struct cpu *c);
+
+static inline bool kernel_lock_try_share(struct cpu *c)
+{
+	uint32_t w;
+
+	__atomic_store_n(&c->in_fast, true, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	w = __atomic_load_n(&kernel_lock.word, __ATOMIC_RELAXED);
+	if ((uint16_t)w == (uint16_t)(w >> 16)) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		return true;
+	}
+	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELAXED);
+	return false;
+}
+
+static inline void kernel_lock_unshare(struct cpu *c)
+{
+	__atomic_store_n(&c->in_fast, false, __ATOMIC_RELEASE);
+}
+
+static inline bool kernel_lock_share(struct cpu *c)
+{
+	if (!kernel_lock_try_share(c) && !kernel_lock_share_wait(c))
+		return false;
+	if (__atomic_load_n(&c->resched, __ATOMIC_RELAXED)) {
+		kernel_lock_unshare(c);
+		return false;
+	}
+	return true;
+}
+
 /* On the boot CPU before the first thread runs: the lock on, taken, and
  * each CPU of `online` (a mask) marked to run threads. */
 void sched_smp_start(uint32_t online);

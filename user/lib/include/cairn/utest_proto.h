@@ -87,6 +87,12 @@ enum wk_cmd {
 				 * slot mr0 from slot mr1 + 1 on, one slot of another's
 				 * range there (mr3 + 1..8, in turn) deleted, revoke,
 				 * delete; rounds counted in the word at mr2 */
+	WK_SIGNALS = 28,        /* signal notification slot mr0 mr1 times: mr0 = the
+				 * first error or 0, mr1 = the times its CPU took the
+				 * kernel lock alone meanwhile (SYSINFO_LOCK r1), mr2 =
+				 * its CPU */
+	WK_WAIT_COUNT = 29,     /* forever: wait on notification slot mr0, adding 1 to
+				 * the word at mr1 after each wait that returned 0 */
 	WK_REENTRY = 26,        /* report mr0 = a pc, mr1 = a stack top to enter it with
 				 * (THREAD_SET_REGS, r1 = k): each entry stores k at mr0
 				 * and signals notification slot mr1 in a loop; the
