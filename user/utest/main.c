@@ -161,7 +161,21 @@ static void __attribute__((noreturn, used)) reentry(uint32_t r0, uint32_t k)
 		sys_signal(reentry_ntfn);
 }
 
-static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me)
+/* n signals of notification slot ntfn: the first error, or 0. */
+static uint32_t signals(cptr_t ntfn, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int err = sys_signal(ntfn);
+
+		if (err)
+			return (uint32_t)err;
+	}
+	return 0;
+}
+
+/* WK_PINGPONG, and WK_SIGNAL_RACE with `signal` set: the same race, n
+ * signals of slot ep instead of n calls. */
+static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t me, bool signal)
 {
 	uint32_t wrong;
 	uint64_t t0, t1;
@@ -173,7 +187,7 @@ static uint32_t pingpong(cptr_t ep, uint32_t n, struct wk_race *race, uint32_t m
 	while (__atomic_load_n(&race->arrived, __ATOMIC_ACQUIRE) < race->clients)
 		__asm__ volatile("wfe" ::: "memory");
 	t0 = cairn_counter();
-	wrong = calls(ep, n, NULL);
+	wrong = signal ? signals(ep, n) : calls(ep, n, NULL);
 	t1 = cairn_counter();
 	race->stamp[me].start_lo = (uint32_t)t0;
 	race->stamp[me].start_hi = (uint32_t)(t0 >> 32);
@@ -305,9 +319,7 @@ int cairn_main(uint32_t arg)
 			struct sysregs before = { { SYSINFO_LOCK } }, after = { { SYSINFO_LOCK } };
 
 			cairn_syscall(SYS_SYSTEM_INFO, &before);
-			r.mr[0] = 0;
-			for (uint32_t i = 0; i < m.mr[1] && !r.mr[0]; i++)
-				r.mr[0] = (uint32_t)sys_signal(m.mr[0]);
+			r.mr[0] = signals(m.mr[0], m.mr[1]);
 			cairn_syscall(SYS_SYSTEM_INFO, &after);
 			r.mr[1] = after.r[1] - before.r[1];
 			r.mr[2] = my_cpu();
@@ -425,8 +437,9 @@ int cairn_main(uint32_t arg)
 						    ATTR_DEFAULT);
 			break;
 		case WK_PINGPONG:
+		case WK_SIGNAL_RACE:
 			r.mr[0] = pingpong(m.mr[0], m.mr[1], (struct wk_race *)(uintptr_t)m.mr[2],
-					   m.mr[3]);
+					   m.mr[3], MSG_LABEL(m.info) == WK_SIGNAL_RACE);
 			break;
 		case WK_RELAY: {
 			volatile uint32_t *stamp = (volatile uint32_t *)(uintptr_t)m.mr[2];

@@ -380,15 +380,32 @@ static void bench_shootdown(unsigned cpu)
 
 /* ----------------------------------------------------------- throughput */
 
+/* A ping-pong pair on one CPU: a client calling a server (ep an
+ * endpoint), or with `signals` a signaller and, above it, a waiter woken
+ * by each signal (ep a notification). */
 struct pair {
 	struct worker cli, srv;
 	cptr_t ep;
+	bool signals;
 };
 
-static int pair_new(struct pair *p, unsigned cpu, cptr_t page)
+static int pair_new(struct pair *p, unsigned cpu, cptr_t page, bool signals)
 {
-	int err = worker_serve_on(&p->srv, cpu, &p->ep);
+	int err;
 
+	p->signals = signals;
+	if (!signals) {
+		err = worker_serve_on(&p->srv, cpu, &p->ep);
+	} else {
+		p->ep = slot_alloc();
+		err = sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, p->ep, 0);
+		if (!err)
+			err = worker_on_cpu(&p->srv, cpu, WORKER_PRIO + 1);
+		if (!err)
+			err = sys_cap_mint(p->ep, p->srv.p.cspace, WK_FIRST_FREE, R_READ, 0, 0);
+		if (!err)
+			err = worker_send(&p->srv, WK_WAIT, WK_FIRST_FREE, 0, 0, 0);
+	}
 	if (!err)
 		err = worker_on_cpu(&p->cli, cpu, WORKER_PRIO);
 	if (!err)
@@ -406,8 +423,9 @@ static void pair_free(struct pair *p)
 }
 
 /*
- * The first k pairs race: each client makes n calls to its server (both
- * pinned on the pair's CPU) once all k clients are in. The span from the
+ * The first k pairs race: each client makes n calls to its server (or n
+ * signals to its waiter; both pinned on the pair's CPU) once all k
+ * clients are in. The span from the
  * first start to the last end in counter ticks, best of `reps`; 0 if a
  * reply was wrong or a client faulted.
  */
@@ -424,8 +442,8 @@ static uint64_t race(struct pair *p, unsigned k, uint32_t n, unsigned reps,
 		/* The client on CPU 0 (the root's) last: above the root, it
 		 * runs from the send on. */
 		for (unsigned i = k; i-- > 0;)
-			if (worker_send(&p[i].cli, WK_PINGPONG, WK_FIRST_FREE, n,
-				  WORKER_SHARED_VA, i))
+			if (worker_send(&p[i].cli, p[i].signals ? WK_SIGNAL_RACE : WK_PINGPONG,
+					WK_FIRST_FREE, n, WORKER_SHARED_VA, i))
 				return 0;
 		for (unsigned i = 0; i < k; i++) {
 			struct msg m;
@@ -449,19 +467,24 @@ static uint64_t race(struct pair *p, unsigned k, uint32_t n, unsigned reps,
 	return best;
 }
 
-static void bench_pairs(cptr_t page, volatile uint8_t *shared, bool wall)
+/* The pairs' throughput: one pair, then one per CPU (up to PAIRS_MAX),
+ * of calls ("smp_pairs_") or, with `signals`, of signals to a waiter
+ * ("smp_signal_pairs_"). */
+static void bench_pairs(cptr_t page, volatile uint8_t *shared, bool wall, bool signals)
 {
 	struct pair p[PAIRS_MAX];
 	unsigned cpu[8], ncpu = cpus_running(cpu, ~0u), k = ncpu < PAIRS_MAX ? ncpu : PAIRS_MAX;
 	uint32_t n = root_arg_u32("smp.rt", wall ? 1000 : 10000);
 	unsigned reps = wall ? 3 : 1;
 	const char *unit = wall ? "ns" : "insns", *sfx = wall ? "_wall" : "";
+	const char *pre = signals ? "smp_signal_pairs" : "smp_pairs";
+	const char *what = signals ? "signals" : "calls";
 	uint64_t t1, tk;
 	char name[48], desc[240];
 
 	for (unsigned i = 0; i < k; i++)
-		if (pair_new(&p[i], cpu[i], page)) {
-			uprintf("bench: smp pairs: setup failed\n");
+		if (pair_new(&p[i], cpu[i], page, signals)) {
+			uprintf("bench: %s: setup failed\n", pre);
 			return;
 		}
 	t1 = race(p, 1, n, reps, (volatile struct wk_race *)shared);
@@ -469,16 +492,18 @@ static void bench_pairs(cptr_t page, volatile uint8_t *shared, bool wall)
 	if (t1 && tk) {
 		uint64_t ns1 = ticks_ns(t1), nsk = ticks_ns(tk);
 
-		snprintf(name, sizeof(name), "smp_pairs_1_per_roundtrip%s", sfx);
-		snprintf(desc, sizeof(desc), "one ping-pong pair (client and server on CPU %u), "
-			 "%u calls: CNTVCT span / calls%s", cpu[0], (unsigned)n,
+		snprintf(name, sizeof(name), "%s_1_per_roundtrip%s", pre, sfx);
+		snprintf(desc, sizeof(desc), "one ping-pong pair (%s on CPU %u), %u %s: "
+			 "CNTVCT span / %s%s", signals ? "signaller and higher waiter" :
+			 "client and server", cpu[0], (unsigned)n, what, what,
 			 wall ? ", host time, best of 3" : "");
 		report(name, ns1 / n, unit, desc);
-		snprintf(name, sizeof(name), "smp_pairs_%u_per_roundtrip%s", k, sfx);
-		snprintf(desc, sizeof(desc), "%u pairs, one per CPU, %u calls each: first start to "
-			 "last end / all calls%s", k, (unsigned)n, wall ? ", host time, best of 3" : "");
+		snprintf(name, sizeof(name), "%s_%u_per_roundtrip%s", pre, k, sfx);
+		snprintf(desc, sizeof(desc), "%u pairs, one per CPU, %u %s each: first start to "
+			 "last end / all %s%s", k, (unsigned)n, what, what,
+			 wall ? ", host time, best of 3" : "");
 		report(name, nsk / ((uint64_t)n * k), unit, desc);
-		snprintf(name, sizeof(name), "smp_pairs_%u_vs_1%s", k, sfx);
+		snprintf(name, sizeof(name), "%s_%u_vs_1%s", pre, k, sfx);
 		snprintf(desc, sizeof(desc), "throughput of %u pairs over one pair (ideal %u%s)", k, k,
 			 wall ? "; bounded by the host's cores" :
 			 "; under icount the CPUs take turns on one clock: a schedule, not a speed");
@@ -580,7 +605,8 @@ void root_bench_smp(bool pairs_only)
 		bench_ipi_wakeup(other[0], page, shared);
 		bench_shootdown(other[0]);
 	}
-	bench_pairs(page, shared, pairs_only);
+	bench_pairs(page, shared, pairs_only, false);
+	bench_pairs(page, shared, pairs_only, true);
 	sys_unmap(page);
 	sys_cap_delete(CPTR_SELF, page);
 }

@@ -93,6 +93,9 @@ enum wk_cmd {
 				 * its CPU */
 	WK_WAIT_COUNT = 29,     /* forever: wait on notification slot mr0, adding 1 to
 				 * the word at mr1 after each wait that returned 0 */
+	WK_SIGNAL_RACE = 30,    /* WK_PINGPONG with mr1 signals of notification slot mr0
+				 * (a WK_WAIT waiter above it on its CPU) instead of
+				 * calls; mr0 = the first error or 0 */
 	WK_REENTRY = 26,        /* report mr0 = a pc, mr1 = a stack top to enter it with
 				 * (THREAD_SET_REGS, r1 = k): each entry stores k at mr0
 				 * and signals notification slot mr1 in a loop; the
