@@ -1240,7 +1240,8 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 }
 
 /*
- * Signal, wait and yield between threads of this CPU with the lock
+ * Signal, wait and yield between threads of this CPU, and the interrupt
+ * acknowledge of a line delivered to this CPU, with the lock
  * shared, beside the same paths and the IPC fast paths on other CPUs
  * (ipc/fastpath.h, FAST_SHARED, says what they may touch). Until the
  * section has the lock shared nobody can have stopped this CPU's thread:
@@ -1248,9 +1249,29 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
  * which only kernel_enter does. Declined, or the lock held or wanted:
  * the entry that takes it alone, whose fast paths try again (alone they
  * may make the object's home this CPU). One inline body, n constant in
- * each of the three entries made from it.
+ * each of the four entries made from it.
  */
 _Static_assert(AO_SHARE_HANDOVERS == KERNEL_LOCK_SHARE_HANDOVERS, "one protocol, C and asm");
+
+/* The interrupt acknowledge shared: only on the CPU its line is delivered
+ * to (the line's CPU, set by IRQ_BIND under the lock held alone, is its
+ * home), so no two shared acknowledges of one line meet; the line's
+ * pending mark is otherwise written only by its interrupt, taken there
+ * with the lock held alone. The GIC's set-enable register is a write of
+ * one bit. Anything else, every error included, declines. */
+static inline __attribute__((always_inline)) struct uctx *irq_ack_shared(const struct cpu *cpu,
+									 struct thread *t,
+									 struct uctx *c)
+{
+	struct slot *s = fast_lookup(t, c->r[0]);
+	const struct irq_line *l;
+
+	if (!s || slot_type(s) != CAP_IRQ_HANDLER || !(l = irqobj_line(s->a)) ||
+	    l->cpu != cpu->index || !l->pending)
+		return NULL;
+	c->r[0] = (uint32_t)irqobj_ack(s);
+	return c;
+}
 
 static inline __attribute__((always_inline)) struct uctx *shared_entry(struct uctx *c, uint32_t n)
 {
@@ -1260,7 +1281,8 @@ static inline __attribute__((always_inline)) struct uctx *shared_entry(struct uc
 		struct thread *t = cpu->cur;
 		struct uctx *r = n == SYS_SEND ? ntfn_fastpath_signal(t, FAST_SHARED) :
 				 n == SYS_RECV ? ntfn_fastpath_wait(t, FAST_SHARED) :
-						 sched_fastpath_yield(t, FAST_SHARED);
+				 n == SYS_YIELD ? sched_fastpath_yield(t, FAST_SHARED) :
+						  irq_ack_shared(cpu, t, c);
 
 		kernel_lock_unshare(cpu);
 		if (r)
@@ -1284,6 +1306,11 @@ static __attribute__((noinline)) struct uctx *kentry_yield_shared(struct uctx *c
 	return shared_entry(c, SYS_YIELD);
 }
 
+static __attribute__((noinline)) struct uctx *kentry_irq_ack_shared(struct uctx *c)
+{
+	return shared_entry(c, SYS_IRQ_ACK);
+}
+
 /* The rest of the entry below: only tail calls, no frame. */
 static __attribute__((noinline, optimize("omit-frame-pointer"))) struct uctx *
 kentry_other_smp(struct uctx *c, uint32_t n)
@@ -1294,12 +1321,14 @@ kentry_other_smp(struct uctx *c, uint32_t n)
 		return kentry_wait_shared(c);
 	if (n == SYS_YIELD)
 		return kentry_yield_shared(c);
+	if (n == SYS_IRQ_ACK)
+		return kentry_irq_ack_shared(c);
 	return kentry_syscall_locked(c);
 }
 
 /* The entry: SYS_NULL reads and writes only the caller's own registers,
  * so it takes no lock, and no frame either (as kentry_syscall); signal,
- * wait and yield try the lock shared first. */
+ * wait, yield and the interrupt acknowledge try the lock shared first. */
 __attribute__((optimize("omit-frame-pointer"))) struct uctx *kentry_syscall_smp(struct uctx *c)
 {
 	uint32_t n = c->r[7];

@@ -399,10 +399,15 @@ int cairn_main(uint32_t arg)
 			err = sys_wait(m.mr[0], &bits);
 			r.mr[2] = my_cpu();
 			if (!err && m.mr[1]) {
+				struct sysregs before = { { SYSINFO_LOCK } }, after = { { SYSINFO_LOCK } };
+
 				*(volatile uint32_t *)(uintptr_t)m.mr[1] = 0;
 				/* (the device quiet before the line is unmasked) */
 				__asm__ volatile("dsb sy" ::: "memory");
+				cairn_syscall(SYS_SYSTEM_INFO, &before);
 				err = sys_irq_ack(m.mr[2]);
+				cairn_syscall(SYS_SYSTEM_INFO, &after);
+				r.mr[3] = after.r[1] - before.r[1];
 			}
 			r.mr[0] = bits;
 			r.mr[1] = (uint32_t)err;

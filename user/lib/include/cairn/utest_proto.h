@@ -56,7 +56,10 @@ enum wk_cmd {
 				 * quiets a level-triggered line) and acknowledge the IRQ
 				 * handler at slot mr2. mr0 = the bits, mr1 = the status of
 				 * the wait (or of the acknowledge), mr2 = the CPU it ran on
-				 * when woken; the same into the words at mr3 (0: none) + 4,
+				 * when woken, mr3 = the times its CPU took the kernel lock
+				 * alone from just before the acknowledge to just after it
+				 * (SYSINFO_LOCK r1: the second reading's own included);
+				 * the first three into the words at mr3 (0: none) + 4,
 				 * + 8, + 12, then the word at mr3 counts one up */
 	WK_IRQ_BIND = 21,       /* mr0 = status of IRQ_BIND of handler slot mr0 to
 				 * notification slot mr1, made on the worker's CPU (the line
