@@ -63,6 +63,13 @@ static volatile uint32_t *counters(struct utest *t, cptr_t *page)
 	return (volatile uint32_t *)SMP_VA;
 }
 
+/* A case that needs another CPU and the counters page: NULL when it is
+ * skipped or failed. */
+static volatile uint32_t *smp_counters(struct utest *t, cptr_t *page)
+{
+	return need_cpus(t, 2) ? counters(t, page) : NULL;
+}
+
 /* UT_ASSERT with a message of its own. */
 #define SMP_ASSERT(cond, ...)                                               \
 	do {                                                                \
@@ -161,9 +168,7 @@ static void test_every_cpu_runs_threads(struct utest *t)
 	volatile uint32_t *ctr;
 	cptr_t page;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	for (unsigned i = 1; i <= m; i++) {
 		struct thread_info ti;
@@ -218,9 +223,7 @@ static void test_suspend_thread_in_wfe(struct utest *t)
 	struct wk_race *race;
 	cptr_t page;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	race = (struct wk_race *)(uintptr_t)(SMP_VA + 256);
 	race->arrived = 0;
@@ -454,9 +457,7 @@ static void test_same_cpu_signals_beside_each_other(struct utest *t)
 	volatile uint32_t *ctr;
 	cptr_t page;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	for (unsigned i = 1; i <= m; i++) {
 		n[i] = slot_alloc();
@@ -534,9 +535,7 @@ static void test_cpu_alone_gives_way(struct utest *t)
 	uint32_t wishes = 0;
 	cptr_t page;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	UT_EQ(worker_on_cpu(&w, cpu[m - 1], WORKER_PRIO), 0);
 	UT_EQ(worker_share(&w, page, SMP_VA), 0);
@@ -736,9 +735,7 @@ static void test_revoke_stops_every_cpu(struct utest *t)
 	volatile uint32_t *ctr;
 	cptr_t page, mid = slot_alloc();
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	UT_EQ(sys_cap_mint(page, CPTR_SELF, mid, R_READ | R_WRITE, 0, 0), 0);
 	for (unsigned i = 1; i <= m; i++) {
@@ -839,9 +836,7 @@ static void test_shared_cspace_on_every_cpu(struct utest *t)
 	unsigned cpu[SMP_MAX], m = others(cpu);
 	volatile uint32_t *ctr;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_CSPACE, CPTR_SELF, cs, SHARED_RANGE * (SMP_MAX + 1)),
 	      0);
@@ -985,9 +980,7 @@ static void test_signal_wakes_waiters_on_every_cpu(struct utest *t)
 	volatile uint32_t *ctr;
 	cptr_t page;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, n, 0), 0);
 	for (unsigned i = 1; i <= m; i++) {
@@ -1502,9 +1495,7 @@ static void test_space_left_before_its_tables_go(struct utest *t)
 	volatile uint32_t *ctr;
 	cptr_t page, mark;
 
-	if (!need_cpus(t, 2))
-		return;
-	if (!(ctr = counters(t, &page)))
+	if (!(ctr = smp_counters(t, &page)))
 		return;
 	mark = slots_mark();
 	for (unsigned k = 0; k < UNLOAD_ROUNDS && !t->failed; k++) {

@@ -60,23 +60,14 @@
  */
 enum fast_mode { FAST_ALONE, FAST_SHARED };
 
-static inline __attribute__((always_inline)) bool fast_ep_home(const struct cpu *c,
-							       struct endpoint *ep,
-							       enum fast_mode mode)
+/* An endpoint's or a notification's home (its `home` byte): shared,
+ * the test; alone, this CPU made the home. */
+static inline __attribute__((always_inline)) bool fast_home(const struct cpu *c, uint8_t *home,
+							    enum fast_mode mode)
 {
 	if (mode == FAST_SHARED)
-		return ep->home == c->index;
-	ep->home = c->index;
-	return true;
-}
-
-static inline __attribute__((always_inline)) bool fast_ntfn_home(const struct cpu *c,
-								 struct notification *n,
-								 enum fast_mode mode)
-{
-	if (mode == FAST_SHARED)
-		return n->home == c->index;
-	n->home = c->index;
+		return *home == c->index;
+	*home = c->index;
 	return true;
 }
 
@@ -188,7 +179,7 @@ static inline __attribute__((always_inline)) struct uctx *ipc_fastpath_call(stru
 	 * address space (losing it takes a thread off every queue). */
 	if (ep->state != EP_RECV || r->prio < t->prio || r->cpu != c->index)
 		return NULL;            /* (a receiver of another CPU runs there) */
-	if (!fast_space_ok(t, r, mode) || !fast_ep_home(c, ep, mode))
+	if (!fast_space_ok(t, r, mode) || !fast_home(c, &ep->home, mode))
 		return NULL;
 	/* Dequeue the receiver. */
 	ep->head = r->qnext;
@@ -237,7 +228,7 @@ ipc_fastpath_reply_recv(struct thread *t, enum fast_mode mode)
 	ep = (struct endpoint *)s->obj;
 	if (ep->state == EP_SEND || (int)caller->prio < sched_highest_queued() ||
 	    caller->cpu != c->index || !fast_space_ok(t, caller, mode) ||
-	    !fast_ep_home(c, ep, mode))
+	    !fast_home(c, &ep->home, mode))
 		return NULL;
 	/* The reply. */
 	caller->ctx.r[0] = 0;
@@ -271,7 +262,7 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_signal(s
 	n = (struct notification *)s->obj;
 	w = n->head;
 	if (!w || w->prio <= t->prio || w->cpu != c->index || !fast_decided(c) ||
-	    !fast_space_ok(t, w, mode) || !fast_ntfn_home(c, n, mode))
+	    !fast_space_ok(t, w, mode) || !fast_home(c, &n->home, mode))
 		return NULL;
 	/* The first waiter takes every bit (notification_signal). */
 	n->head = w->qnext;
@@ -306,7 +297,7 @@ static inline __attribute__((always_inline)) struct uctx *ntfn_fastpath_wait(str
 	if (!s || (s->info & (0xff | (R_READ << 8))) != (CAP_NOTIFICATION | (R_READ << 8)))
 		return NULL;
 	n = (struct notification *)s->obj;
-	if (!fast_shared_ok(c, mode) || !fast_ntfn_home(c, n, mode))
+	if (!fast_shared_ok(c, mode) || !fast_home(c, &n->home, mode))
 		return NULL;
 	if (n->word) {
 		t->ctx.r[0] = 0;
