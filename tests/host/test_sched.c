@@ -219,6 +219,97 @@ static void thread_destruction_releases_slots(void)
 	HT_EQ(acct->q[POOL_KHEAP].used, heap);
 }
 
+/*
+ * A C shared section's wait for a busy kernel lock (kernel_lock_share_wait,
+ * sched.c), the other CPUs played by the relax hook: no ticket taken;
+ * shared as soon as the lock is free; given up after
+ * KERNEL_LOCK_SHARE_HANDOVERS hand-overs, or at a reschedule asked of the
+ * CPU; meanwhile in the kernel (in_user clear, in_svc set) and counted
+ * among the waiting sharers.
+ */
+extern uint32_t kernel_lock_sharers_waiting;
+static unsigned relax_turns, free_at;
+static bool seen_in_kernel, seen_counted;
+
+static void watch(void)
+{
+	struct cpu *c = this_cpu();
+
+	relax_turns++;
+	seen_in_kernel = !c->in_user && c->in_svc && !c->in_fast;
+	seen_counted = kernel_lock_sharers_waiting == 1;
+}
+
+static void holder_leaves(void)         /* the lock free at turn free_at */
+{
+	watch();
+	if (relax_turns == free_at)
+		kernel_lock.word = 0x00010001u;
+}
+
+static void holders_stream(void)        /* held by one CPU after another */
+{
+	watch();
+	kernel_lock.word += 0x00010001u;
+}
+
+static void resched_asked(void)
+{
+	watch();
+	this_cpu()->resched = true;
+}
+
+static void wait_from(struct cpu *c, void (*others)(void))
+{
+	kernel_lock.word = 0x00010000u;         /* held: next 1, served 0 */
+	c->in_user = true;
+	c->in_svc = c->in_fast = c->resched = false;
+	relax_turns = 0;
+	seen_in_kernel = seen_counted = false;
+	ufake_on_relax(others);
+}
+
+static void lock_shared_after_a_wait_without_ticket(void)
+{
+	struct cpu *c;
+
+	boot();
+	c = this_cpu();
+	free_at = 3;
+	wait_from(c, holder_leaves);
+	HT_ASSERT(kernel_lock_share_wait(c));
+	HT_EQ(relax_turns, 3);
+	HT_ASSERT(seen_in_kernel && seen_counted);
+	HT_ASSERT(c->in_fast && c->in_user && !c->in_svc);
+	HT_EQ(kernel_lock.word, 0x00010001u);   /* no ticket taken */
+	HT_EQ(kernel_lock_sharers_waiting, 0);
+	kernel_lock_unshare(c);
+	/* A stream of holders: the lock taken alone after so many. */
+	wait_from(c, holders_stream);
+	HT_ASSERT(!kernel_lock_share_wait(c));
+	HT_EQ(relax_turns, KERNEL_LOCK_SHARE_HANDOVERS);
+	HT_ASSERT(seen_in_kernel && seen_counted);
+	HT_ASSERT(!c->in_fast && !c->in_user && c->in_svc);
+	HT_EQ(kernel_lock_sharers_waiting, 0);
+	/* A reschedule asked of this CPU ends the wait at once. */
+	wait_from(c, resched_asked);
+	HT_ASSERT(!kernel_lock_share_wait(c));
+	HT_EQ(relax_turns, 1);
+	HT_ASSERT(!c->in_fast && !c->in_user);
+	/* Free but a reschedule asked: kernel_lock_share declines too. */
+	ufake_on_relax(NULL);
+	kernel_lock.word = 0x00010001u;
+	c->resched = true;
+	HT_ASSERT(!kernel_lock_share(c));
+	HT_ASSERT(!c->in_fast);
+	c->resched = false;
+	HT_ASSERT(kernel_lock_share(c));
+	HT_ASSERT(c->in_fast);
+	kernel_lock_unshare(c);
+	HT_ASSERT(!c->in_fast);
+	kernel_lock.word = 0;
+}
+
 static const struct htest_case cases[] = {
 	HT_CASE(picks_highest_priority),
 	HT_CASE(round_robin_on_ticks),
@@ -226,6 +317,7 @@ static const struct htest_case cases[] = {
 	HT_CASE(yield_and_prio_change),
 	HT_CASE(suspend_resume_needs_configuration),
 	HT_CASE(thread_destruction_releases_slots),
+	HT_CASE(lock_shared_after_a_wait_without_ticket),
 };
 
 int main(void)

@@ -40,6 +40,8 @@ static unsigned pending_after, pending_calls, pending_hits;
 static const struct uarch_vs *active;
 static unsigned invalidations;
 
+static void (*relax_fn)(void);
+
 void ufake_reset(void)
 {
 	memset(maps, 0, sizeof(maps));
@@ -48,6 +50,7 @@ void ufake_reset(void)
 	pending_after = pending_calls = pending_hits = 0;
 	active = NULL;
 	invalidations = 0;
+	relax_fn = NULL;
 }
 
 void ufake_irq_pending_every(unsigned n)
@@ -298,7 +301,7 @@ void arch_wait_for_interrupt(void)
 }
 
 /* One CPU on the host: nothing ever waits for a lock or an interrupt
- * from another CPU. */
+ * from another CPU (a test plays the other CPUs in ufake_on_relax). */
 void arch_spin_wait(void)
 {
 }
@@ -307,8 +310,15 @@ void arch_spin_signal(void)
 {
 }
 
+void ufake_on_relax(void (*fn)(void))
+{
+	relax_fn = fn;
+}
+
 void arch_spin_relax(void)
 {
+	if (relax_fn)
+		relax_fn();
 }
 
 void plat_ipi_send(unsigned index, enum plat_ipi ipi)

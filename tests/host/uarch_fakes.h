@@ -17,5 +17,8 @@ unsigned ufake_invalidations(void);
 unsigned ufake_mappings(const struct uarch_vs *vs);
 /* Is the line masked at the fake interrupt controller? */
 bool ufake_irq_masked(unsigned irq);
+/* Called by each arch_spin_relax (NULL: nothing): what other CPUs do
+ * while this one waits. */
+void ufake_on_relax(void (*fn)(void));
 
 #endif
