@@ -471,10 +471,10 @@ def smp_boots():
         # Eight guest CPUs on a host of fewer cores: counted instructions
         # (QEMU runs the CPUs in turn), since with one host thread per CPU
         # every lock waits for CPUs the host is not running at the time.
-        # About 90 s here: a CPU spinning in user mode keeps its turn until
+        # About 150 s here: a CPU spinning in user mode keeps its turn until
         # QEMU's round-robin kick, and the smp suite stops such spinners
         # (IPIs the others wait for) many times.
-        kernel_boot("boot_direct_smp8", "1G", 16384, uboot=False, smp=8, timeout=200,
+        kernel_boot("boot_direct_smp8", "1G", 16384, uboot=False, smp=8, timeout=300,
                     icount=True, args="ktest=cpus,smp,timer,uipc",
                     extra=[("cpus", r"cpus: 8 online$")] + smp_checks(8)),
         # The main U-Boot boot, its checks and every suite of ktest=all

@@ -889,20 +889,21 @@ static void test_shared_cspace_on_every_cpu(struct utest *t)
 }
 
 /* Threads destroyed while busy on other CPUs, in every state a CPU can
- * hold one in: on each other CPU a client calling its server there (the
- * shared fast paths, and their waits for the lock the root's calls keep
- * taking) beside a spinner at the same priority (time slices, stops from
- * user mode), then, each round, the client, the server or the spinner
- * destroyed first, with or without a suspension before, the rest after.
- * Every round the invariant walkers are clean, and at the end the
- * root's kernel heap is back where it was. */
-#define BUSY_ROUNDS 6             /* every order, with and without suspending first */
+ * hold one in: on each other CPU a client calling its server there and a
+ * signaller signalling a waiter above them (the shared fast paths of
+ * both kinds, and their waits for the lock the root's calls keep taking)
+ * beside a spinner at the same priority (time slices, stops from user
+ * mode), then, each round, the client, the server, the spinner, the
+ * waiter or the signaller destroyed first, in the later rounds after a
+ * suspension, the rest after. Every round the invariant walkers are
+ * clean, and at the end the root's kernel heap is back where it was. */
+#define BUSY_ROUNDS 6             /* each kind first; the last three suspended first */
 #define BUSY_CPUS 3               /* other CPUs at most (as ALLOC_CPUS) */
 
 static void test_threads_destroyed_while_busy(struct utest *t)
 {
-	struct worker srv[SMP_MAX], cli[SMP_MAX], spin[SMP_MAX];
-	cptr_t ep[SMP_MAX], page, mark;
+	struct worker srv[SMP_MAX], cli[SMP_MAX], spin[SMP_MAX], wt[SMP_MAX], sg[SMP_MAX];
+	cptr_t ep[SMP_MAX], nt[SMP_MAX], page, mark;
 	unsigned cpu[SMP_MAX], m = others(cpu);
 	uint32_t limit, used0 = 0, used1 = 0;
 	volatile uint32_t *ctr;
@@ -916,10 +917,10 @@ static void test_threads_destroyed_while_busy(struct utest *t)
 	mark = slots_mark();
 	for (unsigned k = 0; k < BUSY_ROUNDS && !t->failed; k++) {
 		uint32_t zero[SMP_MAX] = { 0 };
-		struct worker *first[3] = { cli, srv, spin };
-		struct worker *w = first[k % 3];
+		struct worker *first[5] = { cli, srv, spin, wt, sg };
+		struct worker *w = first[k % 5];
 
-		for (unsigned i = 1; i <= 2 * m; i++)
+		for (unsigned i = 1; i <= 3 * m; i++)
 			ctr[i] = 0;
 		UT_EQ(serve_on_every_cpu(srv, cli, ep, cpu, m), 0);
 		for (unsigned i = 1; i <= m; i++) {
@@ -929,13 +930,24 @@ static void test_threads_destroyed_while_busy(struct utest *t)
 			UT_EQ(worker_on_cpu(&spin[i], cpu[i - 1], WORKER_PRIO), 0);
 			UT_EQ(worker_share(&spin[i], page, SMP_VA), 0);
 			UT_EQ(worker_send(&spin[i], WK_SPIN, SMP_VA + 4 * (m + i), 0, 0, 0), 0);
+			nt[i] = slot_alloc();
+			UT_EQ(sys_obj_create(SLOT_ACCOUNT, CAP_NOTIFICATION, CPTR_SELF, nt[i], 0), 0);
+			UT_EQ(worker_on_cpu(&wt[i], cpu[i - 1], WORKER_PRIO + 1), 0);
+			UT_EQ(worker_share(&wt[i], page, SMP_VA), 0);
+			UT_EQ(sys_cap_mint(nt[i], wt[i].p.cspace, WK_FIRST_FREE, R_READ, 0, 0), 0);
+			UT_EQ(worker_send(&wt[i], WK_WAIT_COUNT, WK_FIRST_FREE, SMP_VA + 4 * (2 * m + i),
+					  0, 0), 0);
+			UT_EQ(worker_on_cpu(&sg[i], cpu[i - 1], WORKER_PRIO), 0);
+			UT_EQ(sys_cap_mint(nt[i], sg[i].p.cspace, WK_FIRST_FREE, R_WRITE, 0, 0), 0);
+			UT_EQ(worker_send(&sg[i], WK_FLOOD, WK_FIRST_FREE, 1, 0, 0), 0);
 		}
 		SMP_ASSERT(all_moved(ctr, zero, m), "round %u: a pair never got a reply", k);
 		SMP_ASSERT(all_moved(ctr + m, zero, m), "round %u: a spinner never ran", k);
+		SMP_ASSERT(all_moved(ctr + 2 * m, zero, m), "round %u: a waiter never woke", k);
 		/* The chosen ones go first (their capability deleted while
-		 * they run, or suspended first in every other round). */
+		 * they run, or suspended first in the later rounds). */
 		for (unsigned i = 1; i <= m; i++) {
-			if ((k / 3) % 2)
+			if (k >= 3)
 				UT_EQ(sys_thread_suspend(w[i].p.thread), 0);
 			UT_EQ(sys_cap_delete(CPTR_SELF, w[i].p.thread), 0);
 		}
@@ -945,7 +957,10 @@ static void test_threads_destroyed_while_busy(struct utest *t)
 			worker_free(&cli[i]);
 			worker_free(&srv[i]);
 			worker_free(&spin[i]);
+			worker_free(&wt[i]);
+			worker_free(&sg[i]);
 			UT_EQ(sys_cap_delete(CPTR_SELF, ep[i]), 0);
+			UT_EQ(sys_cap_delete(CPTR_SELF, nt[i]), 0);
 		}
 		slots_release(mark);
 		UT_EQ(sys_kcheck(SLOT_SYSTEM, NULL, NULL, NULL), 0);
