@@ -1124,15 +1124,34 @@ static inline __attribute__((always_inline)) struct uctx *yield_entry(struct uct
 
 /* SYS_IRQ_ACK on a handler capability (any rights): the acknowledgement
  * itself, without the general path's dispatch; anything else (no such
- * capability, another type) gets its error there. */
-static inline __attribute__((always_inline)) struct uctx *irq_ack_entry(struct uctx *c, bool solo)
+ * capability, another type) declines and gets its error there. Shared
+ * (several CPUs, kentry_other_smp): only on the CPU the line is delivered
+ * to (the line's CPU, set by IRQ_BIND under the lock held alone, is its
+ * home), so no two shared acknowledges of one line meet, and only with
+ * the line pending (its mark otherwise written only by its interrupt,
+ * taken there with the lock held alone); every error declines. The GIC's
+ * set-enable register is a write of one bit. */
+static inline __attribute__((always_inline)) struct uctx *irq_ack_fast(struct thread *t,
+								       struct uctx *c,
+								       enum fast_mode mode)
 {
-	struct slot *s = fast_lookup(cur_thread(), c->r[0]);
+	struct slot *s = fast_lookup(t, c->r[0]);
+	const struct irq_line *l;
 
 	if (!s || slot_type(s) != CAP_IRQ_HANDLER)
-		return declined(c, SYS_IRQ_ACK, solo);
+		return NULL;
+	if (mode == FAST_SHARED && (!(l = irqobj_line(s->a)) || l->cpu != this_cpu()->index ||
+				    !l->pending))
+		return NULL;
 	c->r[0] = (uint32_t)irqobj_ack(s);
 	return c;
+}
+
+static inline __attribute__((always_inline)) struct uctx *irq_ack_entry(struct uctx *c, bool solo)
+{
+	struct uctx *r = irq_ack_fast(cur_thread(), c, FAST_ALONE);
+
+	return r ? r : declined(c, SYS_IRQ_ACK, solo);
 }
 
 #define FAST_ENTRIES(sfx, solo)                                                                 \
@@ -1239,6 +1258,8 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
 	return r;
 }
 
+_Static_assert(AO_SHARE_HANDOVERS == KERNEL_LOCK_SHARE_HANDOVERS, "one protocol, C and asm");
+
 /*
  * Signal, wait and yield between threads of this CPU, and the interrupt
  * acknowledge of a line delivered to this CPU, with the lock
@@ -1246,33 +1267,14 @@ __attribute__((noinline)) struct uctx *kentry_syscall_locked(struct uctx *c)
  * (ipc/fastpath.h, FAST_SHARED, says what they may touch). Until the
  * section has the lock shared nobody can have stopped this CPU's thread:
  * that takes the lock alone and waits for this CPU's in_user to clear,
- * which only kernel_enter does. Declined, or the lock held or wanted:
- * the entry that takes it alone, whose fast paths try again (alone they
- * may make the object's home this CPU). One inline body, n constant in
- * each of the four entries made from it.
+ * which only kernel_enter and a wait for the lock to be free
+ * (kernel_lock_share_wait) do -- and after such a wait a reschedule asked
+ * of this CPU makes kernel_lock_share decline before cur is read.
+ * Declined, or the lock held or wanted: the entry that takes it alone,
+ * whose fast paths try again (alone they may make the object's home this
+ * CPU). One inline body, n constant in each of the four entries made
+ * from it.
  */
-_Static_assert(AO_SHARE_HANDOVERS == KERNEL_LOCK_SHARE_HANDOVERS, "one protocol, C and asm");
-
-/* The interrupt acknowledge shared: only on the CPU its line is delivered
- * to (the line's CPU, set by IRQ_BIND under the lock held alone, is its
- * home), so no two shared acknowledges of one line meet; the line's
- * pending mark is otherwise written only by its interrupt, taken there
- * with the lock held alone. The GIC's set-enable register is a write of
- * one bit. Anything else, every error included, declines. */
-static inline __attribute__((always_inline)) struct uctx *irq_ack_shared(const struct cpu *cpu,
-									 struct thread *t,
-									 struct uctx *c)
-{
-	struct slot *s = fast_lookup(t, c->r[0]);
-	const struct irq_line *l;
-
-	if (!s || slot_type(s) != CAP_IRQ_HANDLER || !(l = irqobj_line(s->a)) ||
-	    l->cpu != cpu->index || !l->pending)
-		return NULL;
-	c->r[0] = (uint32_t)irqobj_ack(s);
-	return c;
-}
-
 static inline __attribute__((always_inline)) struct uctx *shared_entry(struct uctx *c, uint32_t n)
 {
 	struct cpu *cpu = this_cpu();
@@ -1282,7 +1284,7 @@ static inline __attribute__((always_inline)) struct uctx *shared_entry(struct uc
 		struct uctx *r = n == SYS_SEND ? ntfn_fastpath_signal(t, FAST_SHARED) :
 				 n == SYS_RECV ? ntfn_fastpath_wait(t, FAST_SHARED) :
 				 n == SYS_YIELD ? sched_fastpath_yield(t, FAST_SHARED) :
-						  irq_ack_shared(cpu, t, c);
+						  irq_ack_fast(t, c, FAST_SHARED);
 
 		kernel_lock_unshare(cpu);
 		if (r)
